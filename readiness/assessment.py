@@ -1,0 +1,156 @@
+"""The assessment a pilot team submits: its context, checklist answers with evidence, and metrics.
+
+The shape is the Assessment JSON of product.md, a public contract. Parsing happens in two steps:
+pydantic checks types and shapes, then :func:`check_against_model` checks the content against the
+readiness model (known IDs, ``n_a`` only on deeper questions, values in range) so that every problem
+is reported with the exact field that holds it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, ValidationError
+
+from readiness.errors import InvalidInput, Issue, issues_from_pydantic
+from readiness.model import AnswerValue, Metric, ReadinessModel, load_model
+
+Stage = Literal["pilot", "scaling", "production", "paused", "retired"]
+STAGES: tuple[Stage, ...] = ("pilot", "scaling", "production", "paused", "retired")
+
+MetricValue = StrictBool | StrictInt | StrictFloat | str
+BOOL_WORDS = {"yes": True, "no": False, "true": True, "false": False, "y": True, "n": False}
+
+
+class PilotContext(BaseModel):
+    """Who and what the pilot is. Not scored; used for flags, filters and views."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    business_unit: str | None = Field(default=None, max_length=200)
+    owning_team: str | None = Field(default=None, max_length=200)
+    executive_sponsor: str | None = Field(default=None, max_length=200)
+    stage: Stage = "pilot"
+    start_date: date | None = None
+    expected_annual_value: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    monthly_run_cost: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    peak_concurrent_users: int | None = Field(default=None, ge=0)
+
+
+class Assessment(BaseModel):
+    """One dated self-assessment of one pilot (the Assessment JSON of product.md)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    pilot: PilotContext
+    as_of: date
+    submitted_by: str | None = Field(default=None, max_length=320)
+    answers: dict[str, AnswerValue] = Field(default_factory=dict)
+    evidence: dict[str, str] = Field(default_factory=dict)
+    metrics: dict[str, MetricValue] = Field(default_factory=dict)
+
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical JSON: the same content always gives the same hash."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def documented(self, question_id: str) -> bool:
+        """Whether an answer carries evidence (a note or a link)."""
+        return bool(self.evidence.get(question_id, "").strip())
+
+
+def parse_assessment(data: Any, source: str = "", model: ReadinessModel | None = None) -> Assessment:
+    """Validate raw data (parsed JSON) into an :class:`Assessment`, or raise :class:`InvalidInput`.
+
+    Metric values come back normalised: booleans as ``bool``, everything else as ``float``.
+    """
+    model = model or load_model()
+    try:
+        assessment = Assessment.model_validate(data)
+    except ValidationError as error:
+        raise InvalidInput(issues_from_pydantic(error), source) from None
+    issues = check_against_model(assessment, model)
+    if any(i.severity == "error" for i in issues):
+        raise InvalidInput(issues, source)
+    return assessment
+
+
+def check_against_model(assessment: Assessment, model: ReadinessModel) -> list[Issue]:
+    """Every way the assessment disagrees with the model, each with the field that holds it.
+
+    Normalises metric values in place (``"yes"`` → ``True``, ``45`` → ``45.0``) as it checks them.
+    """
+    issues: list[Issue] = []
+    questions = model.question_by_id
+    for question_id, answer in assessment.answers.items():
+        question = questions.get(question_id)
+        if question is None:
+            issues.append(Issue("error", f"answers.{question_id}", f"unknown question ID '{question_id}'"))
+        elif answer == "n_a" and question.core:
+            issues.append(
+                Issue(
+                    "error",
+                    f"answers.{question_id}",
+                    "n_a is allowed only on deeper questions, not on the core checklist",
+                )
+            )
+    for question_id in assessment.evidence:
+        if question_id not in questions:
+            issues.append(Issue("error", f"evidence.{question_id}", f"unknown question ID '{question_id}'"))
+    metrics = model.metric_by_id
+    for metric_id, raw in list(assessment.metrics.items()):
+        metric = metrics.get(metric_id)
+        if metric is None:
+            issues.append(Issue("error", f"metrics.{metric_id}", f"unknown metric ID '{metric_id}'"))
+            continue
+        try:
+            assessment.metrics[metric_id] = coerce_metric_value(metric, raw)
+        except ValueError as problem:
+            issues.append(Issue("error", f"metrics.{metric_id}", str(problem)))
+    start = assessment.pilot.start_date
+    if start is not None and assessment.as_of < start:
+        issues.append(
+            Issue("error", "as_of", f"assessment date {assessment.as_of} is before the pilot's start date {start}")
+        )
+    return issues
+
+
+def coerce_metric_value(metric: Metric, raw: object) -> bool | float:
+    """A metric value of the right type and inside the metric's range, or ``ValueError`` saying why."""
+    if metric.kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.strip().lower() in BOOL_WORDS:
+            return BOOL_WORDS[raw.strip().lower()]
+        raise ValueError(f"expected yes or no, got {raw!r}")
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise ValueError(f"expected a number in {metric.unit}, got {raw!r}")
+    value = float(raw)
+    if not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {raw!r}")
+    if metric.kind == "count" and not value.is_integer():
+        raise ValueError(f"expected a whole number, got {raw!r}")
+    low, high = metric.bounds
+    if low is not None and (value < low or (metric.exclusive_minimum and value == low)):
+        relation = "greater than" if metric.exclusive_minimum else "at least"
+        raise ValueError(f"{value:g} is out of range: must be {relation} {low:g} {metric.unit}")
+    if high is not None and value > high:
+        raise ValueError(f"{value:g} is out of range: must be at most {high:g} {metric.unit}")
+    return value
+
+
+def assessment_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the Assessment input, with the model's IDs listed for editors."""
+    schema = Assessment.model_json_schema()
+    model = load_model()
+    properties = schema["properties"]
+    properties["answers"]["propertyNames"] = {"enum": [q.id for q in model.questions]}
+    properties["evidence"]["propertyNames"] = {"enum": [q.id for q in model.questions]}
+    properties["metrics"]["propertyNames"] = {"enum": [m.id for m in model.metrics]}
+    schema["description"] = f"Readiness assessment input (model {model.version})."
+    return schema

@@ -1,0 +1,48 @@
+"""Commands over the scoring core alone: ``score``, ``schema``, ``model``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from readiness.assessment import assessment_json_schema
+from readiness.cli.main import cli
+from readiness.model import load_model
+from readiness.report import model_text, score_text
+from readiness.scoring import score_assessment
+from readiness.sources import read_assessment_file
+
+AGGREGATORS = click.Choice(["geometric", "weakest_link", "weighted_mean"])
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the Score JSON instead of a table.")
+@click.option("--aggregator", type=AGGREGATORS, default=None, help="Overall readiness aggregator.")
+def score(file: Path, as_json: bool, aggregator: str | None) -> None:
+    """Score an assessment FILE (JSON or workbook) without storing it."""
+    results = [score_assessment(a, aggregator=aggregator) for a in read_assessment_file(file)]  # type: ignore[arg-type]
+    if as_json:
+        payload = [r.to_json_dict() for r in results]
+        click.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2, ensure_ascii=False))
+        return
+    click.echo("\n\n".join(score_text(r) for r in results))
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of the assessment input."""
+    click.echo(json.dumps(assessment_json_schema(), indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the whole model as JSON.")
+def model(as_json: bool) -> None:
+    """Print the readiness model: gaps, questions, metrics, compound edges, verdict rules."""
+    readiness_model = load_model()
+    if as_json:
+        click.echo(json.dumps(readiness_model.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False))
+        return
+    click.echo(model_text(readiness_model))
