@@ -38,6 +38,9 @@ EvidenceLevel = Literal["measured", "documented", "self_reported", "unknown", "m
 EdgeState = Literal["inactive", "active", "critical"]
 
 DAYS_PER_MONTH = 365.25 / 12
+# Scores are compared with thresholds after rounding to this many decimals, on both the explained
+# and the vectorized path, so that float summation order can never flip a verdict between them.
+PRECISION = 9
 
 
 # --------------------------------------------------------------------------------------------
@@ -328,10 +331,10 @@ class Summary:
 def summarise(items: dict[str, list[ItemScore]], model: ReadinessModel, aggregator: AggregatorId) -> Summary:
     """Gap scores, overall, compound risks and verdict from scored items."""
     weights = {g.id: g.weight for g in model.gaps}
-    scores = {gap: gap_score(items[gap]) for gap in GAP_IDS}
-    confidences = {gap: gap_confidence(items[gap]) for gap in GAP_IDS}
-    overall = aggregate(scores, weights, aggregator)
-    overall_confidence = sum(confidences[g] * weights[g] for g in GAP_IDS) / sum(weights.values())
+    scores = {gap: round(gap_score(items[gap]), PRECISION) for gap in GAP_IDS}
+    confidences = {gap: round(gap_confidence(items[gap]), PRECISION) for gap in GAP_IDS}
+    overall = round(aggregate(scores, weights, aggregator), PRECISION)
+    overall_confidence = round(sum(confidences[g] * weights[g] for g in GAP_IDS) / sum(weights.values()), PRECISION)
     open_core = [i.id for gap in GAP_IDS for i in items[gap] if i.core and i.value not in ("yes",)]
     risks = compound_risks(scores, model)
     summary = Summary(scores, confidences, overall, overall_confidence, open_core, risks, "not_ready", 0)

@@ -1,0 +1,263 @@
+"""Score many assessments at once: the portfolio path, vectorized with numpy over a pandas frame.
+
+The dashboard scores tens of thousands of snapshots on every cold load; one Python object per item
+would take seconds. Here each item is a column and each rule one array operation. The numbers are
+the same as :func:`readiness.scoring.score_assessment` (a property test holds the two equal); the
+explanations (reasons, remediation) stay on the one-assessment path, where a reader asks for them.
+
+The *frame* is the exchange format between the store, the Excel reader and the scorer: one row per
+snapshot, context columns (:data:`CONTEXT_COLUMNS`), one column per question ID holding the answer
+string, one ``<ID>:documented`` boolean column per question, and one float column per metric ID
+(booleans as 1.0 / 0.0; NaN when not reported).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from readiness.assessment import Assessment
+from readiness.curves import curve_score
+from readiness.model import GAP_IDS, AggregatorId, RatioCurve, ReadinessModel, load_model
+from readiness.scoring import PRECISION
+
+CONTEXT_COLUMNS = [
+    "pilot",
+    "business_unit",
+    "owning_team",
+    "executive_sponsor",
+    "stage",
+    "start_date",
+    "expected_annual_value",
+    "monthly_run_cost",
+    "peak_concurrent_users",
+    "as_of",
+    "submitted_by",
+]
+DOCUMENTED_SUFFIX = ":documented"
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def documented_column(question_id: str) -> str:
+    """The frame column that says whether a question's answer carries evidence."""
+    return f"{question_id}{DOCUMENTED_SUFFIX}"
+
+
+def assessment_row(assessment: Assessment, model: ReadinessModel) -> dict[str, object]:
+    """One assessment as one frame row."""
+    pilot = assessment.pilot
+    row: dict[str, object] = {
+        "pilot": pilot.name,
+        "business_unit": pilot.business_unit,
+        "owning_team": pilot.owning_team,
+        "executive_sponsor": pilot.executive_sponsor,
+        "stage": pilot.stage,
+        "start_date": pilot.start_date,
+        "expected_annual_value": pilot.expected_annual_value,
+        "monthly_run_cost": pilot.monthly_run_cost,
+        "peak_concurrent_users": pilot.peak_concurrent_users,
+        "as_of": assessment.as_of,
+        "submitted_by": assessment.submitted_by,
+    }
+    for question in model.questions:
+        row[question.id] = assessment.answers.get(question.id)
+        row[documented_column(question.id)] = assessment.documented(question.id)
+    for metric in model.metrics:
+        value = assessment.metrics.get(metric.id)
+        row[metric.id] = np.nan if value is None else float(value)
+    return row
+
+
+def assessments_to_frame(assessments: Iterable[Assessment], model: ReadinessModel | None = None) -> pd.DataFrame:
+    """The frame of many assessments, with every model column present even when all are empty."""
+    model = model or load_model()
+    rows = [assessment_row(a, model) for a in assessments]
+    columns = frame_columns(model)
+    return pd.DataFrame(rows, columns=columns)
+
+
+def frame_columns(model: ReadinessModel) -> list[str]:
+    """Every column of the frame, in order."""
+    questions = [q.id for q in model.questions]
+    return CONTEXT_COLUMNS + questions + [documented_column(q) for q in questions] + [m.id for m in model.metrics]
+
+
+def _question_arrays(frame: pd.DataFrame, model: ReadinessModel) -> tuple[np.ndarray, ...]:
+    """Scores, evidence levels and counted masks of every question, as (rows × questions) arrays."""
+    n = len(frame)
+    answer_scores = model.scoring.answer_scores
+    levels = model.scoring.evidence_levels
+    scores, evidence, counted = [], [], []
+    for question in model.questions:
+        answers = frame[question.id] if question.id in frame else pd.Series([None] * n, index=frame.index)
+        answers = answers.where(answers.notna(), None).to_numpy(dtype=object)
+        missing = pd.isna(answers) if n else np.zeros(0, dtype=bool)
+        if question.core:
+            answers = np.where(missing, "not_sure", answers)
+        documented_name = documented_column(question.id)
+        documented = (
+            frame[documented_name].fillna(False).to_numpy(dtype=bool) if documented_name in frame else np.zeros(n, bool)
+        )
+        is_counted = (answers == "yes") | (answers == "no") | (answers == "not_sure")
+        score = np.select(
+            [answers == "yes", answers == "no", answers == "not_sure"],
+            [answer_scores["yes"], answer_scores["no"], answer_scores["not_sure"]],
+            default=np.nan,
+        )
+        level = np.where(documented, levels["documented"], levels["self_reported"])
+        level = np.where(answers == "not_sure", levels["unknown"], level)
+        scores.append(score)
+        evidence.append(np.where(is_counted, level, 0.0))
+        counted.append(is_counted)
+    return _columns(scores, n), _columns(evidence, n), _columns(counted, n).astype(bool)
+
+
+def _columns(parts: list[np.ndarray], rows: int) -> np.ndarray:
+    """Stack per-item columns into a (rows × items) array, also when there are no rows."""
+    return np.column_stack(parts) if rows else np.zeros((0, len(parts)))
+
+
+def _metric_arrays(frame: pd.DataFrame, model: ReadinessModel) -> tuple[np.ndarray, np.ndarray]:
+    """Scores (NaN when not reported) and evidence levels of every scored metric."""
+    n = len(frame)
+    measured = model.scoring.evidence_levels["measured"]
+
+    def column(metric_id: str) -> np.ndarray:
+        return frame[metric_id].to_numpy(dtype=float) if metric_id in frame else np.full(n, np.nan)
+
+    scores = []
+    for metric in model.scored_metrics:
+        assert metric.curve is not None
+        denominator = column(metric.curve.denominator) if isinstance(metric.curve, RatioCurve) else None
+        scores.append(curve_score(metric.curve, column(metric.id), denominator))
+    matrix = _columns(scores, n)
+    return matrix, np.where(np.isnan(matrix), 0.0, measured)
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """A weighted mean's division, 0 where nothing was weighed, rounded like the scalar path."""
+    safe = np.where(denominator > 0, denominator, 1.0)
+    return np.round(np.where(denominator > 0, numerator / safe, 0.0), PRECISION)
+
+
+def _weakest(scores: np.ndarray, confidences: np.ndarray) -> np.ndarray:
+    """Index of each row's weakest gap: lowest score, then lowest confidence, then model order."""
+    lowest = scores == scores.min(axis=1, keepdims=True)
+    masked = np.where(lowest, confidences, np.inf)
+    return (lowest & (masked == masked.min(axis=1, keepdims=True))).argmax(axis=1)
+
+
+def _aggregate(scores: np.ndarray, weights: np.ndarray, aggregator: AggregatorId) -> np.ndarray:
+    if aggregator == "weakest_link":
+        return scores.min(axis=1)
+    if aggregator == "weighted_mean":
+        return scores @ weights / weights.sum()
+    with np.errstate(divide="ignore"):
+        logs = np.log(scores)
+    geometric = np.exp(np.where(scores > 0, logs, 0.0) @ weights / weights.sum())
+    return np.where(scores.min(axis=1) <= 0, 0.0, geometric)
+
+
+def score_frame(
+    frame: pd.DataFrame, model: ReadinessModel | None = None, aggregator: AggregatorId | None = None
+) -> pd.DataFrame:
+    """Score every row of a frame: gap scores and confidences, overall, compound risks, verdict, flags.
+
+    Returns the context columns followed by ``score.<gap>``, ``confidence.<gap>``, ``overall``,
+    ``overall_confidence``, ``open_core``, ``seed_rule``, ``weakest_gap``, ``severity.<edge>``,
+    ``state.<edge>``, ``active_edges``, ``critical_edges``, ``months_in_pilot``, ``stalled``,
+    ``multi_gap`` and ``verdict``.
+    """
+    model = model or load_model()
+    aggregator = aggregator or model.scoring.default_aggregator
+    frame = frame.reset_index(drop=True)
+    q_scores, q_evidence, q_counted = _question_arrays(frame, model)
+    m_scores, m_evidence = _metric_arrays(frame, model)
+    q_weights = np.array([q.weight for q in model.questions], dtype=float)
+    m_weights = np.array([m.weight for m in model.scored_metrics], dtype=float)
+    q_gap = np.array([q.gap for q in model.questions])
+    m_gap = np.array([m.gap for m in model.scored_metrics])
+
+    out = pd.DataFrame({c: frame[c] for c in frame.columns if c in CONTEXT_COLUMNS or c == "snapshot_id"})
+    gap_scores = np.zeros((len(frame), len(GAP_IDS)))
+    gap_conf = np.zeros_like(gap_scores)
+    for k, gap in enumerate(GAP_IDS):
+        qs, ms = q_gap == gap, m_gap == gap
+        qw = np.where(q_counted[:, qs], q_weights[qs], 0.0)
+        m_known = ~np.isnan(m_scores[:, ms])
+        mw = np.where(m_known, m_weights[ms], 0.0)
+        total = qw.sum(axis=1) + mw.sum(axis=1)
+        weighted = (np.nan_to_num(q_scores[:, qs]) * qw).sum(axis=1) + (np.nan_to_num(m_scores[:, ms]) * mw).sum(axis=1)
+        gap_scores[:, k] = _ratio(weighted, total)
+        conf_total = qw.sum(axis=1) + m_weights[ms].sum()
+        conf = (q_evidence[:, qs] * qw).sum(axis=1) + (m_evidence[:, ms] * m_weights[ms]).sum(axis=1)
+        gap_conf[:, k] = _ratio(conf, conf_total)
+        out[f"score.{gap}"] = gap_scores[:, k]
+        out[f"confidence.{gap}"] = gap_conf[:, k]
+
+    gap_weights = np.array([g.weight for g in model.gaps], dtype=float)
+    overall = np.round(_aggregate(gap_scores, gap_weights, aggregator), PRECISION)
+    overall_conf = np.round(gap_conf @ gap_weights / gap_weights.sum(), PRECISION)
+    out["overall"] = overall
+    out["overall_confidence"] = overall_conf
+
+    core = np.array([q.core for q in model.questions])
+    core_answers = q_scores[:, core]
+    open_core = (core_answers < model.scoring.answer_scores["yes"]).sum(axis=1)
+    out["open_core"] = open_core
+    out["seed_rule"] = open_core > model.verdict.seed_rule_max_open_core
+    out["weakest_gap"] = np.array(GAP_IDS, dtype=object)[_weakest(gap_scores, gap_conf)]
+
+    index = {gap: k for k, gap in enumerate(GAP_IDS)}
+    rules = model.compound
+    active_count = np.zeros(len(frame), dtype=int)
+    critical_count = np.zeros(len(frame), dtype=int)
+    for edge in model.edges:
+        a, b = gap_scores[:, index[edge.source]], gap_scores[:, index[edge.target]]
+        out[f"severity.{edge.id}"] = edge.weight * (100 - a) / 100 * (100 - b) / 100
+        active = (a < rules.active_below) & (b < rules.active_below)
+        critical = (a < rules.critical_below) & (b < rules.critical_below)
+        out[f"state.{edge.id}"] = np.select([critical, active], ["critical", "active"], default="inactive")
+        active_count += active
+        critical_count += critical
+    out["active_edges"] = active_count
+    out["critical_edges"] = critical_count
+
+    months = _months_in_pilot(frame)
+    out["months_in_pilot"] = months.round(1)
+    out["stalled"] = (frame["stage"] == "pilot").to_numpy() & (
+        months.fillna(0).to_numpy() > model.scoring.stalled_after_months
+    )
+    out["multi_gap"] = (gap_scores < model.scoring.multi_gap_threshold).sum(axis=1) >= model.scoring.multi_gap_count
+
+    v = model.verdict
+    not_ready = (
+        (open_core > v.seed_rule_max_open_core)
+        | (gap_scores < v.not_ready_gap_below).any(axis=1)
+        | (critical_count > 0)
+    )
+    ready = (
+        ~not_ready
+        & (gap_scores >= v.ready_gap_at_least).all(axis=1)
+        & (overall >= v.ready_overall_at_least)
+        & (active_count == 0)
+        & (overall_conf >= v.ready_confidence_at_least)
+    )
+    out["verdict"] = np.select([not_ready, ready], ["not_ready", "ready"], default="conditional")
+    return out
+
+
+def _months_in_pilot(frame: pd.DataFrame) -> pd.Series:
+    start = pd.to_datetime(frame["start_date"], errors="coerce")
+    as_of = pd.to_datetime(frame["as_of"], errors="coerce")
+    return (as_of - start).dt.days / DAYS_PER_MONTH
+
+
+def latest_per_pilot(scored: pd.DataFrame) -> pd.DataFrame:
+    """The most recent snapshot of each pilot (the portfolio as it stands)."""
+    if scored.empty:
+        return scored
+    ordered = scored.sort_values(["pilot", "as_of"])
+    return ordered.groupby("pilot", sort=False).tail(1).reset_index(drop=True)

@@ -1,0 +1,97 @@
+"""The core CLI through the installed console script, in a subprocess, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from readiness.model import load_model
+from tests.factories import assessment_data
+
+READINESS = shutil.which("readiness", path=str(Path(sys.executable).parent)) or "readiness"
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([READINESS, *args], capture_output=True, text=True, cwd=cwd, timeout=60)
+
+
+def write(tmp_path: Path, data: object, name: str = "a.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_score_json_of_a_green_assessment_is_ready(tmp_path: Path) -> None:
+    result = run("score", str(write(tmp_path, assessment_data())), "--json")
+    assert result.returncode == 0, result.stderr
+    score = json.loads(result.stdout)
+    assert score["verdict"] == "ready"
+    assert {g: v["score"] for g, v in score["gaps"].items()} == dict.fromkeys(
+        ["data", "scale", "monitoring", "governance", "ownership", "trust"], 100.0
+    )
+    for key in ("reasons", "overall", "aggregator", "model_version", "weakest_gap", "compound_risks", "flags"):
+        assert key in score
+    assert {"id", "from", "to", "severity", "state"} <= set(score["compound_risks"][0])
+    assert score["model_version"] == load_model().version
+
+
+def test_score_table_with_three_open_core_answers(tmp_path: Path) -> None:
+    data = assessment_data(answers={"DATA-1": "no", "MON-2": "not_sure", "OWN-2": "no"})
+    result = run("score", str(write(tmp_path, data)))
+    assert result.returncode == 0, result.stderr
+    assert "NOT READY" in result.stdout
+    assert "DATA-1, MON-2, OWN-2" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (assessment_data(answers={"DATA-1": "maybe"}), "answers.DATA-1"),
+        (assessment_data(metrics={"trust.adoption_rate": 140}), "metrics.trust.adoption_rate"),
+        ("{not json", "not valid JSON"),
+    ],
+)
+def test_invalid_input_exits_2_with_one_line_naming_the_field(tmp_path: Path, content, fragment: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content if isinstance(content, str) else json.dumps(content), encoding="utf-8")
+    result = run("score", str(path))
+    assert result.returncode == 2
+    assert fragment in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.stderr.startswith("error: bad.json")
+
+
+def test_missing_file_exits_2(tmp_path: Path) -> None:
+    result = run("score", str(tmp_path / "nope.json"))
+    assert result.returncode == 2 and "no such file" in result.stderr
+
+
+def test_model_json_lists_the_contract_ids() -> None:
+    result = run("model", "--json")
+    assert result.returncode == 0
+    model = json.loads(result.stdout)
+    assert len([q for q in model["questions"] if q["core"]]) == 13
+    assert {e["id"]: e["from"] for e in model["edges"]}["C3"] == "ownership"
+    assert run("model").stdout.count("[") >= 6
+
+
+def test_schema_is_a_json_schema_listing_the_ids() -> None:
+    result = run("schema")
+    schema = json.loads(result.stdout)
+    assert "DATA-1" in schema["properties"]["answers"]["propertyNames"]["enum"]
+    assert schema["properties"]["pilot"]
+
+
+def test_a_list_of_assessments_is_scored_one_by_one(tmp_path: Path) -> None:
+    result = run(
+        "score",
+        str(write(tmp_path, [assessment_data(), assessment_data(answers={"DATA-1": "no", "DATA-2": "no"})])),
+        "--json",
+    )
+    assert result.returncode == 0
+    assert [s["verdict"] for s in json.loads(result.stdout)] == ["ready", "conditional"]
