@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -273,7 +273,23 @@ def aggregate(scores: dict[str, float], weights: dict[str, float], aggregator: A
     return math.exp(sum(math.log(v) * x for v, x in zip(values, w, strict=True)) / sum(w))
 
 
-def compound_risks(scores: dict[str, float], model: ReadinessModel) -> list[CompoundRisk]:
+class EdgeRisk(NamedTuple):
+    """A compound edge evaluated for one pilot (a light tuple: what-ifs build thousands of them)."""
+
+    id: str
+    source: str
+    target: str
+    severity: float
+    state: EdgeState
+    chain: str
+
+    def public(self) -> CompoundRisk:
+        """The edge as it appears in the Score JSON."""
+        return CompoundRisk(id=self.id, source=self.source, target=self.target, severity=round(self.severity, 4),
+                            state=self.state, chain=self.chain)  # fmt: skip
+
+
+def compound_risks(scores: dict[str, float], model: ReadinessModel) -> list[EdgeRisk]:
     """Severity and state of every compound edge."""
     rules = model.compound
     risks = []
@@ -285,21 +301,18 @@ def compound_risks(scores: dict[str, float], model: ReadinessModel) -> list[Comp
             state = "active"
         if a < rules.critical_below and b < rules.critical_below:
             state = "critical"
-        risks.append(
-            CompoundRisk(id=edge.id, source=edge.source, target=edge.target, severity=round(severity, 4),
-                         state=state, chain=edge.chain)
-        )  # fmt: skip
+        risks.append(EdgeRisk(edge.id, edge.source, edge.target, severity, state, edge.chain))
     return risks
 
 
-def chains(risks: list[CompoundRisk], model: ReadinessModel) -> list[Chain]:
+def chains(risks: list[EdgeRisk], model: ReadinessModel) -> list[Chain]:
     """Maximal paths through the active edges, each told as one story."""
     active = [r for r in risks if r.state != "inactive"]
     targets = {r.target for r in active}
     labels = {g.id: g.label for g in model.gaps}
     found: list[Chain] = []
 
-    def walk(path: list[str], edges: list[CompoundRisk]) -> None:
+    def walk(path: list[str], edges: list[EdgeRisk]) -> None:
         onward = [r for r in active if r.source == path[-1] and r.target not in path]
         if not onward and edges:
             text = " → ".join(labels[g] for g in path)
@@ -323,19 +336,33 @@ class Summary:
     overall: float
     overall_confidence: float
     open_core: list[str]
-    risks: list[CompoundRisk]
+    risks: list[EdgeRisk]
     verdict: Verdict
     blockers: int
 
 
-def summarise(items: dict[str, list[ItemScore]], model: ReadinessModel, aggregator: AggregatorId) -> Summary:
-    """Gap scores, overall, compound risks and verdict from scored items."""
+def summarise(
+    items: dict[str, list[ItemScore]],
+    model: ReadinessModel,
+    aggregator: AggregatorId,
+    base: Summary | None = None,
+    changed_gap: str | None = None,
+) -> Summary:
+    """Gap scores, overall, compound risks and verdict from scored items.
+
+    With ``base`` and ``changed_gap`` only that gap is recomputed: remediation asks hundreds of
+    what-ifs that each change one item.
+    """
     weights = {g.id: g.weight for g in model.gaps}
-    scores = {gap: round(gap_score(items[gap]), PRECISION) for gap in GAP_IDS}
-    confidences = {gap: round(gap_confidence(items[gap]), PRECISION) for gap in GAP_IDS}
+    if base is not None and changed_gap is not None:
+        scores = base.scores | {changed_gap: round(gap_score(items[changed_gap]), PRECISION)}
+        confidences = base.confidences | {changed_gap: round(gap_confidence(items[changed_gap]), PRECISION)}
+    else:
+        scores = {gap: round(gap_score(items[gap]), PRECISION) for gap in GAP_IDS}
+        confidences = {gap: round(gap_confidence(items[gap]), PRECISION) for gap in GAP_IDS}
     overall = round(aggregate(scores, weights, aggregator), PRECISION)
     overall_confidence = round(sum(confidences[g] * weights[g] for g in GAP_IDS) / sum(weights.values()), PRECISION)
-    open_core = [i.id for gap in GAP_IDS for i in items[gap] if i.core and i.value not in ("yes",)]
+    open_core = [i.id for gap in GAP_IDS for i in items[gap] if i.core and i.value != "yes"]
     risks = compound_risks(scores, model)
     summary = Summary(scores, confidences, overall, overall_confidence, open_core, risks, "not_ready", 0)
     verdict, blockers = _verdict(summary, model)
@@ -455,7 +482,7 @@ def remediation(
     """Every non-green item with the overall gain of fixing it, ranked by gain (then gap gain)."""
     actions = []
     for gap, item in _candidates(items):
-        after = summarise(_with(items, gap, _fixed(item, model)), model, aggregator)
+        after = summarise(_with(items, gap, _fixed(item, model)), model, aggregator, base, gap)
         actions.append(
             Action(
                 item=item.id, gap=gap, label=item.label, current=item.display,
@@ -482,7 +509,7 @@ def path_to_next_verdict(
         options = []
         for gap, item in _candidates(current):
             trial = _with(current, gap, _fixed(item, model))
-            after = summarise(trial, model, aggregator)
+            after = summarise(trial, model, aggregator, state, gap)
             progress = VERDICT_ORDER.index(after.verdict) > VERDICT_ORDER.index(state.verdict)
             key = (progress, state.blockers - after.blockers, after.overall - state.overall,
                    after.scores[gap] - state.scores[gap])  # fmt: skip
@@ -561,7 +588,7 @@ def score_assessment(
         seed_rule=SeedRule(
             fired=len(summary.open_core) > model.verdict.seed_rule_max_open_core, open_items=summary.open_core
         ),
-        compound_risks=summary.risks,
+        compound_risks=[risk.public() for risk in summary.risks],
         chains=chains(summary.risks, model),
         flags=flags(assessment, summary.scores, model),
         months_in_pilot=round(months_between(start, assessment.as_of), 1) if start else None,
