@@ -213,3 +213,34 @@ def demo_assessments(model: ReadinessModel | None = None) -> list[Assessment]:
     """Every snapshot of the demo portfolio, pilot by pilot, oldest first."""
     model = model or load_model()
     return [a for pilot in PILOTS for a in pilot_assessments(pilot, model)]
+
+
+BUSINESS_UNITS = ("Finance", "Operations", "Customer Service", "Supply Chain", "Legal & Compliance")
+STAGES_BY_WEIGHT = ("pilot", "pilot", "pilot", "scaling", "production", "paused")
+
+
+def synthetic_pilots(n_pilots: int, n_snapshots: int, seed: int = 7) -> list[DemoPilot]:
+    """``n_pilots`` pilots with random but plausible trajectories, for load tests and benchmarks."""
+    rng = random.Random(seed)
+    pilots = []
+    for number in range(n_pilots):
+        start_levels = {g: rng.uniform(0.1, 0.8) for g in GAP_IDS}
+        end_levels = {g: min(1.0, max(0.0, level + rng.uniform(-0.2, 0.5))) for g, level in start_levels.items()}
+        start = _month(DEMO_AS_OF, n_snapshots - 1 + rng.randint(0, 6))
+        pilots.append(
+            DemoPilot(
+                name=f"Pilot {number + 1:04d}", business_unit=rng.choice(BUSINESS_UNITS),
+                owning_team=f"Team {rng.randint(1, 60):02d}", sponsor=rng.choice(("CFO", "COO", "CIO", "CDO")),
+                stage=rng.choice(STAGES_BY_WEIGHT), start=start, snapshots=n_snapshots,
+                trajectory=ramp(start_levels, end_levels), annual_value=round(rng.uniform(0.2, 6) * 1e6, -4),
+                monthly_cost=round(rng.uniform(2, 80) * 1e3, -2), peak_users=rng.randint(10, 2000),
+                metrics_reported=rng.choice((0.0, 0.5, 0.8, 1.0)), deeper_answered=rng.random() < 0.7,
+            )
+        )  # fmt: skip
+    return pilots
+
+
+def synthetic_assessments(n_pilots: int = 1000, n_snapshots: int = 24, seed: int = 7) -> list[Assessment]:
+    """A large deterministic portfolio (1,000 pilots × 24 monthly snapshots by default)."""
+    model = load_model()
+    return [a for pilot in synthetic_pilots(n_pilots, n_snapshots, seed) for a in pilot_assessments(pilot, model)]

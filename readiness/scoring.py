@@ -495,6 +495,26 @@ def remediation(
     return actions
 
 
+def _strongest_candidates(items: dict[str, list[ItemScore]]) -> list[tuple[str, ItemScore]]:
+    """Per gap, the fix that lifts the gap most, and the core question that lifts it most.
+
+    A fix changes only its own gap, and every verdict rule is monotonic in gap scores, so within a
+    gap nothing beats its strongest fix, except a core question, which also counts for the seed's
+    rule. The greedy path evaluates these few instead of every item.
+    """
+
+    def lift(item: ItemScore) -> tuple[float, float]:
+        return item.weight * (100 - (item.score or 0)), 1 - item.evidence_weight
+
+    strongest: dict[tuple[str, bool], ItemScore] = {}
+    for gap, item in _candidates(items):
+        for key in {(gap, False), (gap, True)} if item.core else {(gap, False)}:
+            if key not in strongest or lift(item) > lift(strongest[key]):
+                strongest[key] = item
+    unique = {item.id: (gap, item) for (gap, _), item in strongest.items()}
+    return list(unique.values())
+
+
 def path_to_next_verdict(
     items: dict[str, list[ItemScore]], base: Summary, model: ReadinessModel, aggregator: AggregatorId
 ) -> PathToNext:
@@ -507,7 +527,7 @@ def path_to_next_verdict(
     current, state, chosen = items, base, []
     while VERDICT_ORDER.index(state.verdict) < position + 1:
         options = []
-        for gap, item in _candidates(current):
+        for gap, item in _strongest_candidates(current):
             trial = _with(current, gap, _fixed(item, model))
             after = summarise(trial, model, aggregator, state, gap)
             progress = VERDICT_ORDER.index(after.verdict) > VERDICT_ORDER.index(state.verdict)
