@@ -1,0 +1,710 @@
+"""Every chart of the product as a pure function: plain data in, a Plotly figure out.
+
+The dashboard draws these figures on screen and the exports (PNG, SVG, PPTX, HTML) render the very same
+figures, so a number can never look different in the board pack than in the app. All figures share one
+template (:data:`TEMPLATE_NAME`): a single sans font, neutral greys, and one diverging readiness scale
+from red through amber to green that also runs dark → light → dark-teal, so that it stays readable for
+colour-blind readers; scores are written in the cells and verdicts carry a symbol and a word, so colour
+is never the only carrier of meaning.
+
+Inputs are the frames of :mod:`readiness.portfolio` (``score_frame`` output: one row per snapshot) or
+gap-score mappings taken from a :class:`readiness.scoring.ScoreResult`. Nothing here touches a database
+or Streamlit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.subplots import make_subplots
+
+from readiness.curves import curve_score
+from readiness.model import GAP_IDS, BandCurve, BoolCurve, Metric, RatioCurve, ReadinessModel, load_model
+from readiness.portfolio import latest_per_pilot
+from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, ScoreResult
+
+TEMPLATE_NAME = "readiness"
+FONT_FAMILY = '"Source Sans 3", "Source Sans Pro", "Segoe UI", "Helvetica Neue", Arial, sans-serif'
+INK = "#1f2933"
+MUTED = "#6b7280"
+GRID = "#e5e7eb"
+FAINT = "#f3f4f6"
+
+# Dark red → orange → light amber → pale green → dark teal-green. Lightness falls on both sides of the
+# amber middle and the green end leans towards blue, so that red and green differ for deuteranopes too.
+READINESS_SCALE: list[tuple[float, str]] = [
+    (0.00, "#7f1d2d"),
+    (0.20, "#c0392b"),
+    (0.40, "#e8833a"),
+    (0.55, "#f6c85f"),
+    (0.70, "#b9dfa8"),
+    (0.85, "#4ea585"),
+    (1.00, "#17695a"),
+]
+# Changes: red for worse, near-white for no change, teal-green for better (lightness carries the size).
+DELTA_SCALE: list[tuple[float, str]] = [(0.0, "#8e1b2b"), (0.25, "#d9735f"), (0.5, "#f7f7f5"), (0.75, "#6fb59b"),
+                                        (1.0, "#17695a")]  # fmt: skip
+VERDICT_COLORS: dict[str, str] = {"not_ready": "#b0283a", "conditional": "#d98a1c", "ready": "#1f7a62"}
+VERDICT_SYMBOLS: dict[str, str] = {"not_ready": "x", "conditional": "diamond", "ready": "circle"}
+VERDICT_GLYPHS: dict[str, str] = {"not_ready": "✕", "conditional": "◆", "ready": "●"}
+# Okabe-Ito: the qualitative palette designed for colour-blind readers, for overlaid pilots.
+SERIES_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999"]
+SERIES_DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot", "solid", "dash"]
+SERIES_SYMBOLS = ["circle", "square", "diamond", "triangle-up", "x", "star", "hexagon", "cross"]
+SHORT_GAP_LABELS = {"data": "Data quality", "scale": "Latency & scale", "monitoring": "Monitoring",
+                    "governance": "Governance", "ownership": "Ownership", "trust": "User trust"}  # fmt: skip
+EDGE_STATES = ("inactive", "active", "critical")
+SortKey = Literal["readiness", "risk", "name"]
+
+
+def _template() -> go.layout.Template:
+    """The one look of every chart."""
+    axis = {
+        "gridcolor": GRID,
+        "linecolor": GRID,
+        "zerolinecolor": GRID,
+        "ticks": "",
+        "tickfont": {"color": MUTED, "size": 12},
+        "title": {"font": {"color": MUTED, "size": 12}},
+        "automargin": True,
+    }
+    return go.layout.Template(
+        layout=go.Layout(
+            font={"family": FONT_FAMILY, "color": INK, "size": 13},
+            title={"font": {"size": 16, "color": INK}, "x": 0, "xanchor": "left", "y": 0.98, "yanchor": "top"},
+            paper_bgcolor="white",
+            plot_bgcolor="white",
+            colorway=SERIES_COLORS,
+            colorscale={"sequential": READINESS_SCALE, "diverging": READINESS_SCALE},
+            xaxis=axis,
+            yaxis=axis,
+            polar={
+                "bgcolor": "white",
+                "radialaxis": {"gridcolor": GRID, "linecolor": GRID, "tickfont": {"color": MUTED, "size": 10}},
+                "angularaxis": {"gridcolor": GRID, "linecolor": GRID, "tickfont": {"color": INK, "size": 12}},
+            },
+            legend={"font": {"size": 12, "color": INK}, "bgcolor": "rgba(255,255,255,0)", "orientation": "h",
+                    "yanchor": "bottom", "y": 1.01, "xanchor": "right", "x": 1},
+            hoverlabel={"bgcolor": "white", "bordercolor": GRID, "font": {"family": FONT_FAMILY, "color": INK}},
+            margin={"l": 10, "r": 10, "t": 48, "b": 10},
+        )
+    )  # fmt: skip
+
+
+pio.templates[TEMPLATE_NAME] = _template()
+
+
+def styled(fig: go.Figure, title: str | None = None, height: int | None = None) -> go.Figure:
+    """Apply the readiness template (and optionally a title and height) to a figure."""
+    fig.update_layout(template=TEMPLATE_NAME)
+    if title is not None:
+        fig.update_layout(title_text=title)
+    if height is not None:
+        fig.update_layout(height=height)
+    return fig
+
+
+def _hex_to_rgb(color: str) -> tuple[int, int, int]:
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+
+
+def score_color(score: float) -> str:
+    """The readiness scale's colour of a 0-100 score, as ``#rrggbb`` (for tiles and cards)."""
+    position = min(1.0, max(0.0, float(score) / 100))
+    for (p0, c0), (p1, c1) in pairwise(READINESS_SCALE):
+        if position <= p1:
+            t = (position - p0) / (p1 - p0)
+            rgb = [round(a + (b - a) * t) for a, b in zip(_hex_to_rgb(c0), _hex_to_rgb(c1), strict=True)]
+            return "#{:02x}{:02x}{:02x}".format(*rgb)
+    return READINESS_SCALE[-1][1]
+
+
+def text_color_on(background: str) -> str:
+    """Dark ink or white, whichever reads better on ``background`` (WCAG relative luminance)."""
+    channels = [c / 255 for c in _hex_to_rgb(background)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "white" if luminance < 0.33 else INK
+
+
+def gap_labels(model: ReadinessModel | None = None) -> dict[str, str]:
+    """Gap ID → its label."""
+    model = model or load_model()
+    return {g.id: g.label for g in model.gaps}
+
+
+def short_gap_labels(model: ReadinessModel | None = None) -> dict[str, str]:
+    """Gap ID → a short label that fits a heatmap column or a radar axis."""
+    labels = gap_labels(model)
+    return {g: SHORT_GAP_LABELS.get(g, labels[g]) for g in labels}
+
+
+def verdict_label(verdict: str) -> str:
+    """The verdict in words with its glyph: ``✕ Not ready``."""
+    return f"{VERDICT_GLYPHS[verdict]} {VERDICT_LABELS[verdict]}"
+
+
+# --------------------------------------------------------------------------------------------
+# Data helpers shared by the screen and the exports
+# --------------------------------------------------------------------------------------------
+
+
+def gap_scores_of(source: ScoreResult | pd.Series | Mapping[str, float]) -> dict[str, float]:
+    """The six gap scores of a ScoreResult, a scored frame row, or a mapping already keyed by gap."""
+    if isinstance(source, ScoreResult):
+        return {g: float(source.gaps[g].score) for g in GAP_IDS}
+    if isinstance(source, pd.Series):
+        return {g: float(source[f"score.{g}"]) for g in GAP_IDS}
+    return {g: float(source[g]) for g in GAP_IDS}
+
+
+def median_gap_scores(scored: pd.DataFrame) -> dict[str, float]:
+    """The portfolio median of each gap over the latest snapshot of each pilot."""
+    latest = latest_per_pilot(scored)
+    return {g: float(latest[f"score.{g}"].median()) if len(latest) else 0.0 for g in GAP_IDS}
+
+
+def sort_portfolio(latest: pd.DataFrame, by: SortKey = "readiness") -> pd.DataFrame:
+    """Order pilots for display: least ready first, most compound risk first, or by name."""
+    if by == "name":
+        return latest.sort_values("pilot", key=lambda s: s.str.casefold()).reset_index(drop=True)
+    if by == "risk":
+        return latest.sort_values(
+            ["critical_edges", "active_edges", "overall", "pilot"], ascending=[False, False, True, True]
+        ).reset_index(drop=True)
+    return latest.sort_values(["overall", "pilot"]).reset_index(drop=True)
+
+
+def weakest_items(frame: pd.DataFrame, model: ReadinessModel | None = None, limit: int = 3) -> pd.DataFrame:
+    """Per snapshot and gap, the IDs of the items that cost the gap the most points (``"DATA-1, DATA-3"``).
+
+    ``frame`` is the raw portfolio frame (answers and metric values, as the store returns it), scored
+    here item by item with whole-column operations: one pass per item, not per pilot.
+    """
+    model = model or load_model()
+    answer_scores = model.scoring.answer_scores
+    n = len(frame)
+    out = pd.DataFrame(index=frame.index)
+    for gap in GAP_IDS:
+        ids, losses = [], []
+        for item in model.items_of(gap):
+            ids.append(item.id)
+            if isinstance(item, Metric):
+                losses.append(_metric_loss(item, frame, n))
+                continue
+            raw = frame[item.id] if item.id in frame else pd.Series([None] * n, index=frame.index)
+            answers = raw.where(raw.notna(), "not_sure" if item.core else None).to_numpy(dtype=object)
+            score = np.select([answers == a for a in answer_scores], list(answer_scores.values()), default=np.nan)
+            losses.append((100 - score) * item.weight)
+        out[gap] = _top_ids(np.column_stack(losses) if n else np.zeros((0, len(ids))), ids, limit)
+    return out
+
+
+def _metric_loss(metric: Metric, frame: pd.DataFrame, n: int) -> np.ndarray:
+    assert metric.curve is not None
+
+    def column(metric_id: str) -> np.ndarray:
+        return frame[metric_id].to_numpy(dtype=float) if metric_id in frame else np.full(n, np.nan)
+
+    denominator = column(metric.curve.denominator) if isinstance(metric.curve, RatioCurve) else None
+    return (100 - curve_score(metric.curve, column(metric.id), denominator)) * metric.weight
+
+
+def _top_ids(losses: np.ndarray, ids: list[str], limit: int) -> list[str]:
+    """Join the IDs of the largest positive losses of each row, largest first."""
+    filled = np.nan_to_num(losses, nan=0.0)
+    order = np.argsort(-filled, axis=1, kind="stable")[:, :limit]
+    names = np.array(ids, dtype=object)
+    result = []
+    for row, picks in zip(filled, order, strict=True):
+        result.append(", ".join(names[k] for k in picks if row[k] > 0))
+    return result
+
+
+@dataclass(frozen=True)
+class PortfolioKpis:
+    """The headline numbers of the Portfolio page (and of the board pack's first slide)."""
+
+    pilots: int
+    by_verdict: dict[str, int]
+    ready_share: float | None
+    gartner_ready_share: float
+    median_months_in_pilot: float | None
+    stalled_after_months: float
+    active_compound_risks: int
+    critical_compound_risks: int
+    pilots_with_compound_risk: int
+    stalled: int
+
+
+def portfolio_kpis(latest: pd.DataFrame, model: ReadinessModel | None = None) -> PortfolioKpis:
+    """KPIs of the portfolio as it stands (one row per pilot: the latest snapshots).
+
+    ``median_months_in_pilot`` is over pilots still in the pilot stage (the Gartner reference is the time
+    pilots spend there); ``ready_share`` is the percentage of pilots whose verdict is ready.
+    """
+    model = model or load_model()
+    counts = (
+        {v: int((latest["verdict"] == v).sum()) for v in VERDICT_ORDER}
+        if len(latest)
+        else dict.fromkeys(VERDICT_ORDER, 0)
+    )
+    in_pilot = latest[latest["stage"] == "pilot"]["months_in_pilot"].dropna() if len(latest) else pd.Series([])
+    return PortfolioKpis(
+        pilots=len(latest),
+        by_verdict=counts,
+        ready_share=100 * counts["ready"] / len(latest) if len(latest) else None,
+        gartner_ready_share=float(model.scoring.gartner_ready_share),
+        median_months_in_pilot=float(in_pilot.median()) if len(in_pilot) else None,
+        stalled_after_months=float(model.scoring.stalled_after_months),
+        active_compound_risks=int(latest["active_edges"].sum()) if len(latest) else 0,
+        critical_compound_risks=int(latest["critical_edges"].sum()) if len(latest) else 0,
+        pilots_with_compound_risk=int((latest["active_edges"] > 0).sum()) if len(latest) else 0,
+        stalled=int(latest["stalled"].sum()) if len(latest) else 0,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Portfolio
+# --------------------------------------------------------------------------------------------
+
+
+def portfolio_heatmap(
+    latest: pd.DataFrame,
+    model: ReadinessModel | None = None,
+    sort: SortKey = "readiness",
+    weak: pd.DataFrame | None = None,
+    title: str | None = "Readiness by pilot and gap",
+) -> go.Figure:
+    """Pilots × the six gaps (and overall), each cell coloured on the readiness scale with its score written
+    in it; a verdict column on the left says the verdict in words.
+
+    ``weak`` (from :func:`weakest_items`, same index as ``latest``) adds the weakest items to the hover.
+    Every cell's ``customdata[0]`` is the pilot name, so a click can open the pilot.
+    """
+    model = model or load_model()
+    shorts = short_gap_labels(model)
+    frame = latest.copy()
+    if weak is not None:
+        frame = frame.join(weak.add_prefix("weak."))
+    frame = sort_portfolio(frame, sort)
+    # Plotly draws the first row at the bottom; reverse so the first pilot of the order is on top.
+    frame = frame.iloc[::-1].reset_index(drop=True)
+    names = frame["pilot"].astype(str).tolist()
+    columns = [*GAP_IDS, "overall"]
+    x_labels = [shorts[g] for g in GAP_IDS] + ["Overall"]
+    z = np.column_stack([frame[f"score.{g}"].to_numpy(float) for g in GAP_IDS] + [frame["overall"].to_numpy(float)])
+    conf = np.column_stack(
+        [frame[f"confidence.{g}"].to_numpy(float) for g in GAP_IDS] + [frame["overall_confidence"].to_numpy(float)]
+    )
+    weak_text = np.column_stack(
+        [frame[f"weak.{g}"].fillna("").to_numpy(object) if f"weak.{g}" in frame else np.full(len(frame), "")
+         for g in GAP_IDS] + [np.full(len(frame), "")]
+    ) if len(frame) else np.zeros((0, len(columns)), dtype=object)  # fmt: skip
+    weak_text = np.where(weak_text == "", "—", weak_text)
+    pilot_grid = np.repeat(np.array(names, dtype=object)[:, None], len(columns), axis=1)
+    customdata = np.dstack([pilot_grid, conf, weak_text]) if len(frame) else None
+
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.13, 0.87], horizontal_spacing=0.006)
+    verdicts = frame["verdict"].astype(str).tolist()
+    codes = np.array([[VERDICT_ORDER.index(v)] for v in verdicts], dtype=float)
+    verdict_scale = _discrete_scale([VERDICT_COLORS[v] for v in VERDICT_ORDER])
+    fig.add_trace(
+        go.Heatmap(
+            z=codes, x=["Verdict"], y=names, text=[[VERDICT_LABELS[v]] for v in verdicts],
+            texttemplate="%{text}", textfont={"size": 12}, colorscale=verdict_scale, zmin=-0.5, zmax=2.5,
+            showscale=False, xgap=2, ygap=2, customdata=[[[n]] for n in names],
+            hovertemplate="<b>%{y}</b><br>%{text}<extra></extra>",
+        ),
+        row=1, col=1,
+    )  # fmt: skip
+    fig.add_trace(
+        go.Heatmap(
+            z=z, x=x_labels, y=names, customdata=customdata, texttemplate="%{z:.0f}", textfont={"size": 13},
+            colorscale=READINESS_SCALE, zmin=0, zmax=100, xgap=2, ygap=2,
+            colorbar={"title": {"text": "Score", "side": "top"}, "thickness": 10, "y": 1, "yanchor": "top",
+                      "len": min(1.0, 300 / _height(len(frame))), "tickvals": [0, 40, 70, 100], "outlinewidth": 0},
+            hovertemplate=(
+                "<b>%{customdata[0]}</b> · %{x}<br>Score %{z:.0f} · confidence %{customdata[1]:.2f}"
+                "<br>Weakest items: %{customdata[2]}<extra></extra>"
+            ),
+        ),
+        row=1, col=2,
+    )  # fmt: skip
+    # A thin white separator before the Overall column.
+    fig.add_vline(x=len(GAP_IDS) - 0.5, line={"color": "white", "width": 6}, row=1, col=2)
+    fig.update_xaxes(side="top", showgrid=False, tickfont={"color": INK, "size": 12})
+    fig.update_yaxes(showgrid=False, tickfont={"color": INK, "size": 12}, autorange=True)
+    fig.update_yaxes(showticklabels=False, row=1, col=2)
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 80 if title else 40, "b": 10})
+    return styled(fig, title, _height(len(frame)))
+
+
+def _height(rows: int) -> int:
+    return max(220, 110 + 30 * rows)
+
+
+def _discrete_scale(colors: Sequence[str]) -> list[tuple[float, str]]:
+    """A stepwise colour scale mapping integer codes 0..n-1 (with zmin=-0.5, zmax=n-0.5) to colours."""
+    n = len(colors)
+    scale: list[tuple[float, str]] = []
+    for k, color in enumerate(colors):
+        scale += [(k / n, color), ((k + 1) / n, color)]
+    return scale
+
+
+def has_value_data(latest: pd.DataFrame) -> bool:
+    """Whether any pilot reports both its expected annual value and its monthly run cost."""
+    needed = {"expected_annual_value", "monthly_run_cost"}
+    if not needed <= set(latest.columns):
+        return False
+    return bool((latest["expected_annual_value"].notna() & latest["monthly_run_cost"].notna()).any())
+
+
+def value_readiness_matrix(latest: pd.DataFrame, model: ReadinessModel | None = None,
+                           title: str | None = "Value × readiness") -> go.Figure:  # fmt: skip
+    """Overall readiness (x) against expected annual value (y), bubble area = monthly run cost.
+
+    Only pilots that report value and cost are drawn. Verdicts differ by colour *and* marker symbol, and
+    each bubble is labelled with its pilot; the vertical line is the overall score a ready verdict needs.
+    """
+    model = model or load_model()
+    data = latest.dropna(subset=["expected_annual_value", "monthly_run_cost"])
+    fig = go.Figure()
+    max_cost = float(data["monthly_run_cost"].max()) if len(data) else 1.0
+    for verdict in VERDICT_ORDER:
+        part = data[data["verdict"] == verdict]
+        if part.empty:
+            continue
+        size = 14 + 36 * np.sqrt(part["monthly_run_cost"].to_numpy(float) / max(max_cost, 1.0))
+        fig.add_trace(
+            go.Scatter(
+                x=part["overall"], y=part["expected_annual_value"] / 1e6, mode="markers+text",
+                name=verdict_label(verdict), text=part["pilot"], textposition="top center",
+                textfont={"size": 11, "color": MUTED}, cliponaxis=False, customdata=np.column_stack(
+                    [part["pilot"], part["monthly_run_cost"].to_numpy(float) / 1e3]),
+                marker={"size": size, "color": VERDICT_COLORS[verdict], "symbol": VERDICT_SYMBOLS[verdict],
+                        "opacity": 0.8, "line": {"color": "white", "width": 1}},
+                hovertemplate=("<b>%{customdata[0]}</b><br>Readiness %{x:.0f}<br>Value %{y:.1f} M/yr"
+                               "<br>Run cost %{customdata[1]:.0f} k/month<extra></extra>"),
+            )
+        )  # fmt: skip
+    ready_at = model.verdict.ready_overall_at_least
+    fig.add_vline(x=ready_at, line={"color": MUTED, "width": 1, "dash": "dot"},
+                  annotation={"text": f"ready needs ≥ {ready_at:g}", "font": {"color": MUTED, "size": 11}})  # fmt: skip
+    fig.update_xaxes(title_text="Overall readiness (0-100)", range=[-8, 108])
+    fig.update_yaxes(title_text="Expected annual value (millions)", rangemode="tozero")
+    fig.update_layout(showlegend=True)
+    return styled(fig, title, 440)
+
+
+def verdict_distribution(latest: pd.DataFrame, by: str = "business_unit",
+                         title: str | None = "Verdicts by business unit") -> go.Figure:  # fmt: skip
+    """Horizontal stacked bars: pilots per ``by`` group split by verdict, counts written on the bars."""
+    groups = latest[by].fillna("(none)") if len(latest) else pd.Series([], dtype=object)
+    table = pd.crosstab(groups, latest["verdict"]) if len(latest) else pd.DataFrame()
+    table = table.reindex(columns=list(VERDICT_ORDER), fill_value=0)
+    table = table.loc[table.sum(axis=1).sort_values().index] if len(table) else table
+    fig = go.Figure()
+    for verdict in VERDICT_ORDER:
+        counts = table[verdict] if verdict in table else pd.Series([], dtype=int)
+        fig.add_trace(
+            go.Bar(
+                y=[str(i) for i in table.index], x=counts, orientation="h", name=verdict_label(verdict),
+                marker={"color": VERDICT_COLORS[verdict], "line": {"color": "white", "width": 1}},
+                text=[str(c) if c else "" for c in counts], textposition="inside", insidetextanchor="middle",
+                textfont={"color": "white", "size": 12},
+                hovertemplate="%{y}: %{x} " + VERDICT_LABELS[verdict].lower() + "<extra></extra>",
+            )
+        )  # fmt: skip
+    fig.update_layout(barmode="stack", bargap=0.35)
+    fig.update_xaxes(title_text="Pilots", dtick=1 if table.to_numpy().sum(axis=1).max(initial=0) <= 10 else None)
+    fig.update_yaxes(showgrid=False)
+    return styled(fig, title, max(240, 120 + 38 * len(table)))
+
+
+# --------------------------------------------------------------------------------------------
+# Pilot
+# --------------------------------------------------------------------------------------------
+
+
+def _closed(values: Sequence[float]) -> list[float]:
+    return [*values, values[0]]
+
+
+def pilot_radar(
+    latest: Mapping[str, float],
+    previous: Mapping[str, float] | None = None,
+    median: Mapping[str, float] | None = None,
+    model: ReadinessModel | None = None,
+    title: str | None = "The six gaps",
+    names: tuple[str, str, str] = ("Latest", "Previous", "Portfolio median"),
+) -> go.Figure:
+    """Radar of the six gaps: the latest snapshot (filled, solid), the previous one (dashed) and the
+    portfolio median (dotted grey). Values are written next to the latest points."""
+    shorts = short_gap_labels(model)
+    theta = _closed([shorts[g] for g in GAP_IDS])
+    fig = go.Figure()
+    if median is not None:
+        fig.add_trace(_radar_trace([median[g] for g in GAP_IDS], theta, names[2], "#9ca3af", "dot", "square"))
+    if previous is not None:
+        fig.add_trace(_radar_trace([previous[g] for g in GAP_IDS], theta, names[1], "#8d6cab", "dash", "diamond"))
+    values = [latest[g] for g in GAP_IDS]
+    trace = _radar_trace(values, theta, names[0], SERIES_COLORS[0], "solid", "circle", fill=True)
+    trace.update(mode="lines+markers+text", text=[f"{v:.0f}" for v in _closed(values)], textposition="top center",
+                 textfont={"size": 12, "color": INK})  # fmt: skip
+    fig.add_trace(trace)
+    _polar_layout(fig)
+    return styled(fig, title, 420)
+
+
+def _radar_trace(values: Sequence[float], theta: list[str], name: str, color: str, dash: str, symbol: str,
+                 fill: bool = False) -> go.Scatterpolar:  # fmt: skip
+    return go.Scatterpolar(
+        r=_closed(list(values)), theta=theta, name=name, mode="lines+markers",
+        line={"color": color, "dash": dash, "width": 2.5 if fill else 1.8},
+        marker={"symbol": symbol, "size": 7, "color": color},
+        fill="toself" if fill else None, fillcolor=_rgba(color, 0.12) if fill else None,
+        hovertemplate=f"<b>{name}</b><br>%{{theta}}: %{{r:.0f}}<extra></extra>",
+    )  # fmt: skip
+
+
+def _rgba(color: str, alpha: float) -> str:
+    r, g, b = _hex_to_rgb(color)
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _polar_layout(fig: go.Figure) -> None:
+    fig.update_layout(
+        polar={"radialaxis": {"range": [0, 100], "tickvals": [40, 70, 100], "angle": 90, "tickangle": 90},
+               "angularaxis": {"direction": "clockwise", "rotation": 90}},
+        legend={"orientation": "h", "y": -0.08, "yanchor": "top", "x": 0.5, "xanchor": "center"},
+        margin={"l": 50, "r": 50, "t": 60, "b": 40},
+    )  # fmt: skip
+
+
+def compound_risk_heatmap(
+    scores: Mapping[str, float], model: ReadinessModel | None = None, title: str | None = "Compound risks"
+) -> go.Figure:
+    """The 6 × 6 interaction matrix: rows amplify columns. Each edge of the model is a cell whose colour
+    and word give its state (inactive, active, critical) and whose number is its severity; cells with no
+    edge stay blank."""
+    model = model or load_model()
+    shorts = short_gap_labels(model)
+    labels = [shorts[g] for g in GAP_IDS]
+    index = {g: k for k, g in enumerate(GAP_IDS)}
+    rules = model.compound
+    z = np.full((6, 6), np.nan)
+    text = np.full((6, 6), "", dtype=object)
+    hover = np.full((6, 6), "no interaction in the model", dtype=object)
+    for edge in model.edges:
+        a, b = scores[edge.source], scores[edge.target]
+        severity = edge.weight * (100 - a) / 100 * (100 - b) / 100
+        state = "inactive"
+        if a < rules.active_below and b < rules.active_below:
+            state = "active"
+        if a < rules.critical_below and b < rules.critical_below:
+            state = "critical"
+        i, j = index[edge.source], index[edge.target]
+        z[i, j] = EDGE_STATES.index(state)
+        text[i, j] = f"{edge.id} {state}<br>{severity:.2f}"
+        hover[i, j] = f"{edge.id}: {edge.chain}<br>{shorts[edge.source]} {a:.0f} → {shorts[edge.target]} {b:.0f}"
+    state_colors = ["#e5e7eb", VERDICT_COLORS["conditional"], VERDICT_COLORS["not_ready"]]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z[::-1], x=labels, y=labels[::-1], text=text[::-1], customdata=hover[::-1],
+            texttemplate="%{text}", textfont={"size": 11}, colorscale=_discrete_scale(state_colors),
+            zmin=-0.5, zmax=2.5, showscale=False, xgap=3, ygap=3, hoverongaps=False,
+            hovertemplate="%{customdata}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_xaxes(side="top", showgrid=False, title_text="… amplifies weakness in", tickfont={"color": INK})
+    fig.update_yaxes(showgrid=False, title_text="Weakness in …", tickfont={"color": INK})
+    fig.update_layout(plot_bgcolor=FAINT, margin={"l": 10, "r": 10, "t": 90 if title else 50, "b": 10})
+    return styled(fig, title, 430)
+
+
+def trend_figure(
+    history: pd.DataFrame, model: ReadinessModel | None = None, title: str | None = "Readiness over time"
+) -> go.Figure:
+    """Overall readiness (bold) and the six gap scores (thin, each with its own dash and marker) across a
+    pilot's snapshots, with the ready and not-ready thresholds as reference lines."""
+    model = model or load_model()
+    shorts = short_gap_labels(model)
+    data = history.sort_values("as_of")
+    dates = pd.to_datetime(data["as_of"])
+    fig = go.Figure()
+    for k, gap in enumerate(GAP_IDS):
+        fig.add_trace(
+            go.Scatter(
+                x=dates, y=data[f"score.{gap}"], name=shorts[gap], mode="lines+markers",
+                line={"width": 1.4, "dash": SERIES_DASHES[k], "color": SERIES_COLORS[k + 1]},
+                marker={"symbol": SERIES_SYMBOLS[k], "size": 6}, opacity=0.9,
+                hovertemplate=f"{shorts[gap]} %{{y:.0f}}<extra></extra>",
+            )
+        )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=dates, y=data["overall"], name="Overall", mode="lines+markers+text", line={"width": 3.5, "color": INK},
+            marker={"size": 8}, text=[f"{v:.0f}" for v in data["overall"]], textposition="top center",
+            textfont={"size": 11, "color": INK}, hovertemplate="Overall %{y:.0f}<extra></extra>",
+        )
+    )  # fmt: skip
+    _threshold_lines(fig, model)
+    fig.update_yaxes(range=[-3, 108], title_text="Score", tickvals=[0, 40, 70, 100])
+    fig.update_layout(hovermode="x unified", legend={"y": -0.15, "yanchor": "top"}, margin={"b": 10})
+    return styled(fig, title, 420)
+
+
+def _threshold_lines(fig: go.Figure, model: ReadinessModel) -> None:
+    ready, not_ready = model.verdict.ready_overall_at_least, model.verdict.not_ready_gap_below
+    fig.add_hline(y=ready, line={"color": VERDICT_COLORS["ready"], "width": 1, "dash": "dot"},
+                  annotation={"text": f"ready ≥ {ready:g}", "font": {"size": 11, "color": MUTED},
+                              "xanchor": "left", "x": 0})  # fmt: skip
+    fig.add_hline(y=not_ready, line={"color": VERDICT_COLORS["not_ready"], "width": 1, "dash": "dot"},
+                  annotation={"text": f"any gap < {not_ready:g}: not ready", "font": {"size": 11, "color": MUTED},
+                              "xanchor": "left", "x": 0})  # fmt: skip
+
+
+def portfolio_trend(scored: pd.DataFrame, title: str | None = "Portfolio verdicts over time") -> go.Figure:
+    """For every month of history, how many pilots stood at each verdict (their latest snapshot by then)."""
+    data = scored.copy()
+    data["month"] = pd.to_datetime(data["as_of"]).dt.to_period("M").dt.to_timestamp()
+    months = sorted(data["month"].unique())
+    rows = []
+    for month in months:
+        latest = latest_per_pilot(data[data["month"] <= month])
+        counts = latest["verdict"].value_counts()
+        rows.append({"month": month, **{v: int(counts.get(v, 0)) for v in VERDICT_ORDER}})
+    table = pd.DataFrame(rows, columns=["month", *VERDICT_ORDER])
+    fig = go.Figure()
+    for verdict in VERDICT_ORDER:
+        fig.add_trace(
+            go.Bar(x=table["month"], y=table[verdict], name=verdict_label(verdict),
+                   marker={"color": VERDICT_COLORS[verdict]}, text=table[verdict].where(table[verdict] > 0, None),
+                   textposition="inside", textfont={"color": "white", "size": 11})
+        )  # fmt: skip
+    fig.update_layout(barmode="stack", bargap=0.25)
+    fig.update_yaxes(title_text="Pilots")
+    return styled(fig, title, 360)
+
+
+# --------------------------------------------------------------------------------------------
+# Compare
+# --------------------------------------------------------------------------------------------
+
+
+def compare_radar(latest: pd.DataFrame, model: ReadinessModel | None = None,
+                  title: str | None = "Pilots side by side") -> go.Figure:  # fmt: skip
+    """Overlaid radars of 2-8 pilots (one row each), told apart by colour, dash and marker."""
+    shorts = short_gap_labels(model)
+    theta = _closed([shorts[g] for g in GAP_IDS])
+    fig = go.Figure()
+    for k, (_, row) in enumerate(latest.head(len(SERIES_COLORS)).iterrows()):
+        values = [float(row[f"score.{g}"]) for g in GAP_IDS]
+        fig.add_trace(
+            _radar_trace(values, theta, f"{row['pilot']} ({row['overall']:.0f})", SERIES_COLORS[k],
+                         SERIES_DASHES[k], SERIES_SYMBOLS[k])
+        )  # fmt: skip
+    _polar_layout(fig)
+    return styled(fig, title, 480)
+
+
+def delta_heatmap(
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    model: ReadinessModel | None = None,
+    title: str | None = "Change between the two dates",
+) -> go.Figure:
+    """Pilots × gaps (and overall) at the later date, each cell showing its score and the change since the
+    earlier date (``72 ▲8``, ``40 ▼12``, ``new``); the colour is the change, red for worse, green for
+    better, so the arrows and numbers carry the meaning too."""
+    shorts = short_gap_labels(model)
+    columns = [*(f"score.{g}" for g in GAP_IDS), "overall"]
+    x_labels = [shorts[g] for g in GAP_IDS] + ["Overall"]
+    previous = before.set_index("pilot")[columns].add_suffix(".before")
+    merged = after.set_index("pilot")[columns].join(previous)
+    merged = merged.sort_values("overall", ascending=False)
+    now = merged[columns].to_numpy(float)
+    then = merged[[f"{c}.before" for c in columns]].to_numpy(float)
+    delta = now - then
+    text = np.empty(now.shape, dtype=object)
+    for (i, j), value in np.ndenumerate(now):
+        d = delta[i, j]
+        if np.isnan(d):
+            text[i, j] = f"{value:.0f} new"
+        elif round(d) == 0:
+            text[i, j] = f"{value:.0f} ="
+        else:
+            text[i, j] = f"{value:.0f} {'▲' if d > 0 else '▼'}{abs(d):.0f}"
+    limit = max(10.0, float(np.nanmax(np.abs(delta))) if np.isfinite(delta).any() else 10.0)
+    fig = go.Figure(
+        go.Heatmap(
+            z=np.nan_to_num(delta, nan=0.0), x=x_labels, y=merged.index.tolist(), text=text,
+            texttemplate="%{text}", textfont={"size": 12}, colorscale=DELTA_SCALE, zmid=0, zmin=-limit,
+            zmax=limit, xgap=2, ygap=2, customdata=np.repeat(merged.index.to_numpy(object)[:, None], len(columns), 1),
+            colorbar={"title": {"text": "Change", "side": "top"}, "thickness": 10, "len": 0.5, "y": 1,
+                      "yanchor": "top", "outlinewidth": 0},
+            hovertemplate="<b>%{y}</b> · %{x}<br>%{text}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_xaxes(side="top", showgrid=False, tickfont={"color": INK})
+    fig.update_yaxes(autorange="reversed", showgrid=False, tickfont={"color": INK})
+    fig.update_layout(margin={"t": 80 if title else 40})
+    return styled(fig, title, _height(len(merged)))
+
+
+def latest_as_of(scored: pd.DataFrame, day: object) -> pd.DataFrame:
+    """The portfolio as it stood on ``day``: each pilot's latest snapshot dated on or before it."""
+    cutoff = pd.Timestamp(day)
+    return latest_per_pilot(scored[pd.to_datetime(scored["as_of"]) <= cutoff])
+
+
+# --------------------------------------------------------------------------------------------
+# Methodology
+# --------------------------------------------------------------------------------------------
+
+
+def metric_curve_figure(metric: Metric, title: str | None = None) -> go.Figure:
+    """How a metric's value becomes its 0-100 item score: the curve, with the green and red anchors."""
+    curve = metric.curve
+    assert curve is not None, f"{metric.id} has no curve"
+    if isinstance(curve, BoolCurve):
+        fig = go.Figure(go.Bar(x=["no", "yes"], y=[0, 100], marker={"color": [score_color(0), score_color(100)]},
+                               text=["0", "100"], textposition="outside"))  # fmt: skip
+        fig.update_yaxes(range=[0, 118], tickvals=[0, 50, 100])
+        fig.update_layout(showlegend=False, margin={"l": 10, "r": 10, "t": 30 if title else 10, "b": 10})
+        return styled(fig, title, 180)
+    if isinstance(curve, BandCurve):
+        anchors = [curve.red_low, curve.green_low, curve.green_high, curve.red_high]
+    else:
+        anchors = [curve.red, curve.green]
+    low, high = min(anchors), max(anchors)
+    pad = (high - low) * 0.2
+    x = np.linspace(low - pad, high + pad, 200)
+    if metric.kind == "percent":
+        x = x[(x >= 0) & (x <= 100)]
+    y = curve_score(curve, x, np.ones_like(x)) if isinstance(curve, RatioCurve) else curve_score(curve, x)
+    fig = go.Figure(
+        go.Scatter(x=x, y=y, mode="lines", line={"color": INK, "width": 2},
+                   hovertemplate="%{x:.2f} → %{y:.0f}<extra></extra>")
+    )  # fmt: skip
+    points = [(a, float(curve_score(curve, a, 1.0) if isinstance(curve, RatioCurve) else curve_score(curve, a)))
+              for a in anchors]  # fmt: skip
+    fig.add_trace(
+        go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="markers+text",
+                   marker={"size": 9, "color": [score_color(p[1]) for p in points], "line": {"color": INK, "width": 1}},
+                   text=[f"{p[0]:g}" for p in points], textposition="top center", textfont={"size": 11})
+    )  # fmt: skip
+    unit = "ratio to budget" if isinstance(curve, RatioCurve) else metric.unit
+    fig.update_xaxes(title_text=unit)
+    fig.update_yaxes(range=[-5, 118], tickvals=[0, 50, 100], title_text="score")
+    fig.update_layout(showlegend=False, margin={"l": 10, "r": 10, "t": 30 if title else 10, "b": 10})
+    return styled(fig, title, 200)
