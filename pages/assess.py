@@ -1,0 +1,353 @@
+"""Assess: a pilot team answers the checklist, enters its metrics, watches the score move, and saves a snapshot.
+
+The form lives in session state (keys from :mod:`readiness.assess_form`), so the score is computed from
+the same values the widgets show, before they are drawn: every validation problem appears under the
+input that holds it, and the live score always matches what Save would store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from readiness import assess_form as form
+from readiness.assessment import STAGES, Assessment, parse_assessment
+from readiness.charts import gap_scores_of, pilot_radar, score_color, text_color_on, verdict_label
+from readiness.errors import InvalidInput, Issue
+from readiness.model import Metric, Question, ReadinessModel, load_model
+from readiness.scoring import ScoreResult, score_assessment
+from readiness.store.repository import add_assessment
+from ui import (
+    PILOT_PARAM,
+    clear_caches,
+    get_engine,
+    guarded,
+    pilot_history_cached,
+    pilot_names_cached,
+    render_chart,
+    selected_pilot,
+)
+
+NEW_PILOT = "➕ New pilot"
+CHOICE_KEY = "assess.pilot_choice"
+LOADED_KEY = "assess.loaded_for"
+PENDING_KEY = "assess.pending_choice"
+FLASH_KEY = "assess.flash"
+PLACEHOLDER_NAME = "New pilot"
+
+
+# --------------------------------------------------------------------------------------------
+# State: which pilot is loaded, prefill, and the values that survive a page switch
+# --------------------------------------------------------------------------------------------
+
+
+def last_snapshot(name: str) -> Assessment | None:
+    """The pilot's most recent snapshot, or None for a new pilot."""
+    history = pilot_history_cached(name)
+    return history[-1].assessment if history else None
+
+
+def load_form(choice: str, model: ReadinessModel) -> None:
+    """Fill the form for ``choice``: blank for a new pilot, else from its last snapshot, dated today."""
+    previous = None if choice == NEW_PILOT else last_snapshot(choice)
+    values = form.prefill_values(previous, model) if previous else form.blank_values(model)
+    if choice != NEW_PILOT and previous is None:
+        values[form.context_key("name")] = choice
+    st.session_state.update(values)
+    st.session_state[LOADED_KEY] = choice
+
+
+def ensure_form(choice: str, model: ReadinessModel) -> None:
+    """Load the form when the pilot changes (the widgets keep their values across pages on their own)."""
+    if st.session_state.get(LOADED_KEY) != choice:
+        load_form(choice, model)
+
+
+def form_state() -> dict[str, Any]:
+    """The current values of every form field."""
+    return {k: v for k, v in st.session_state.items() if isinstance(k, str) and k.startswith(form.PREFIX)}
+
+
+def validate(choice: str, names: list[str], model: ReadinessModel) -> tuple[Assessment | None, list[Issue]]:
+    """The assessment the form holds (for the live score) and every problem that blocks saving.
+
+    A new pilot without a name is still scored under a placeholder, so the team sees its score from the
+    first answer; saving stays blocked until the name is given.
+    """
+    payload = form.assessment_payload(form_state(), model)
+    issues: list[Issue] = []
+    name = payload["pilot"]["name"]
+    if choice == NEW_PILOT:
+        if not name:
+            issues.append(Issue("error", "pilot.name", "give the new pilot a name"))
+            payload["pilot"]["name"] = PLACEHOLDER_NAME
+        elif name in names:
+            issues.append(Issue("error", "pilot.name", f"a pilot named '{name}' exists: pick it in the list above"))
+    if payload["as_of"] is None:
+        issues.append(Issue("error", "as_of", "give the assessment date"))
+        return None, issues
+    try:
+        assessment = parse_assessment(payload, "assessment", model)
+    except InvalidInput as problem:
+        return None, issues + problem.issues
+    return assessment, issues
+
+
+# --------------------------------------------------------------------------------------------
+# Widgets
+# --------------------------------------------------------------------------------------------
+
+
+def field_errors(key: str, problems: dict[str, list[str]]) -> None:
+    """Show the validation problems of one field right under its input."""
+    for message in problems.get(key, []):
+        st.markdown(f":red[**⚠ {message}**]")
+
+
+def context_inputs(choice: str, problems: dict[str, list[str]]) -> None:
+    """The pilot's context and the assessment's date and author."""
+    new = choice == NEW_PILOT
+    keep = {"persist_state": "session"}  # widget values survive a visit to another page
+    ctx = form.context_key
+    with st.expander("Pilot and assessment details", expanded=new):
+        left, right = st.columns(2)
+        with left:
+            st.text_input("Pilot name", key=ctx("name"), disabled=not new, max_chars=200, **keep)
+            field_errors(ctx("name"), problems)
+            st.text_input("Business unit", key=ctx("business_unit"), max_chars=200, **keep)
+            st.text_input("Owning team", key=ctx("owning_team"), max_chars=200, **keep)
+            st.text_input("Executive sponsor", key=ctx("executive_sponsor"), max_chars=200, **keep)
+            st.selectbox("Stage", STAGES, key=ctx("stage"), format_func=str.capitalize, **keep)
+            field_errors(ctx("stage"), problems)
+            st.text_input("Submitted by", key=form.SUBMITTED_BY_KEY, max_chars=320, placeholder="name@example.com",
+                          **keep)  # fmt: skip
+            field_errors(form.SUBMITTED_BY_KEY, problems)
+        with right:
+            st.date_input("Pilot start date", key=ctx("start_date"), format="YYYY-MM-DD", **keep)
+            field_errors(ctx("start_date"), problems)
+            st.date_input("Assessment date", key=form.AS_OF_KEY, format="YYYY-MM-DD", **keep)
+            field_errors(form.AS_OF_KEY, problems)
+            money = "In your reporting currency; used by the value × readiness matrix."
+            st.number_input("Expected annual value", key=ctx("expected_annual_value"), min_value=0.0,
+                            step=10_000.0, format="%.0f", help=money, **keep)  # fmt: skip
+            st.number_input("Monthly run cost", key=ctx("monthly_run_cost"), min_value=0.0, step=1_000.0,
+                            format="%.0f", help=money, **keep)  # fmt: skip
+            st.number_input("Peak concurrent users", key=ctx("peak_concurrent_users"), min_value=0.0, step=1.0,
+                            format="%.0f", **keep)  # fmt: skip
+
+
+def question_input(question: Question, problems: dict[str, list[str]]) -> None:
+    """One question: its answer (Yes / No / Not sure, N/A on deeper ones) and its evidence."""
+    st.segmented_control(
+        f"**{question.id}** · {question.text}",
+        form.answer_options(question.core),
+        key=form.answer_key(question.id),
+        persist_state="session",
+        format_func=form.answer_label,
+        help=question.rationale,
+    )
+    field_errors(form.answer_key(question.id), problems)
+    st.text_input(
+        f"Evidence for {question.id}",
+        key=form.evidence_key(question.id),
+        persist_state="session",
+        placeholder="Evidence: a link or a note (documented answers count for more confidence)",
+        label_visibility="collapsed",
+        max_chars=2_000,
+    )
+    field_errors(form.evidence_key(question.id), problems)
+
+
+def metric_input(metric: Metric, problems: dict[str, list[str]]) -> None:
+    """One metric: a typed input bounded by the metric's range, with its unit and anchors shown."""
+    key = form.metric_key(metric.id)
+    label = f"{metric.label} ({metric.unit})"
+    if metric.kind == "bool":
+        st.segmented_control(
+            label,
+            ("yes", "no"),
+            key=key,
+            persist_state="session",
+            format_func=str.capitalize,
+            help=metric.where_to_find,
+        )
+    else:
+        low, high = metric.bounds
+        st.number_input(
+            label, key=key, persist_state="session", min_value=low, max_value=high, step=form.metric_step(metric),
+            format=form.metric_format(metric), help=metric.where_to_find, placeholder="not reported",
+        )  # fmt: skip
+    if metric.scored:
+        st.caption(f"Green {metric.green_label} · Red {metric.red_label} · `{metric.id}`")
+    else:
+        st.caption(f"Not scored alone: the denominator of a ratio metric · `{metric.id}`")
+    field_errors(key, problems)
+
+
+def gap_tab(gap_id: str, model: ReadinessModel, problems: dict[str, list[str]]) -> None:
+    """One gap's core questions, deeper questions (folded) and metrics."""
+    gap = model.gap(gap_id)
+    st.caption(gap.symptom)
+    questions = [q for q in model.questions if q.gap == gap_id]
+    core = [q for q in questions if q.core]
+    deeper = [q for q in questions if not q.core]
+    metrics = [m for m in model.metrics if m.gap == gap_id]
+    if core:
+        st.markdown("##### Core checklist")
+        for question in core:
+            question_input(question, problems)
+    if deeper:
+        answered = sum(1 for q in deeper if st.session_state.get(form.answer_key(q.id)))
+        with st.expander(f"Deeper questions ({answered} of {len(deeper)} answered)"):
+            for question in deeper:
+                question_input(question, problems)
+    if metrics:
+        st.markdown("##### Metrics")
+        columns = st.columns(2)
+        for index, metric in enumerate(metrics):
+            with columns[index % 2]:
+                metric_input(metric, problems)
+
+
+# --------------------------------------------------------------------------------------------
+# Live score and save
+# --------------------------------------------------------------------------------------------
+
+
+def verdict_badge(result: ScoreResult) -> None:
+    """The verdict as a coloured tile with the word and glyph (colour is never the only signal)."""
+    background = score_color(result.overall)
+    ink = text_color_on(background)
+    st.markdown(
+        f"<div style='background:{background};color:{ink};padding:0.6rem 0.9rem;border-radius:0.4rem;"
+        f"font-size:1.25rem;font-weight:600'>{verdict_label(result.verdict)} · {result.overall:.0f}/100</div>",
+        unsafe_allow_html=True,
+    )
+
+
+def live_score(assessment: Assessment | None, previous: Assessment | None, model: ReadinessModel) -> None:
+    """The score of the form as it stands: verdict, overall, the six gaps, and what blocks saving."""
+    st.subheader("Live score")
+    if assessment is None:
+        st.info("Fix the fields marked in red to see the score.")
+        return
+    result = score_assessment(assessment, model)
+    verdict_badge(result)
+    st.caption(f"Confidence {result.overall_confidence:.0%} · weakest gap: {model.gap(result.weakest_gap).label}")
+    for reason in result.reasons[:3]:
+        st.markdown(f"- {reason}")
+    prior = gap_scores_of(score_assessment(previous, model)) if previous is not None else None
+    figure = pilot_radar(
+        gap_scores_of(result), previous=prior, title=None, names=("This assessment", "Last snapshot", "Median")
+    )
+    render_chart(figure, key="assess.radar")
+    columns = st.columns(3)
+    for index, gap in enumerate(model.gaps):
+        score = result.gaps[gap.id]
+        columns[index % 3].metric(gap.label, f"{score.score:.0f}", help=f"Confidence {score.confidence:.0%}")
+
+
+def save(assessment: Assessment, choice: str) -> None:
+    """Store the assessment as a dated snapshot, then reload the page on that pilot."""
+    try:
+        result = add_assessment(get_engine(), assessment, source="app", actor=assessment.submitted_by)
+    except InvalidInput as problem:
+        st.error(f"Not saved: {problem.summary()}")
+        return
+    except SQLAlchemyError as problem:
+        st.error(f"Not saved: the database refused the write ({type(problem).__name__}). Try again in a moment.")
+        return
+    clear_caches()
+    name = assessment.pilot.name
+    if result.created:
+        st.session_state[FLASH_KEY] = (
+            "success",
+            f"Saved snapshot #{result.snapshot_id} of {name} as of {assessment.as_of}.",
+        )
+    else:
+        st.session_state[FLASH_KEY] = (
+            "info",
+            f"An identical snapshot of {name} is already stored; nothing new written.",
+        )
+    if choice == NEW_PILOT:
+        st.session_state[PENDING_KEY] = name
+        st.session_state[LOADED_KEY] = name
+    st.rerun()
+
+
+def save_panel(assessment: Assessment | None, issues: list[Issue], choice: str, model: ReadinessModel) -> None:
+    """The problems that block saving, each with its field, and the Save button."""
+    errors = [i for i in issues if i.severity == "error"]
+    if errors:
+        st.error(
+            "Before saving, fix:\n\n"
+            + "\n".join(f"- **{form.field_label(i.location, model)}**: {i.message}" for i in errors)
+        )
+    as_of = assessment.as_of if assessment is not None else None
+    label = f"Save snapshot as of {as_of}" if as_of else "Save snapshot"
+    if st.button(label, type="primary", disabled=bool(errors) or assessment is None, key="assess.save"):
+        assert assessment is not None
+        save(assessment, choice)
+
+
+# --------------------------------------------------------------------------------------------
+# Page
+# --------------------------------------------------------------------------------------------
+
+
+def pick_pilot(names: list[str]) -> str:
+    """The pilot selector: existing pilots and New pilot; a pilot in the URL is preselected."""
+    if PENDING_KEY in st.session_state:
+        st.session_state[CHOICE_KEY] = st.session_state.pop(PENDING_KEY)
+    options = [NEW_PILOT, *names]
+    if st.session_state.get(CHOICE_KEY) not in options:
+        wanted = selected_pilot()
+        st.session_state[CHOICE_KEY] = wanted if wanted in names else NEW_PILOT
+    choice = st.selectbox(
+        "Pilot", options, key=CHOICE_KEY, persist_state="session",
+        help="Pick a pilot to start from its last snapshot, or create a new one.",
+    )  # fmt: skip
+    if choice != NEW_PILOT:
+        # The Pilot page opens on the pilot just assessed.
+        st.session_state[PILOT_PARAM] = choice
+    return choice
+
+
+def main() -> None:
+    """Draw the Assess page."""
+    model = load_model()
+    st.title("Assess a pilot")
+    st.caption(
+        "Answer the 13-question core checklist and the deeper questions with evidence, enter the metrics you "
+        "have, and save a dated snapshot. Unanswered core questions count as Not sure."
+    )
+    flash = st.session_state.pop(FLASH_KEY, None)
+    if flash:
+        (st.success if flash[0] == "success" else st.info)(flash[1])
+    names = pilot_names_cached()
+    choice = pick_pilot(names)
+    ensure_form(choice, model)
+    assessment, issues = validate(choice, names, model)
+    problems: dict[str, list[str]] = {}
+    for issue in issues:
+        key = form.field_key(issue.location)
+        if key:
+            problems.setdefault(key, []).append(issue.message)
+    previous = None if choice == NEW_PILOT else last_snapshot(choice)
+
+    form_column, score_column = st.columns([3, 2], gap="large")
+    with form_column:
+        context_inputs(choice, problems)
+        tabs = st.tabs([model.gap(g.id).label for g in model.gaps])
+        for tab, gap in zip(tabs, model.gaps, strict=True):
+            with tab:
+                gap_tab(gap.id, model, problems)
+    with score_column:
+        live_score(assessment, previous, model)
+        save_panel(assessment, issues, choice, model)
+
+
+with guarded("the Assess page"):
+    main()

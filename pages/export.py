@@ -1,0 +1,124 @@
+"""Export: the portfolio as an Excel workbook and as CSV, built on request for a chosen date and scope.
+
+Files are built only when asked (a build button, then the download buttons), so visiting the page costs
+nothing; a build is kept for the session until its options change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import streamlit as st
+
+from readiness.excel.export import portfolio_csv_bytes, portfolio_workbook_bytes
+from readiness.snapshots import export_assessments
+from ui import empty_state, get_engine, guarded, is_database_empty
+
+BUILD_KEY = "export.build"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the export holds: the date it describes (None: latest) and whether every snapshot is included."""
+
+    as_of: date | None
+    history: bool
+
+    def describe(self) -> str:
+        """The options in words, for the page and the file name."""
+        scope = "every snapshot" if self.history else "each pilot's latest snapshot"
+        when = f"up to {self.as_of}" if self.as_of else "as of today"
+        return f"{scope}, {when}"
+
+    def stem(self) -> str:
+        """The file name without extension."""
+        day = (self.as_of or date.today()).isoformat()
+        return f"readiness-portfolio{'-history' if self.history else ''}-{day}"
+
+
+@dataclass(frozen=True)
+class Build:
+    """Built files and what they hold."""
+
+    options: Options
+    snapshots: int
+    pilots: int
+    xlsx: bytes
+    csv: bytes
+
+
+def choose_options() -> Options:
+    """The export options: latest or as of a date, with or without history."""
+    left, right = st.columns(2)
+    with left:
+        when = st.radio(
+            "Portfolio as of", ["Latest", "A past date"], horizontal=True, key="export.when",
+            help="A past date exports each pilot's latest snapshot dated on or before it.",
+        )  # fmt: skip
+        as_of = None
+        if when == "A past date":
+            as_of = st.date_input("Date", value=date.today(), key="export.as_of", format="YYYY-MM-DD")
+    with right:
+        history = st.toggle(
+            "Include history", key="export.history",
+            help="Every snapshot of every pilot (one row per pilot and date) instead of each pilot's latest only.",
+        )  # fmt: skip
+    return Options(as_of=as_of, history=history)
+
+
+def build(options: Options) -> Build:
+    """Read the snapshots and write both files."""
+    assessments = export_assessments(get_engine(), options.as_of, options.history)
+    title = f"AI pilot portfolio: production readiness ({options.describe()})"
+    return Build(
+        options=options,
+        snapshots=len(assessments),
+        pilots=len({a.pilot.name for a in assessments}),
+        xlsx=portfolio_workbook_bytes(assessments, title=title),
+        csv=portfolio_csv_bytes(assessments),
+    )
+
+
+def portfolio_section() -> None:
+    """Choose, build, download."""
+    st.subheader("Portfolio workbook and CSV")
+    st.caption(
+        "The workbook has a Portfolio sheet (re-importable on the Upload page with the same scores), a Scores "
+        "sheet and a Legend. The CSV holds the same rows with their scores."
+    )
+    options = choose_options()
+    if st.button("Build the files", type="primary", key="export.build_button"):
+        with st.spinner("Building the workbook and the CSV…"):
+            st.session_state[BUILD_KEY] = build(options)
+    built: Build | None = st.session_state.get(BUILD_KEY)
+    if built is None or built.options != options:
+        st.caption(f"Will export {options.describe()}.")
+        return
+    if built.snapshots == 0:
+        st.warning(f"No snapshot matches ({options.describe()}): choose a later date.")
+        return
+    st.success(f"Ready: {built.snapshots} snapshot(s) of {built.pilots} pilot(s), {options.describe()}.")
+    xlsx, csv = st.columns(2)
+    xlsx.download_button(
+        "Download the workbook (.xlsx)", data=built.xlsx, file_name=f"{options.stem()}.xlsx", mime=XLSX_MIME,
+        icon=":material/table_view:", key="export.xlsx", on_click="ignore",
+    )  # fmt: skip
+    csv.download_button(
+        "Download the CSV", data=built.csv, file_name=f"{options.stem()}.csv", mime="text/csv",
+        icon=":material/download:", key="export.csv", on_click="ignore",
+    )  # fmt: skip
+
+
+def main() -> None:
+    """Draw the Export page."""
+    st.title("Export")
+    if is_database_empty():
+        empty_state()
+        return
+    portfolio_section()
+
+
+with guarded("the Export page"):
+    main()

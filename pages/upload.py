@@ -1,0 +1,227 @@
+"""Upload: download the template, upload filled workbooks (or assessment JSON), read the validation report
+and the score preview, then confirm to import, each file all or nothing.
+
+Reading, checking and importing are :mod:`readiness.intake`; this page only shows their results. A file
+is read once per upload (its report is kept in the session by file id), so reruns stay fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from readiness.assessment import Assessment
+from readiness.excel.template import template_bytes
+from readiness.intake import FileReport, ImportOutcome, import_reports, issues_frame, preview_frame, validate_upload
+from readiness.model import GAP_IDS, load_model
+from ui import clear_caches, get_engine, guarded, pilot_history_cached, pilot_names_cached
+
+UPLOADER_KEY = "upload.files"
+REPORTS_KEY = "upload.reports"
+RESULTS_KEY = "upload.results"
+BLANK = "Blank template"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_PREVIEW_ROWS = 200
+
+
+def template_section(names: list[str]) -> None:
+    """The template download: blank, or prefilled with a pilot's last snapshot."""
+    st.subheader("1 · Get the template")
+    left, right = st.columns([2, 1], vertical_alignment="bottom")
+    with left:
+        choice = st.selectbox(
+            "Template",
+            [BLANK, *names],
+            key="upload.template_choice",
+            format_func=lambda n: n if n == BLANK else f"Prefilled with {n}'s last snapshot",
+            help="A prefilled template starts from the pilot's latest answers, evidence and metrics.",
+        )
+    prefill: Assessment | None = None
+    if choice != BLANK:
+        history = pilot_history_cached(choice)
+        prefill = history[-1].assessment if history else None
+    file_name = "readiness-template.xlsx" if prefill is None else f"readiness-{slug(prefill.pilot.name)}.xlsx"
+    with right:
+        st.download_button(
+            "Download template",
+            data=deferred_template(prefill),
+            file_name=file_name,
+            mime=XLSX_MIME,
+            icon=":material/download:",
+            key="upload.template_download",
+        )
+
+
+def deferred_template(prefill: Assessment | None) -> Callable[[], bytes]:
+    """The template, written only when the download is clicked (not on every rerun)."""
+    return lambda: template_bytes(prefill)
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 file``, ``2 files``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def slug(name: str) -> str:
+    """A file-name-safe version of a pilot name."""
+    kept = "".join(c if c.isalnum() else "-" for c in name.strip().lower())
+    return "-".join(part for part in kept.split("-") if part) or "pilot"
+
+
+def reports_for(files: list) -> list[FileReport]:
+    """The validation report of every uploaded file, read once per upload and kept for the session."""
+    cache: dict[str, FileReport] = st.session_state.setdefault(REPORTS_KEY, {})
+    current = {f.file_id for f in files}
+    for stale in set(cache) - current:
+        del cache[stale]
+    reports = []
+    for uploaded in files:
+        if uploaded.file_id not in cache:
+            cache[uploaded.file_id] = validate_upload(uploaded.name, uploaded.getvalue())
+        reports.append(cache[uploaded.file_id])
+    return reports
+
+
+def status_line(report: FileReport) -> str:
+    """One line: how many assessments, errors and warnings."""
+    parts = []
+    if report.ok:
+        plural = "s" if len(report.assessments) != 1 else ""
+        parts.append(f":green[**✓ valid**] · {len(report.assessments)} assessment{plural}")
+    else:
+        plural = "s" if len(report.errors) != 1 else ""
+        parts.append(f":red[**✕ {len(report.errors)} error{plural}**] · nothing will be imported from this file")
+    if report.warnings:
+        plural = "s" if len(report.warnings) != 1 else ""
+        parts.append(f":orange[{len(report.warnings)} warning{plural}]")
+    return " · ".join(parts)
+
+
+def preview_table(report: FileReport) -> None:
+    """The scores the file would give, one row per assessment."""
+    frame = preview_frame(report.assessments[:MAX_PREVIEW_ROWS], load_model())
+    score_columns = {
+        gap: st.column_config.ProgressColumn(gap.capitalize(), min_value=0, max_value=100, format="%.0f")
+        for gap in GAP_IDS
+    }
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "pilot": st.column_config.TextColumn("Pilot"),
+            "as_of": st.column_config.DateColumn("As of"),
+            "verdict": st.column_config.TextColumn("Verdict"),
+            "overall": st.column_config.NumberColumn("Overall", format="%.0f"),
+            **score_columns,
+        },
+    )
+    if len(report.assessments) > MAX_PREVIEW_ROWS:
+        st.caption(f"First {MAX_PREVIEW_ROWS} of {len(report.assessments)} assessments shown; all will be imported.")
+
+
+def file_card(report: FileReport) -> None:
+    """One uploaded file: its status, its validation report with sheet and cell, its score preview."""
+    with st.container(border=True):
+        st.markdown(f"**{report.name}**")
+        st.markdown(status_line(report))
+        if report.issues:
+            st.dataframe(
+                issues_frame(report.issues),
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "severity": st.column_config.TextColumn("Severity", width="small"),
+                    "sheet": st.column_config.TextColumn("Sheet", width="small"),
+                    "cell": st.column_config.TextColumn("Cell / field", width="small"),
+                    "message": st.column_config.TextColumn("Problem", width="large"),
+                },
+                key=f"upload.issues.{report.source_hash[:12]}.{report.name}",
+            )
+        if report.ok:
+            preview_table(report)
+
+
+def import_files(reports: list[FileReport], actor: str | None) -> None:
+    """Import every valid file, each all or nothing, with a progress bar; keep the outcome for display."""
+    bar = st.progress(0.0, text="Importing…")
+
+    def advance(done: int, total: int, name: str) -> None:
+        bar.progress(done / total, text=f"Imported {done} of {total}: {name}")
+
+    try:
+        outcomes, failures = import_reports(get_engine(), reports, actor=actor, on_progress=advance)
+    except SQLAlchemyError as problem:
+        bar.empty()
+        st.error(
+            f"Import stopped: the database refused the write ({type(problem).__name__}). Nothing more was written."
+        )
+        return
+    finally:
+        clear_caches()
+    bar.empty()
+    st.session_state[RESULTS_KEY] = (outcomes, failures)
+
+
+def show_results() -> None:
+    """What the last import did: created, already present, or failed (with why)."""
+    results: tuple[list[ImportOutcome], list[tuple[str, str]]] | None = st.session_state.get(RESULTS_KEY)
+    if not results:
+        return
+    outcomes, failures = results
+    created = sum(o.created for o in outcomes)
+    if created:
+        st.success(f"Imported {created} new snapshot{'s' if created != 1 else ''}. The portfolio is up to date.")
+    for outcome in outcomes:
+        (st.info if outcome.created == 0 else st.markdown)(outcome.message)
+    for name, reason in failures:
+        st.error(f"{name}: not imported. {reason}")
+
+
+def upload_section() -> None:
+    """Upload, validate, preview and confirm."""
+    st.subheader("2 · Upload filled workbooks")
+    files = st.file_uploader(
+        "Workbooks (.xlsx) or assessment JSON files",
+        type=["xlsx", "json"],
+        accept_multiple_files=True,
+        key=UPLOADER_KEY,
+        help="Each file is checked on its own; a file with any error imports nothing.",
+    )
+    if not files:
+        st.session_state.pop(RESULTS_KEY, None)
+        st.caption(
+            "Nothing uploaded yet. Files are checked as soon as they arrive; nothing is stored until you confirm."
+        )
+        return
+    reports = reports_for(list(files))
+    valid = [r for r in reports if r.ok]
+    st.markdown(f"**{len(valid)}** valid file(s), **{len(reports) - len(valid)}** with errors.")
+    for report in reports:
+        file_card(report)
+    st.subheader("3 · Confirm")
+    actor = st.text_input(
+        "Imported by", key="upload.actor", placeholder="name@example.com", help="Recorded in the audit log."
+    )
+    count = sum(len(r.assessments) for r in valid)
+    label = f"Import {plural(len(valid), 'valid file')} ({plural(count, 'assessment')})"
+    if st.button(label, type="primary", disabled=not valid, key="upload.confirm"):
+        import_files(valid, actor.strip() or None)
+    show_results()
+
+
+def main() -> None:
+    """Draw the Upload page."""
+    st.title("Upload assessments")
+    st.caption(
+        "Fill the Excel template offline, then upload it here: every problem is reported with its sheet and "
+        "cell, the scores are previewed, and nothing is stored until you confirm."
+    )
+    template_section(pilot_names_cached())
+    upload_section()
+
+
+with guarded("the Upload page"):
+    main()
