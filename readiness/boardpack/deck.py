@@ -50,7 +50,7 @@ from readiness.boardpack.style import (
 )
 from readiness.charts import gap_labels, portfolio_kpis, short_gap_labels, sort_portfolio
 from readiness.model import GAP_IDS
-from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, ScoreResult
+from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, Action, ScoreResult
 
 SLIDE_WIDTH = Inches(13.333)
 SLIDE_HEIGHT = Inches(7.5)
@@ -722,7 +722,7 @@ def _pilot_panel(slide: Slide, latest: ScoreResult, previous: ScoreResult | None
     frame.margin_left = frame.margin_right = frame.margin_top = frame.margin_bottom = 0
     reasons = latest.reasons[:3]
     flags = [f.message for f in latest.flags][: max(0, 4 - len(reasons))]
-    actions = [a for a in latest.remediation if a.gain > 0][:3] or latest.remediation[:3]
+    actions = top_actions(latest, 3)
     lines = [f"+{a.gain:.1f}  {a.item}: {_clip(a.label, 90)} ({a.current} → {a.target})" for a in actions]
     blocks: list[tuple[str, str]] = [("heading", "Why")]
     blocks += [("bullet", line) for line in [*reasons, *flags]]
@@ -744,6 +744,12 @@ def _pilot_panel(slide: Slide, latest: ScoreResult, previous: ScoreResult | None
             paragraph.space_after = Pt(5)
             _run(paragraph, "•  " if kind == "bullet" else "›  ", 11.5, ACCENT, bold=True)
             _run(paragraph, text, 11.5, INK)
+
+
+def top_actions(result: ScoreResult, limit: int = 3) -> list[Action]:
+    """The remediation actions worth a board's attention: those that raise overall readiness, best first
+    (all of the first ``limit`` when none does, e.g. when the path needs evidence rather than fixes)."""
+    return [a for a in result.remediation if a.gain > 0][:limit] or result.remediation[:limit]
 
 
 def _clip(text: str, limit: int) -> str:

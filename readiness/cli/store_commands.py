@@ -1,0 +1,244 @@
+"""Commands over the store: ``import``, ``portfolio``, ``demo``, ``db upgrade``, ``backup``.
+
+Every command takes ``--db URL``; without it ``READINESS_DATABASE_URL``, then the embedded SQLite file
+``data/readiness.db`` under the current directory. The schema is migrated on start.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import Engine
+
+from readiness.cli.main import cli
+from readiness.errors import InvalidInput
+from readiness.model import load_model
+from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER
+from readiness.sources import read_assessment_file
+from readiness.store import (
+    add_assessments,
+    backup,
+    count_rows,
+    database_url,
+    is_empty,
+    latest_assessments,
+    make_engine,
+    migrate,
+    portfolio_frame,
+    redact,
+)
+from readiness.store.views import portfolio_json
+
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
+
+db_option = click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    default=None,
+    help="Database URL (default: $READINESS_DATABASE_URL, else the SQLite file data/readiness.db).",
+)
+
+
+@contextmanager
+def store(db_url: str | None, upgrade: bool = True) -> Iterator[Engine]:
+    """The store's engine for one command, migrated on start and closed at the end."""
+    engine = make_engine(database_url(db_url))
+    try:
+        if upgrade:
+            migrate(engine)
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def current_user() -> str:
+    """Who runs the command, for the audit log."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+# --------------------------------------------------------------------------------------------
+# import
+# --------------------------------------------------------------------------------------------
+
+
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@db_option
+@click.pass_context
+def import_files(ctx: click.Context, files: tuple[Path, ...], db_url: str | None) -> None:
+    """Store the assessments of each FILE (JSON or workbook) as snapshots.
+
+    Each file is imported whole or not at all; a file already imported is a no-op. Prints one line per
+    file; exits 2 if any file was rejected (the others are still imported).
+    """
+    actor = current_user()
+    rejected = 0
+    with store(db_url) as engine:
+        for path in files:
+            line, ok = import_one(engine, path, actor)
+            click.echo(line)
+            rejected += not ok
+    if rejected:
+        ctx.exit(2)
+
+
+def import_one(engine: Engine, path: Path, actor: str) -> tuple[str, bool]:
+    """Import one file atomically; returns its report line and whether it was accepted."""
+    try:
+        assessments = read_assessment_file(path)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        source = "excel" if path.suffix.lower() in WORKBOOK_SUFFIXES else "cli"
+        results = add_assessments(engine, assessments, source=source, actor=actor, source_hash=digest, origin=path.name)
+    except InvalidInput as problem:
+        for issue in problem.issues[1:20]:
+            click.echo(f"  {issue}", err=True)
+        return f"rejected: {path}: {problem_text(problem, path)}", False
+    new = sum(r.created for r in results)
+    present = len(results) - new
+    pilots = len({a.pilot.name for a in assessments})
+    pilot_text = f"{pilots} pilot{'s' if pilots != 1 else ''}"
+    if new == 0:
+        return f"already present: {path} ({plural(present, 'snapshot')}, {pilot_text})", True
+    if present == 0:
+        return f"imported: {path} ({plural(new, 'snapshot')}, {pilot_text})", True
+    return f"imported: {path} ({plural(new, 'new snapshot')}, {present} already present, {pilot_text})", True
+
+
+def problem_text(problem: InvalidInput, path: Path) -> str:
+    """What is wrong and where, without repeating the file name."""
+    if not problem.issues:
+        return "invalid input"
+    first = problem.issues[0]
+    parts = [problem.source] if problem.source and problem.source not in {path.name, str(path)} else []
+    parts += [first.location] if first.location else []
+    more = len(problem.issues) - 1
+    suffix = f" (and {plural(more, 'more problem')})" if more else ""
+    return ": ".join([*parts, first.message]) + suffix
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 snapshot``, ``3 snapshots``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+# --------------------------------------------------------------------------------------------
+# portfolio
+# --------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the Portfolio JSON instead of a table.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="The portfolio as it stood then.")
+@db_option
+def portfolio(as_json: bool, as_of: datetime | None, db_url: str | None) -> None:
+    """Each pilot's latest snapshot, re-scored with the current model."""
+    day = as_of.date() if as_of else None
+    with store(db_url) as engine:
+        if as_json:
+            entries = portfolio_json(latest_assessments(engine, day))
+            click.echo(json.dumps(entries, indent=2, ensure_ascii=False))
+            return
+        frame = portfolio_frame(engine, as_of=day)
+    click.echo(portfolio_table(frame, day))
+
+
+def portfolio_table(frame: Any, day: date | None) -> str:
+    """The portfolio as a readable table, scored with the current model (vectorized)."""
+    from readiness.portfolio import score_frame
+
+    model = load_model()
+    when = f" as of {day}" if day else ""
+    if frame.empty:
+        return f"No assessment stored{when}. Load some with `readiness import FILE` or `readiness demo`."
+    scored = score_frame(frame, model)
+    headers = ["Pilot", "Stage", "As of", "Verdict", "Overall", "Confidence", "Weakest gap", "Flags"]
+    rows = []
+    for record, issued_model in zip(scored.itertuples(index=False), frame["model_version"], strict=True):
+        flags = [name for name in ("stalled", "multi_gap") if getattr(record, name)]
+        if issued_model != model.version:
+            flags.append(f"issued under model {issued_model}")
+        rows.append(
+            [
+                str(record.pilot),
+                str(record.stage),
+                str(record.as_of),
+                VERDICT_LABELS[record.verdict],
+                f"{record.overall:.0f}",
+                f"{record.overall_confidence:.2f}",
+                str(record.weakest_gap),
+                ", ".join(flags),
+            ]
+        )
+    widths = [max(len(h), *(len(r[k]) for r in rows)) for k, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    counts = scored["verdict"].value_counts()
+    summary = ", ".join(f"{counts.get(v, 0)} {VERDICT_LABELS[v].lower()}" for v in reversed(VERDICT_ORDER))
+    lines += ["", f"{plural(len(rows), 'pilot')}{when}: {summary}. Scored with model {model.version}."]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# demo, db upgrade, backup
+# --------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--if-empty", is_flag=True, help="Load the demo only when the store holds no assessment yet.")
+@db_option
+def demo(if_empty: bool, db_url: str | None) -> None:
+    """Load the demo portfolio (fifteen pilots with monthly history)."""
+    from readiness.demo import demo_assessments
+
+    with store(db_url) as engine:
+        if if_empty and not is_empty(engine):
+            snapshots = count_rows(engine)["snapshot"]
+            click.echo(f"The store already holds {plural(snapshots, 'snapshot')}; demo portfolio not loaded.")
+            return
+        assessments = demo_assessments()
+        results = add_assessments(engine, assessments, source="cli", actor=f"{current_user()} (readiness demo)")
+    new = sum(r.created for r in results)
+    pilots = len({a.pilot.name for a in assessments})
+    click.echo(f"Demo portfolio: {plural(new, 'snapshot')} of {plural(pilots, 'pilot')} loaded", nl=False)
+    click.echo(f", {len(results) - new} already present." if new < len(results) else ".")
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command()
+@db_option
+def upgrade(db_url: str | None) -> None:
+    """Migrate the database to the latest schema (the app and the CLI also do on start)."""
+    url = database_url(db_url)
+    with store(db_url, upgrade=False) as engine:
+        result = migrate(engine)
+    if result.changed:
+        click.echo(f"{redact(url)}: migrated from {result.before or 'an empty database'} to revision {result.after}.")
+    else:
+        click.echo(f"{redact(url)}: already at the latest revision ({result.after}).")
+
+
+@cli.command("backup")
+@click.argument("out", type=click.Path(path_type=Path))
+@db_option
+def backup_command(out: Path, db_url: str | None) -> None:
+    """Copy the SQLite store to OUT: a consistent copy, also while the app or an import writes."""
+    with store(db_url, upgrade=False) as engine:
+        written = backup(engine, out)
+    click.echo(f"Backed up {redact(engine.url)} to {written} ({written.stat().st_size:,} bytes, integrity ok).")

@@ -1,0 +1,600 @@
+"""The repository: write assessments as immutable snapshots, read them back, and keep the audit log.
+
+Writes are atomic (all rows of a call or none) and idempotent (the same content twice is one snapshot,
+found by its content hash). Scoring happens before the transaction so that the write lock is held only
+for the inserts. Reads are set-based: one query per table, never one query per row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, Select, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from readiness.assessment import Assessment, PilotContext, check_against_model
+from readiness.errors import InvalidInput
+from readiness.model import ReadinessModel, load_model
+from readiness.scoring import score_assessment
+from readiness.store.engine import writer
+from readiness.store.tables import (
+    ANSWER,
+    AUDIT_LOG,
+    CONTEXT_FIELDS,
+    METRIC_VALUE,
+    PILOT,
+    SNAPSHOT,
+    SOURCES,
+    utcnow,
+)
+
+ALL_TABLES = (PILOT, SNAPSHOT, ANSWER, METRIC_VALUE, AUDIT_LOG)
+
+T = TypeVar("T")
+CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
+WRITE_ATTEMPTS = 5
+# PostgreSQL errors that mean "another transaction got in the way; run it again".
+RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """The snapshot an assessment is stored as, and whether this call created it (False: already present)."""
+
+    snapshot_id: int
+    created: bool
+
+
+@dataclass(frozen=True)
+class StoredAssessment:
+    """A stored snapshot: the assessment exactly as submitted, and the score as it was issued then."""
+
+    assessment: Assessment
+    snapshot_id: int
+    pilot_id: int
+    created_at: datetime
+    source: str
+    source_hash: str | None
+    content_hash: str
+    model_version: str
+    issued_verdict: str
+    issued_overall: float
+    issued_score: dict[str, Any]
+
+    def issued_under_other_model(self, model: ReadinessModel | None = None) -> bool:
+        """Whether the issued score came from another model version than the current one."""
+        return self.model_version != (model or load_model()).version
+
+
+@dataclass(frozen=True)
+class PilotRecord:
+    """A pilot of the registry: its current context and how much history it has."""
+
+    id: int
+    context: PilotContext
+    created_at: datetime
+    updated_at: datetime
+    snapshots: int
+    first_as_of: date | None
+    latest_as_of: date | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One write to the store, as the append-only audit log recorded it."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    object: str
+    source_hash: str | None
+    detail: dict[str, Any]
+
+
+@dataclass
+class _Prepared:
+    """An assessment validated and normalised; scored (``snapshot`` and rows filled) only when it is new."""
+
+    assessment: Assessment
+    content_hash: str
+    source: str
+    source_hash: str | None
+    model: ReadinessModel
+    snapshot: dict[str, Any] | None = None
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# Writes
+# --------------------------------------------------------------------------------------------
+
+
+def add_assessment(
+    engine: Engine,
+    assessment: Assessment,
+    source: str = "cli",
+    actor: str | None = None,
+    source_hash: str | None = None,
+    origin: str | None = None,
+    model: ReadinessModel | None = None,
+) -> AddResult:
+    """Store one assessment as a snapshot (see :func:`add_assessments`)."""
+    return add_assessments(engine, [assessment], source, actor, source_hash, origin, model)[0]
+
+
+def add_assessments(
+    engine: Engine,
+    assessments: Sequence[Assessment],
+    source: str = "cli",
+    actor: str | None = None,
+    source_hash: str | None = None,
+    origin: str | None = None,
+    model: ReadinessModel | None = None,
+) -> list[AddResult]:
+    """Store assessments as snapshots in one transaction: all of them or none.
+
+    ``source`` is where they came from (``app``, ``excel`` or ``cli``), ``actor`` who is writing (defaults
+    to each assessment's ``submitted_by``), ``source_hash`` the SHA-256 of the file they were read from
+    and ``origin`` its name, both recorded in the audit log. Content already stored is not stored again:
+    its result says ``created=False``. The score is computed now with the current model and kept as
+    issued. Raises :class:`InvalidInput` if an assessment disagrees with the model.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
+    model = model or load_model()
+    prepared = [_normalise(a, source, source_hash, model) for a in assessments]
+    if not prepared:
+        return []
+    # Score before taking the write lock, and only what is not stored yet (a re-import scores nothing).
+    known = _known_contents(engine, prepared)
+    for item in prepared:
+        if (item.assessment.pilot.name, item.content_hash) not in known:
+            _complete(item)
+    return _with_retries(engine, lambda connection: _write(connection, prepared, actor, source_hash, origin))
+
+
+def save_pilot(engine: Engine, context: PilotContext, actor: str | None = None) -> PilotRecord:
+    """Create a pilot in the registry, or update its context; audited. History is not touched."""
+
+    def write(connection: Connection) -> None:
+        now = utcnow()
+        who = actor or "unknown"
+        pilots = _lock_pilots(connection, [context.name], {context.name: context}, {context.name: who}, now)
+        pilot_id, current = pilots[context.name]
+        _update_registry(connection, pilot_id, current, context, who, now)
+
+    _with_retries(engine, write)
+    record = get_pilot(engine, context.name)
+    assert record is not None
+    return record
+
+
+def _normalise(assessment: Assessment, source: str, source_hash: str | None, model: ReadinessModel) -> _Prepared:
+    normalised = assessment.model_copy(deep=True)
+    issues = check_against_model(normalised, model)
+    if any(i.severity == "error" for i in issues):
+        raise InvalidInput(issues, f"{assessment.pilot.name} as of {assessment.as_of}")
+    return _Prepared(normalised, normalised.content_hash(), source, source_hash, model)
+
+
+def _complete(item: _Prepared) -> None:
+    """Score the assessment and lay out its rows."""
+    if item.snapshot is not None:
+        return
+    assessment = item.assessment
+    score = score_assessment(assessment, item.model)
+    pilot = assessment.pilot
+    item.snapshot = {
+        "as_of": assessment.as_of,
+        "submitted_by": assessment.submitted_by,
+        "source": item.source,
+        "content_hash": item.content_hash,
+        "source_hash": item.source_hash,
+        "model_version": item.model.version,
+        "name": pilot.name,
+        **_context_values(pilot),
+        "verdict": score.verdict,
+        "overall": score.overall,
+        "score": score.to_json_dict(),
+    }
+    question_ids = list(dict.fromkeys([*assessment.answers, *assessment.evidence]))
+    item.answers = [
+        {
+            "question_id": q,
+            "answer": assessment.answers.get(q),
+            "evidence": assessment.evidence.get(q),
+            "documented": assessment.documented(q),
+        }
+        for q in question_ids
+    ]
+    item.metrics = [{"metric_id": m, "value": float(v)} for m, v in assessment.metrics.items()]
+
+
+def _known_contents(engine: Engine, prepared: list[_Prepared]) -> set[tuple[str, str]]:
+    """The (pilot name, content hash) pairs among ``prepared`` that are already stored."""
+    hashes = sorted({p.content_hash for p in prepared})
+    query = select(PILOT.c.name, SNAPSHOT.c.content_hash).join(PILOT, PILOT.c.id == SNAPSHOT.c.pilot_id)
+    known: set[tuple[str, str]] = set()
+    with engine.connect() as connection:
+        for chunk in _chunks(hashes):
+            known.update((name, h) for name, h in connection.execute(query.where(SNAPSHOT.c.content_hash.in_(chunk))))
+    return known
+
+
+def _with_retries(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """Run ``work`` in a write transaction, again when a concurrent transaction made it fail."""
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            with writer(engine).begin() as connection:
+                return work(connection)
+        except DBAPIError as error:
+            sqlstate = getattr(error.orig, "sqlstate", None)
+            if sqlstate not in RETRYABLE_SQLSTATES or attempt == WRITE_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _write(
+    connection: Connection,
+    prepared: list[_Prepared],
+    actor: str | None,
+    source_hash: str | None,
+    origin: str | None,
+) -> list[AddResult]:
+    now = utcnow()
+    # Per pilot, the context and submitter of its most recent assessment in this call.
+    latest = {p.assessment.pilot.name: p for p in sorted(prepared, key=_recency)}
+    contexts = {name: item.assessment.pilot for name, item in latest.items()}
+    actors = {name: actor or item.assessment.submitted_by or "unknown" for name, item in latest.items()}
+    pilots = _lock_pilots(connection, sorted(latest), contexts, actors, now)
+
+    keys = [(pilots[p.assessment.pilot.name][0], p.content_hash) for p in prepared]
+    stored = _existing_snapshots(connection, keys)
+    new: list[tuple[int, _Prepared]] = []
+    created: list[bool] = []
+    for key, item in zip(keys, prepared, strict=True):
+        # The same content twice in one call is one snapshot, created by its first occurrence.
+        is_new = key not in stored and all(key != (pid, other.content_hash) for pid, other in new)
+        created.append(is_new)
+        if is_new:
+            new.append((key[0], item))
+    ids = _insert_snapshots(connection, new, now)
+    stored.update({(pid, item.content_hash): i for (pid, item), i in zip(new, ids, strict=True)})
+    _audit_snapshots(connection, new, ids, actor, source_hash, origin, now)
+
+    for name, context in contexts.items():
+        pilot_id, current = pilots[name]
+        newest = max((item.assessment.as_of for pid, item in new if pid == pilot_id), default=None)
+        if newest is not None and (current["latest_as_of"] is None or newest >= current["latest_as_of"]):
+            _update_registry(connection, pilot_id, current, context, actors[name], now)
+    return [AddResult(stored[key], is_new) for key, is_new in zip(keys, created, strict=True)]
+
+
+def _recency(item: _Prepared) -> date:
+    return item.assessment.as_of
+
+
+def _dialect_insert(connection: Connection) -> Callable[..., Any]:
+    return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+
+
+def _lock_pilots(
+    connection: Connection,
+    names: list[str],
+    contexts: dict[str, PilotContext],
+    actors: dict[str, str],
+    now: datetime,
+) -> dict[str, tuple[int, dict[str, Any]]]:
+    """Create the pilots that do not exist yet, then lock them all (in name order, so two writers never
+    wait for each other in a cycle). Returns each pilot's id and current registry row with its latest as-of."""
+    insert = _dialect_insert(connection)
+    for name in names:
+        context = contexts[name]
+        values = {"name": name, **_context_values(context), "created_at": now, "updated_at": now}
+        statement = insert(PILOT).values(**values).on_conflict_do_nothing(index_elements=["name"])
+        created = connection.execute(statement.returning(PILOT.c.id)).scalar()
+        if created is not None:
+            _audit(connection, now, actors[name], "pilot.create", f"pilot/{created}", None, {"name": name})
+    rows: dict[str, tuple[int, dict[str, Any]]] = {}
+    for chunk in _chunks(names):
+        locked = select(PILOT).where(PILOT.c.name.in_(chunk)).order_by(PILOT.c.name).with_for_update()
+        for row in connection.execute(locked).mappings():
+            rows[row["name"]] = (row["id"], dict(row))
+    latest = select(SNAPSHOT.c.pilot_id, func.max(SNAPSHOT.c.as_of)).group_by(SNAPSHOT.c.pilot_id)
+    by_id = {pilot_id: name for name, (pilot_id, _) in rows.items()}
+    for chunk in _chunks(list(by_id)):
+        for pilot_id, latest_as_of in connection.execute(latest.where(SNAPSHOT.c.pilot_id.in_(chunk))):
+            rows[by_id[pilot_id]][1]["latest_as_of"] = latest_as_of
+    for _, current in rows.values():
+        current.setdefault("latest_as_of", None)
+    return rows
+
+
+def _context_values(context: PilotContext) -> dict[str, Any]:
+    return {f: getattr(context, f) for f in CONTEXT_FIELDS}
+
+
+def _update_registry(
+    connection: Connection,
+    pilot_id: int,
+    current: dict[str, Any],
+    context: PilotContext,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Set the registry's context of a pilot, recording what changed (nothing is written when nothing did)."""
+    values = _context_values(context)
+    changed = {f: [current[f], v] for f, v in values.items() if current[f] != v}
+    if not changed:
+        return
+    connection.execute(PILOT.update().where(PILOT.c.id == pilot_id).values(**values, updated_at=now))
+    current.update(values)
+    detail = {"name": context.name, "changed": changed}
+    _audit(connection, now, actor, "pilot.update", f"pilot/{pilot_id}", None, detail)
+
+
+def _existing_snapshots(connection: Connection, keys: list[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    found: dict[tuple[int, str], int] = {}
+    hashes = sorted({h for _, h in keys})
+    for chunk in _chunks(hashes):
+        query = select(SNAPSHOT.c.pilot_id, SNAPSHOT.c.content_hash, SNAPSHOT.c.id).where(
+            SNAPSHOT.c.content_hash.in_(chunk)
+        )
+        for pilot_id, content_hash, snapshot_id in connection.execute(query):
+            found[(pilot_id, content_hash)] = snapshot_id
+    return found
+
+
+def _insert_snapshots(connection: Connection, new: list[tuple[int, _Prepared]], now: datetime) -> list[int]:
+    if not new:
+        return []
+    # Every new item was scored before the transaction: content found stored then is never removed.
+    rows = [{**(item.snapshot or {}), "pilot_id": pilot_id, "created_at": now} for pilot_id, item in new]
+    statement = SNAPSHOT.insert().returning(SNAPSHOT.c.id, sort_by_parameter_order=True)
+    ids = list(connection.execute(statement, rows).scalars())
+    answers = [{**a, "snapshot_id": i} for i, (_, item) in zip(ids, new, strict=True) for a in item.answers]
+    metrics = [{**m, "snapshot_id": i} for i, (_, item) in zip(ids, new, strict=True) for m in item.metrics]
+    if answers:
+        connection.execute(ANSWER.insert(), answers)
+    if metrics:
+        connection.execute(METRIC_VALUE.insert(), metrics)
+    return ids
+
+
+def _audit_snapshots(
+    connection: Connection,
+    new: list[tuple[int, _Prepared]],
+    ids: list[int],
+    actor: str | None,
+    source_hash: str | None,
+    origin: str | None,
+    now: datetime,
+) -> None:
+    entries = []
+    for snapshot_id, (_, item) in zip(ids, new, strict=True):
+        snapshot = item.snapshot or {}
+        detail = {
+            "pilot": snapshot["name"],
+            "as_of": snapshot["as_of"].isoformat(),
+            "submitted_by": snapshot["submitted_by"],
+            "source": snapshot["source"],
+            "content_hash": item.content_hash,
+            "model_version": snapshot["model_version"],
+            "verdict": snapshot["verdict"],
+            "overall": snapshot["overall"],
+        }
+        if origin:
+            detail["origin"] = origin
+        who = actor or snapshot["submitted_by"] or "unknown"
+        entries.append(_audit_row(now, who, "snapshot.add", f"snapshot/{snapshot_id}", source_hash, detail))
+    if entries:
+        connection.execute(AUDIT_LOG.insert(), entries)
+
+
+def _audit(
+    connection: Connection,
+    now: datetime,
+    actor: str,
+    action: str,
+    obj: str,
+    source_hash: str | None,
+    detail: dict[str, Any],
+) -> None:
+    connection.execute(AUDIT_LOG.insert(), [_audit_row(now, actor, action, obj, source_hash, detail)])
+
+
+def _audit_row(
+    now: datetime, actor: str, action: str, obj: str, source_hash: str | None, detail: dict[str, Any]
+) -> dict[str, Any]:
+    text = json.dumps(detail, sort_keys=True, default=str, ensure_ascii=False)
+    row = {"at": now, "actor": actor[:320], "action": action, "object": obj[:300], "source_hash": source_hash}
+    return row | {"detail": text}
+
+
+def _chunks(values: Sequence[T]) -> Iterable[Sequence[T]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+# --------------------------------------------------------------------------------------------
+# Reads
+# --------------------------------------------------------------------------------------------
+
+
+def latest_snapshot_ids(as_of: date | None = None) -> Select[tuple[int]]:
+    """A query of the id of each pilot's latest snapshot on or before ``as_of`` (latest date, then latest written)."""
+    order = (SNAPSHOT.c.as_of.desc(), SNAPSHOT.c.id.desc())
+    rank = func.row_number().over(partition_by=SNAPSHOT.c.pilot_id, order_by=order).label("rank")
+    ranked = select(SNAPSHOT.c.id, rank)
+    if as_of is not None:
+        ranked = ranked.where(SNAPSHOT.c.as_of <= as_of)
+    subquery = ranked.subquery("ranked")
+    return select(subquery.c.id).where(subquery.c.rank == 1)
+
+
+def latest_assessments(engine: Engine, as_of: date | None = None) -> list[StoredAssessment]:
+    """Each pilot's latest snapshot on or before ``as_of`` (default: today and after), ordered by pilot name."""
+    query = select(SNAPSHOT).where(SNAPSHOT.c.id.in_(latest_snapshot_ids(as_of)))
+    with engine.connect() as connection:
+        stored = _stored(connection, query)
+    return sorted(stored, key=lambda s: (s.assessment.pilot.name, s.snapshot_id))
+
+
+def all_assessments(engine: Engine, as_of: date | None = None) -> list[StoredAssessment]:
+    """Every snapshot on or before ``as_of`` (default: all), ordered by pilot name, then date."""
+    query = select(SNAPSHOT)
+    if as_of is not None:
+        query = query.where(SNAPSHOT.c.as_of <= as_of)
+    with engine.connect() as connection:
+        stored = _stored(connection, query)
+    return sorted(stored, key=lambda s: (s.assessment.pilot.name, s.assessment.as_of, s.snapshot_id))
+
+
+def pilot_history(engine: Engine, name: str) -> list[StoredAssessment]:
+    """Every snapshot of a pilot, oldest first (empty when there is no such pilot)."""
+    query = (
+        select(SNAPSHOT)
+        .join(PILOT, PILOT.c.id == SNAPSHOT.c.pilot_id)
+        .where(PILOT.c.name == name)
+        .order_by(SNAPSHOT.c.as_of, SNAPSHOT.c.id)
+    )
+    with engine.connect() as connection:
+        return _stored(connection, query)
+
+
+def get_snapshot(engine: Engine, snapshot_id: int) -> StoredAssessment | None:
+    """One snapshot by id."""
+    with engine.connect() as connection:
+        found = _stored(connection, select(SNAPSHOT).where(SNAPSHOT.c.id == snapshot_id))
+    return found[0] if found else None
+
+
+def _stored(connection: Connection, query: Select[Any]) -> list[StoredAssessment]:
+    snapshots = list(connection.execute(query).mappings())
+    ids = [row["id"] for row in snapshots]
+    answers: dict[int, dict[str, str]] = defaultdict(dict)
+    evidence: dict[int, dict[str, str]] = defaultdict(dict)
+    metrics: dict[int, dict[str, bool | float]] = defaultdict(dict)
+    kinds = {m.id: m.kind for m in load_model().metrics}
+    for chunk in _chunks(ids):
+        rows = select(ANSWER.c.snapshot_id, ANSWER.c.question_id, ANSWER.c.answer, ANSWER.c.evidence)
+        for snapshot_id, question_id, answer, note in connection.execute(rows.where(ANSWER.c.snapshot_id.in_(chunk))):
+            if answer is not None:
+                answers[snapshot_id][question_id] = answer
+            if note is not None:
+                evidence[snapshot_id][question_id] = note
+        values = select(METRIC_VALUE.c.snapshot_id, METRIC_VALUE.c.metric_id, METRIC_VALUE.c.value)
+        for snapshot_id, metric_id, value in connection.execute(values.where(METRIC_VALUE.c.snapshot_id.in_(chunk))):
+            metrics[snapshot_id][metric_id] = bool(value) if kinds.get(metric_id) == "bool" else value
+    return [_stored_assessment(row, answers[row["id"]], evidence[row["id"]], metrics[row["id"]]) for row in snapshots]
+
+
+def _stored_assessment(
+    row: Any, answers: dict[str, str], evidence: dict[str, str], metrics: dict[str, bool | float]
+) -> StoredAssessment:
+    context = PilotContext(name=row["name"], **{f: row[f] for f in CONTEXT_FIELDS})
+    assessment = Assessment(
+        pilot=context,
+        as_of=row["as_of"],
+        submitted_by=row["submitted_by"],
+        answers=answers,
+        evidence=evidence,
+        metrics=metrics,
+    )
+    return StoredAssessment(
+        assessment=assessment,
+        snapshot_id=row["id"],
+        pilot_id=row["pilot_id"],
+        created_at=_utc(row["created_at"]),
+        source=row["source"],
+        source_hash=row["source_hash"],
+        content_hash=row["content_hash"],
+        model_version=row["model_version"],
+        issued_verdict=row["verdict"],
+        issued_overall=row["overall"],
+        issued_score=row["score"],
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite keeps no time zone; every stored timestamp is UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def list_pilots(engine: Engine) -> list[PilotRecord]:
+    """The pilot registry, ordered by name, with each pilot's number of snapshots and date range."""
+    counts = (
+        select(
+            SNAPSHOT.c.pilot_id,
+            func.count().label("snapshots"),
+            func.min(SNAPSHOT.c.as_of).label("first_as_of"),
+            func.max(SNAPSHOT.c.as_of).label("latest_as_of"),
+        )
+        .group_by(SNAPSHOT.c.pilot_id)
+        .subquery("counts")
+    )
+    query = select(PILOT, counts.c.snapshots, counts.c.first_as_of, counts.c.latest_as_of).outerjoin(
+        counts, counts.c.pilot_id == PILOT.c.id
+    )
+    with engine.connect() as connection:
+        records = [_pilot_record(row) for row in connection.execute(query).mappings()]
+    return sorted(records, key=lambda r: r.context.name)
+
+
+def get_pilot(engine: Engine, name: str) -> PilotRecord | None:
+    """One pilot of the registry by name."""
+    return next((p for p in list_pilots(engine) if p.context.name == name), None)
+
+
+def _pilot_record(row: Any) -> PilotRecord:
+    return PilotRecord(
+        id=row["id"],
+        context=PilotContext(name=row["name"], **{f: row[f] for f in CONTEXT_FIELDS}),
+        created_at=_utc(row["created_at"]),
+        updated_at=_utc(row["updated_at"]),
+        snapshots=row["snapshots"] or 0,
+        first_as_of=row["first_as_of"],
+        latest_as_of=row["latest_as_of"],
+    )
+
+
+def audit_entries(engine: Engine, limit: int | None = 100, offset: int = 0) -> list[AuditEntry]:
+    """The audit log, newest first."""
+    query = select(AUDIT_LOG).order_by(AUDIT_LOG.c.id.desc()).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    with engine.connect() as connection:
+        return [_audit_entry(row) for row in connection.execute(query).mappings()]
+
+
+def _audit_entry(row: Any) -> AuditEntry:
+    return AuditEntry(
+        id=row["id"],
+        at=_utc(row["at"]),
+        actor=row["actor"],
+        action=row["action"],
+        object=row["object"],
+        source_hash=row["source_hash"],
+        detail=json.loads(row["detail"]) if row["detail"] else {},
+    )
+
+
+def count_rows(engine: Engine) -> dict[str, int]:
+    """How many rows each table holds (for status lines and checks that nothing was written)."""
+    with engine.connect() as connection:
+        return {t.name: connection.execute(select(func.count()).select_from(t)).scalar_one() for t in ALL_TABLES}
+
+
+def is_empty(engine: Engine) -> bool:
+    """Whether no snapshot is stored yet."""
+    with engine.connect() as connection:
+        return connection.execute(select(SNAPSHOT.c.id).limit(1)).first() is None

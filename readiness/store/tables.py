@@ -1,0 +1,225 @@
+"""The store's tables: the pilot registry, immutable assessment snapshots with their answers and metric
+values, and the append-only audit log.
+
+Every constraint has an explicit name (Alembic needs names to alter constraints, and SQLite's batch mode
+needs them to recreate tables). The tables live in their own metadata so that nothing else registered
+on SQLModel's global metadata leaks into migrations.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+from readiness.assessment import STAGES
+from readiness.scoring import VERDICT_ORDER
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+SOURCES = ("app", "excel", "cli")
+ANSWERS = ("yes", "no", "not_sure", "n_a")
+STAGE_VALUES: tuple[str, ...] = STAGES
+VERDICTS: tuple[str, ...] = VERDICT_ORDER
+# JSONB on PostgreSQL (compressed, indexable); JSON text on SQLite.
+ScoreJSON = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    """The current time in UTC (stored timestamps are always UTC)."""
+    return datetime.now(UTC)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class StoreModel(SQLModel, registry=registry(metadata=metadata)):
+    """Base of the store's tables, bound to the store's own metadata."""
+
+
+class PilotRow(StoreModel, table=True):
+    """The pilot registry: one row per pilot, holding its current context (that of its latest snapshot
+    unless someone edited it since)."""
+
+    __tablename__ = "pilot"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_pilot"),
+        UniqueConstraint("name", name="uq_pilot_name"),
+        CheckConstraint(_in("stage", STAGE_VALUES), name="stage"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column("id", Integer, autoincrement=True))
+    name: str = Field(sa_column=Column("name", String(200), nullable=False))
+    business_unit: str | None = Field(default=None, sa_column=Column("business_unit", String(200)))
+    owning_team: str | None = Field(default=None, sa_column=Column("owning_team", String(200)))
+    executive_sponsor: str | None = Field(default=None, sa_column=Column("executive_sponsor", String(200)))
+    stage: str = Field(sa_column=Column("stage", String(20), nullable=False))
+    start_date: date | None = Field(default=None, sa_column=Column("start_date", Date))
+    expected_annual_value: float | None = Field(default=None, sa_column=Column("expected_annual_value", Float))
+    monthly_run_cost: float | None = Field(default=None, sa_column=Column("monthly_run_cost", Float))
+    peak_concurrent_users: int | None = Field(default=None, sa_column=Column("peak_concurrent_users", BigInteger))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column("created_at", DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column("updated_at", DateTime(timezone=True), nullable=False)
+    )
+
+
+class SnapshotRow(StoreModel, table=True):
+    """One dated, immutable assessment of one pilot, with the pilot's context as it was then and the
+    score as it was issued. Corrections are new snapshots."""
+
+    __tablename__ = "snapshot"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_snapshot"),
+        UniqueConstraint("pilot_id", "content_hash", name="uq_snapshot_pilot_id_content_hash"),
+        CheckConstraint(_in("source", SOURCES), name="source"),
+        CheckConstraint(_in("stage", STAGE_VALUES), name="stage"),
+        CheckConstraint(_in("verdict", VERDICTS), name="verdict"),
+        Index("ix_snapshot_pilot_id_as_of", "pilot_id", "as_of"),
+        Index("ix_snapshot_as_of", "as_of"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column("id", Integer, autoincrement=True))
+    pilot_id: int = Field(
+        sa_column=Column("pilot_id", Integer, ForeignKey("pilot.id", name="fk_snapshot_pilot_id_pilot"), nullable=False)
+    )
+    as_of: date = Field(sa_column=Column("as_of", Date, nullable=False))
+    submitted_by: str | None = Field(default=None, sa_column=Column("submitted_by", String(320)))
+    source: str = Field(sa_column=Column("source", String(10), nullable=False))
+    content_hash: str = Field(sa_column=Column("content_hash", String(64), nullable=False))
+    source_hash: str | None = Field(default=None, sa_column=Column("source_hash", String(64)))
+    model_version: str = Field(sa_column=Column("model_version", String(40), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column("created_at", DateTime(timezone=True), nullable=False)
+    )
+    # The pilot's context as it was at this snapshot: the stage decides the "stalled" flag.
+    name: str = Field(sa_column=Column("name", String(200), nullable=False))
+    business_unit: str | None = Field(default=None, sa_column=Column("business_unit", String(200)))
+    owning_team: str | None = Field(default=None, sa_column=Column("owning_team", String(200)))
+    executive_sponsor: str | None = Field(default=None, sa_column=Column("executive_sponsor", String(200)))
+    stage: str = Field(sa_column=Column("stage", String(20), nullable=False))
+    start_date: date | None = Field(default=None, sa_column=Column("start_date", Date))
+    expected_annual_value: float | None = Field(default=None, sa_column=Column("expected_annual_value", Float))
+    monthly_run_cost: float | None = Field(default=None, sa_column=Column("monthly_run_cost", Float))
+    peak_concurrent_users: int | None = Field(default=None, sa_column=Column("peak_concurrent_users", BigInteger))
+    # The score as issued (what was shown at the time); views re-score with the current model.
+    verdict: str = Field(sa_column=Column("verdict", String(20), nullable=False))
+    overall: float = Field(sa_column=Column("overall", Float, nullable=False))
+    score: dict[str, Any] = Field(sa_column=Column("score", ScoreJSON, nullable=False))
+
+
+class AnswerRow(StoreModel, table=True):
+    """A snapshot's answer to one question and its evidence (either may be absent, not both)."""
+
+    __tablename__ = "answer"
+    __table_args__ = (
+        PrimaryKeyConstraint("snapshot_id", "question_id", name="pk_answer"),
+        CheckConstraint(f"answer IS NULL OR {_in('answer', ANSWERS)}", name="answer"),
+        CheckConstraint("answer IS NOT NULL OR evidence IS NOT NULL", name="answer_or_evidence"),
+    )
+
+    snapshot_id: int = Field(
+        sa_column=Column(
+            "snapshot_id", Integer, ForeignKey("snapshot.id", name="fk_answer_snapshot_id_snapshot"), nullable=False
+        )
+    )
+    question_id: str = Field(sa_column=Column("question_id", String(40), nullable=False))
+    answer: str | None = Field(default=None, sa_column=Column("answer", String(10)))
+    evidence: str | None = Field(default=None, sa_column=Column("evidence", Text))
+    # Assessment.documented() as it judged the evidence when the snapshot was written; lets the portfolio
+    # frame be read without transferring every evidence text.
+    documented: bool = Field(sa_column=Column("documented", Boolean, nullable=False))
+
+
+class MetricValueRow(StoreModel, table=True):
+    """A snapshot's value of one metric. Booleans are 1.0 / 0.0; the model's metric kind tells them apart."""
+
+    __tablename__ = "metric_value"
+    __table_args__ = (PrimaryKeyConstraint("snapshot_id", "metric_id", name="pk_metric_value"),)
+
+    snapshot_id: int = Field(
+        sa_column=Column(
+            "snapshot_id",
+            Integer,
+            ForeignKey("snapshot.id", name="fk_metric_value_snapshot_id_snapshot"),
+            nullable=False,
+        )
+    )
+    metric_id: str = Field(sa_column=Column("metric_id", String(60), nullable=False))
+    value: float = Field(sa_column=Column("value", Float, nullable=False))
+
+
+class AuditLogRow(StoreModel, table=True):
+    """One write to the store: who, when, what, on which object, from which source file.
+
+    Append-only: triggers refuse UPDATE and DELETE on both engines (see the initial migration).
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_audit_log"),
+        Index("ix_audit_log_at", "at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column("id", Integer, autoincrement=True))
+    at: datetime = Field(default_factory=utcnow, sa_column=Column("at", DateTime(timezone=True), nullable=False))
+    actor: str = Field(sa_column=Column("actor", String(320), nullable=False))
+    action: str = Field(sa_column=Column("action", String(40), nullable=False))
+    object: str = Field(sa_column=Column("object", String(300), nullable=False))
+    source_hash: str | None = Field(default=None, sa_column=Column("source_hash", String(64)))
+    detail: str | None = Field(default=None, sa_column=Column("detail", Text))
+
+
+# Tables whose rows, once written, never change: the triggers of the initial migration refuse UPDATE and
+# DELETE on them.
+IMMUTABLE_TABLES = ("audit_log", "snapshot", "answer", "metric_value")
+
+# The Core tables, for set-based reads and bulk writes (no ORM object per row).
+PILOT: Table = PilotRow.__table__  # type: ignore[assignment]
+SNAPSHOT: Table = SnapshotRow.__table__  # type: ignore[assignment]
+ANSWER: Table = AnswerRow.__table__  # type: ignore[assignment]
+METRIC_VALUE: Table = MetricValueRow.__table__  # type: ignore[assignment]
+AUDIT_LOG: Table = AuditLogRow.__table__  # type: ignore[assignment]
+CONTEXT_FIELDS = (
+    "business_unit",
+    "owning_team",
+    "executive_sponsor",
+    "stage",
+    "start_date",
+    "expected_annual_value",
+    "monthly_run_cost",
+    "peak_concurrent_users",
+)
