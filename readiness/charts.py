@@ -286,14 +286,15 @@ def portfolio_heatmap(
     """Pilots × the six gaps (and overall), each cell coloured on the readiness scale with its score written
     in it; a verdict column on the left says the verdict in words.
 
-    ``weak`` (from :func:`weakest_items`, same index as ``latest``) adds the weakest items to the hover.
+    ``weak`` (from :func:`weakest_items`, same index as ``latest``) adds the weakest items to the hover; so do
+    ``weak.<gap>`` columns already in ``latest``.
     Every cell's ``customdata[0]`` is the pilot name, so a click can open the pilot.
     """
     model = model or load_model()
     shorts = short_gap_labels(model)
     frame = latest.copy()
     if weak is not None:
-        frame = frame.join(weak.add_prefix("weak."))
+        frame = frame.drop(columns=[f"weak.{g}" for g in GAP_IDS], errors="ignore").join(weak.add_prefix("weak."))
     frame = sort_portfolio(frame, sort)
     # Plotly draws the first row at the bottom; reverse so the first pilot of the order is on top.
     frame = frame.iloc[::-1].reset_index(drop=True)
@@ -708,3 +709,39 @@ def metric_curve_figure(metric: Metric, title: str | None = None) -> go.Figure:
     fig.update_yaxes(range=[-5, 118], tickvals=[0, 50, 100], title_text="score")
     fig.update_layout(showlegend=False, margin={"l": 10, "r": 10, "t": 30 if title else 10, "b": 10})
     return styled(fig, title, 200)
+
+
+def snapshot_heatmap(
+    history: pd.DataFrame, model: ReadinessModel | None = None, title: str | None = "Snapshots over time"
+) -> go.Figure:
+    """One pilot's snapshots (rows, newest on top) × the six gaps and overall, scores written in the cells,
+    the verdict of each snapshot in words on the left."""
+    shorts = short_gap_labels(model)
+    data = history.sort_values("as_of", ascending=True).reset_index(drop=True)
+    dates = [f"{pd.Timestamp(d):%d %b %Y}" for d in data["as_of"]]
+    z = np.column_stack([data[f"score.{g}"].to_numpy(float) for g in GAP_IDS] + [data["overall"].to_numpy(float)])
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.13, 0.87], horizontal_spacing=0.006)
+    verdicts = data["verdict"].astype(str).tolist()
+    fig.add_trace(
+        go.Heatmap(
+            z=[[VERDICT_ORDER.index(v)] for v in verdicts], x=["Verdict"], y=dates,
+            text=[[VERDICT_LABELS[v]] for v in verdicts], texttemplate="%{text}", textfont={"size": 12},
+            colorscale=_discrete_scale([VERDICT_COLORS[v] for v in VERDICT_ORDER]), zmin=-0.5, zmax=2.5,
+            showscale=False, xgap=2, ygap=2, hovertemplate="%{y}: %{text}<extra></extra>",
+        ),
+        row=1, col=1,
+    )  # fmt: skip
+    fig.add_trace(
+        go.Heatmap(
+            z=z, x=[shorts[g] for g in GAP_IDS] + ["Overall"], y=dates, texttemplate="%{z:.0f}",
+            textfont={"size": 13}, colorscale=READINESS_SCALE, zmin=0, zmax=100, xgap=2, ygap=2, showscale=False,
+            hovertemplate="%{y} · %{x}: %{z:.0f}<extra></extra>",
+        ),
+        row=1, col=2,
+    )  # fmt: skip
+    fig.add_vline(x=len(GAP_IDS) - 0.5, line={"color": "white", "width": 6}, row=1, col=2)
+    fig.update_xaxes(side="top", showgrid=False, tickfont={"color": INK, "size": 12})
+    fig.update_yaxes(showgrid=False, tickfont={"color": INK, "size": 12}, type="category")
+    fig.update_yaxes(showticklabels=False, row=1, col=2)
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 80 if title else 40, "b": 10})
+    return styled(fig, title, _height(len(data)))

@@ -169,3 +169,14 @@ def test_colour_scale_is_readable() -> None:
     assert charts.text_color_on(charts.score_color(55)) == charts.INK
     assert charts.text_color_on(charts.score_color(100)) == "white"
     assert charts.score_color(0) != charts.score_color(100)
+
+
+def test_snapshot_heatmap_writes_every_snapshot(demo: tuple) -> None:
+    scored = demo[2]
+    history = scored[scored["pilot"] == "Fraud alerts"]
+    fig = charts.snapshot_heatmap(history)
+    verdicts, cells = fig.data
+    assert len(cells.y) == len(history)
+    ordered = history.sort_values("as_of")
+    assert np.allclose([row[-1] for row in cells.z], ordered["overall"])
+    assert [t[0] for t in verdicts.text] == [VERDICT_LABELS[v] for v in ordered["verdict"]]

@@ -1,0 +1,94 @@
+"""Methodology: the readiness model itself, drawn from the same data the scores use (``readiness/model.toml``)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from readiness import charts
+from readiness.model import ReadinessModel, load_model
+from ui import guarded, render_chart
+
+
+def rules(model: ReadinessModel) -> None:
+    """How items become gap scores, gap scores an overall score, and scores a verdict."""
+    v, c, s = model.verdict, model.compound, model.scoring
+    default = model.aggregator(s.default_aggregator)
+    st.markdown(
+        f"""
+**Items.** Each question scores yes = {s.answer_scores["yes"]:g}, no = {s.answer_scores["no"]:g},
+not sure = {s.answer_scores["not_sure"]:g}; a core question left blank counts as not sure, a deeper one is left
+out. Each metric scores 0-100 on its curve (below). A gap's score is the weighted mean of its items (core question
+{_weights(model, core=True)}, metric {_weights(model, metric=True)}, deeper question {_weights(model, core=False)});
+its **confidence** is the weighted evidence level: measured
+{s.evidence_levels["measured"]:g}, documented {s.evidence_levels["documented"]:g}, self-reported
+{s.evidence_levels["self_reported"]:g}, unknown {s.evidence_levels["unknown"]:g}.
+
+**Overall.** {default.label} of the six gaps (the default): {default.description}
+
+**Verdict.**
+- **{charts.verdict_label("not_ready")}** when more than {v.seed_rule_max_open_core} core questions are answered no
+  or not sure (the seed's rule), or any gap is below {v.not_ready_gap_below:g}, or a compound risk is critical.
+- **{charts.verdict_label("ready")}** when every gap is at least {v.ready_gap_at_least:g}, overall at least
+  {v.ready_overall_at_least:g}, no compound risk is active and confidence is at least
+  {v.ready_confidence_at_least:g}.
+- **{charts.verdict_label("conditional")}** otherwise.
+
+**Compound risks.** An interaction is *active* when both of its gaps are below {c.active_below:g} and *critical*
+when both are below {c.critical_below:g}. **Flags:** stalled (in pilot longer than {s.stalled_after_months:g}
+months) and multi-gap ({s.multi_gap_count} or more gaps below {s.multi_gap_threshold:g}).
+"""
+    )
+    st.dataframe(pd.DataFrame([{"Aggregator": a.label, "Default": a.id == s.default_aggregator,
+                                "Description": a.description} for a in model.aggregators]),
+                 hide_index=True, width="stretch")  # fmt: skip
+
+
+def _weights(model: ReadinessModel, core: bool | None = None, metric: bool = False) -> str:
+    """The weight(s) a kind of item carries in the model, as text."""
+    if metric:
+        values = {m.weight for m in model.scored_metrics}
+    else:
+        values = {q.weight for q in model.questions if q.core == core}
+    return " / ".join(f"{v:g}" for v in sorted(values))
+
+
+def gap_section(model: ReadinessModel, gap_id: str) -> None:
+    """A gap: its symptom and guidance, its questions, and its metrics with their curves."""
+    gap = model.gap(gap_id)
+    st.markdown(f"**Symptom.** {gap.symptom}\n\n**What good looks like.** {gap.guidance}")
+    questions = [q for q in model.questions if q.gap == gap_id]
+    st.dataframe(pd.DataFrame([{"ID": q.id, "Core": q.core, "Weight": q.weight, "Question": q.text,
+                                "Why": q.rationale} for q in questions]),
+                 hide_index=True, width="stretch")  # fmt: skip
+    metrics = [m for m in model.metrics if m.gap == gap_id]
+    columns = st.columns(2)
+    for k, metric in enumerate(metrics):
+        with columns[k % 2].container(border=True):
+            st.markdown(f"**{metric.label}** `{metric.id}`  \n{metric.rationale}  \n"
+                        f"Green {metric.green_label or '—'} · red {metric.red_label or '—'} · "
+                        f"where to find it: {metric.where_to_find}")  # fmt: skip
+            if metric.curve is not None:
+                render_chart(charts.metric_curve_figure(metric), key=f"curve_{metric.id}")
+            else:
+                st.caption("Not scored on its own: the denominator of a ratio.")
+
+
+def body() -> None:
+    model = load_model()
+    st.title("Methodology")
+    st.caption(f"Readiness model {model.version} · source: “{model.source}”. Every score in this app is computed "
+               "from exactly this model.")  # fmt: skip
+    st.subheader("How a score is made")
+    rules(model)
+    st.subheader("The six gaps")
+    for gap, tab in zip(model.gaps, st.tabs([charts.SHORT_GAP_LABELS[g.id] for g in model.gaps]), strict=True):
+        with tab:
+            gap_section(model, gap.id)
+    st.subheader("Interactions")
+    st.dataframe(pd.DataFrame([{"ID": e.id, "Weakness in": e.source, "amplifies": e.target, "Weight": e.weight,
+                                "Chain": e.chain} for e in model.edges]), hide_index=True, width="stretch")  # fmt: skip
+
+
+with guarded("the methodology"):
+    body()

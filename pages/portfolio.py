@@ -1,0 +1,106 @@
+"""Portfolio: the whole pilot portfolio in ten seconds — KPIs, the pilots × gaps heatmap, value × readiness."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from readiness import charts
+from readiness.model import load_model
+from ui import apply_filters, empty_state, guarded, is_database_empty, latest_portfolio, open_pilot, render_chart
+
+SORTS = {"readiness": "Least ready first", "risk": "Most compound risk first", "name": "Name"}
+ROW_LIMITS = {"40": "40 pilots", "100": "100 pilots", "all": "All pilots"}
+
+
+def kpi_tiles(latest: pd.DataFrame) -> None:
+    """Five headline numbers with their references (Gartner's 48 % ready, 8 months in pilot)."""
+    k = charts.portfolio_kpis(latest)
+    ready, conditional, not_ready = (k.by_verdict[v] for v in ("ready", "conditional", "not_ready"))
+    share = k.ready_share or 0.0
+    tiles = st.columns(5, border=True)
+    versus_gartner = f"{share:.0f}% · Gartner {k.gartner_ready_share:.0f}%"
+    tiles[0].metric("Ready for production", f"{ready} of {k.pilots}", versus_gartner,
+                    delta_color="normal" if share >= k.gartner_ready_share else "inverse",
+                    delta_arrow="up" if share >= k.gartner_ready_share else "down",
+                    help="Share of pilots whose verdict is ready, against Gartner's 48% of AI prototypes.")  # fmt: skip
+    tiles[1].metric("Not ready", not_ready, f"{conditional} conditional", delta_color="off", delta_arrow="off",
+                    help="Not ready: a blocker (seed rule, a gap below 40, a critical compound risk).")  # fmt: skip
+    median = k.median_months_in_pilot
+    versus = None if median is None else f"{median - k.stalled_after_months:+.1f} vs {k.stalled_after_months:g}"
+    tiles[2].metric("Months in pilot", "—" if median is None else f"{median:.1f}", versus, delta_color="inverse",
+                    help="Median over pilots still in the pilot stage; Gartner: 8 months to production.")  # fmt: skip
+    tiles[3].metric("Compound risks", k.active_compound_risks, f"{k.critical_compound_risks} critical",
+                    delta_color="off", delta_arrow="off",
+                    help=f"Active edges in {k.pilots_with_compound_risk} pilots: linked gaps both weak.")  # fmt: skip
+    tiles[4].metric("Stalled pilots", k.stalled, f"in pilot > {k.stalled_after_months:g} months", delta_color="off",
+                    delta_arrow="off")  # fmt: skip
+
+
+def headline(latest: pd.DataFrame) -> str:
+    """The portfolio in one sentence: how many are ready, the weakest gap, where the risk sits."""
+    k = charts.portfolio_kpis(latest)
+    medians = charts.median_gap_scores(latest)
+    weakest = min(medians, key=medians.get)
+    label = charts.gap_labels()[weakest]
+    return (
+        f"**{k.by_verdict['ready']} of {k.pilots} pilots are ready for production** "
+        f"({k.ready_share or 0:.0f}%, against Gartner's {k.gartner_ready_share:.0f}%). "
+        f"The weakest gap across the portfolio is **{label}** (median {medians[weakest]:.0f}); "
+        f"{k.pilots_with_compound_risk} pilots carry compound risks."
+    )
+
+
+def heatmap(latest: pd.DataFrame) -> None:
+    """The pilots × gaps heatmap, sortable; a click on a cell (or the picker) opens the pilot."""
+    left, middle, right = st.columns([2, 1, 2], vertical_alignment="bottom")
+    sort = left.segmented_control("Sort", list(SORTS), format_func=SORTS.get, default="readiness", key="portfolio.sort")
+    limit = middle.selectbox("Show", list(ROW_LIMITS), format_func=ROW_LIMITS.get, key="portfolio.limit",
+                             index=0 if len(latest) > 40 else 2)  # fmt: skip
+    shown = charts.sort_portfolio(latest, sort or "readiness")
+    if limit != "all":
+        shown = shown.head(int(limit))
+    fig = charts.portfolio_heatmap(shown, load_model(), sort=sort or "readiness", title=None)
+    choice = right.selectbox("Open a pilot", shown["pilot"].tolist(), index=None, placeholder="Choose a pilot…",
+                             key="portfolio.open")  # fmt: skip
+    if choice:
+        open_pilot(choice)
+    st.caption("Scores 0-100 per gap: below 40 blocks production, 70 and above is ready. Click a cell to open a pilot.")
+    event = render_chart(fig, key="portfolio_heatmap", on_select="rerun", selection_mode="points")
+    points = event.selection.points if event else []
+    if points:
+        clicked = points[0].get("customdata") or [points[0].get("y")]
+        if clicked and clicked[0] in set(shown["pilot"]):
+            open_pilot(clicked[0])
+    if len(shown) < len(latest):
+        st.caption(f"Showing {len(shown)} of {len(latest)} pilots.")
+
+
+def body() -> None:
+    st.title("AI pilot portfolio")
+    if is_database_empty():
+        empty_state()
+        return
+    everything = latest_portfolio()
+    latest = apply_filters(everything)
+    if latest.empty:
+        st.warning("No pilot matches the filters in the sidebar. Clear a filter to see pilots again.")
+        return
+    as_of = pd.to_datetime(latest["as_of"]).max()
+    scope = "" if len(latest) == len(everything) else f" · filtered: {len(latest)} of {len(everything)} pilots"
+    st.caption(f"Latest assessment of each pilot, up to {as_of:%d %B %Y}{scope}")
+    st.markdown(headline(latest))
+    kpi_tiles(latest)
+    heatmap(latest)
+    left, right = st.columns([3, 2])
+    with left:
+        if charts.has_value_data(latest):
+            render_chart(charts.value_readiness_matrix(latest), key="value_matrix")
+        else:
+            st.info("No pilot reports its expected annual value and run cost yet, so the value matrix is empty.")
+    with right:
+        render_chart(charts.verdict_distribution(latest), key="verdicts")
+
+
+with guarded("the portfolio"):
+    body()

@@ -1,0 +1,358 @@
+"""What every dashboard page shares: the database, cached queries, the state in the URL, charts and errors.
+
+Streamlit is allowed here (this is the UI side; ``readiness/`` never imports Streamlit). Pages import
+from the package: ``from ui import get_engine, latest_portfolio, render_chart, ...``.
+
+Database and caches
+    ``database_in_use() -> str``             the URL in use (``READINESS_DATABASE_URL`` or ``data/readiness.db``)
+    ``redacted_database() -> str``           the same with any password hidden, for display
+    ``get_engine() -> Engine``               one engine per URL (``st.cache_resource``), migrated when created
+    ``data_version() -> str``                changes whenever a snapshot or pilot is written, by anyone
+    ``clear_caches() -> None``               call after a write in this process (the version also catches others)
+    ``is_database_empty() -> bool``
+    ``scored_history() -> DataFrame``        every snapshot, scored with the current model (``score_frame``)
+    ``latest_portfolio() -> DataFrame``      each pilot's latest snapshot, scored, plus ``weak.<gap>`` columns
+    ``portfolio_on(day) -> DataFrame``       the portfolio as it stood on ``day`` (latest snapshot by then)
+    ``pilot_names_cached() -> list[str]``    the pilot registry's names, sorted
+    ``pilot_history_cached(name) -> list[StoredAssessment]``  a pilot's snapshots, oldest first
+    ``explained_score(name, snapshot_id) -> ScoreResult``    the explained score of one stored snapshot
+
+State in the URL (so a pasted link opens the same view)
+    Widgets are bound to query parameters (``bind="query-params"``; the widget key is the parameter name).
+    ``selected_pilot() -> str | None``            the pilot in view (session, else ``?pilot=``)
+    ``pilot_picker(names, label="Pilot") -> str | None``      the selectbox bound to ``pilot``
+    ``open_pilot(name)``                          switch to the Pilot page showing ``name``
+    ``compare_set() -> list[str]``                the compare set (``?compare=A&compare=B``)
+    ``compare_picker(names, default) -> list[str]``           the multiselect bound to ``compare``
+    ``current_filters() -> dict[str, list[str]]`` column → values, parameters ``bu``, ``stage``, ``verdict``,
+                                                  ``team`` (empty list: no filter)
+    ``apply_filters(frame, filters=None) -> DataFrame``
+    ``sidebar_filters(latest) -> dict[str, list[str]]``       the shared sidebar widgets (drawn by app.py)
+
+Rendering
+    ``render_chart(fig, key=None, on_select="ignore", selection_mode="points", height=None)``
+        ``st.plotly_chart`` with ``theme=None`` (the figure carries the readiness template) and a toolbar
+        whose camera button downloads a high-resolution PNG
+    ``guarded(what)``           context manager: any error becomes a clear message, never a stack trace
+    ``empty_state()``           the three ways to start on an empty database
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any, Literal
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from readiness.charts import latest_as_of, weakest_items
+from readiness.errors import InvalidInput
+from readiness.model import GAP_IDS, load_model
+from readiness.portfolio import latest_per_pilot, score_frame
+from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, ScoreResult, score_assessment
+from readiness.store.engine import database_url, make_engine, redact
+from readiness.store.frame import portfolio_frame
+from readiness.store.migrate import migrate
+from readiness.store.repository import StoredAssessment, is_empty, list_pilots, pilot_history
+from readiness.store.tables import PILOT, SNAPSHOT
+
+log = logging.getLogger("readiness.ui")
+
+PAGES = {
+    "portfolio": "pages/portfolio.py",
+    "pilot": "pages/pilot.py",
+    "assess": "pages/assess.py",
+    "upload": "pages/upload.py",
+    "compare": "pages/compare.py",
+    "export": "pages/export.py",
+    "methodology": "pages/methodology.py",
+}
+# Filter column → query parameter.
+FILTERS: dict[str, str] = {"business_unit": "bu", "stage": "stage", "verdict": "verdict", "owning_team": "team"}
+FILTER_LABELS = {"business_unit": "Business unit", "stage": "Stage", "verdict": "Verdict", "owning_team": "Owning team"}
+PILOT_PARAM = "pilot"
+COMPARE_PARAM = "compare"
+MAX_COMPARE = 8
+CHART_CONFIG: dict[str, Any] = {
+    "displaylogo": False,
+    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d", "toggleSpikelines", "hoverCompareCartesian"],
+    # The camera button: a 3× PNG, sharp enough for a slide.
+    "toImageButtonOptions": {"format": "png", "scale": 3, "filename": "readiness-chart"},
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Database and caches
+# --------------------------------------------------------------------------------------------
+
+
+def database_in_use() -> str:
+    """The database URL in use: ``READINESS_DATABASE_URL`` if set, else the embedded ``data/readiness.db``."""
+    return database_url()
+
+
+def redacted_database() -> str:
+    """The database URL in use, password hidden."""
+    return redact(database_in_use())
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> Engine:
+    engine = make_engine(url)
+    migrate(engine)  # the app migrates on start: a new database is created, an old one upgraded
+    return engine
+
+
+def get_engine() -> Engine:
+    """The engine of the database in use, created and migrated once per process."""
+    return _engine(database_in_use())
+
+
+def data_version() -> str:
+    """A token that changes on every write to the store, whoever made it (this app, the CLI, a replica).
+
+    One cheap aggregate query per rerun; the cached queries below take it as an argument, so a write
+    anywhere makes the next rerun read fresh data.
+    """
+    with get_engine().connect() as connection:
+        snapshots = connection.execute(select(func.count(), func.max(SNAPSHOT.c.id)).select_from(SNAPSHOT)).one()
+        pilots = connection.execute(select(func.count(), func.max(PILOT.c.updated_at)).select_from(PILOT)).one()
+    return f"{snapshots[0]}:{snapshots[1]}:{pilots[0]}:{pilots[1]}"
+
+
+def clear_caches() -> None:
+    """Forget every cached query result (call after writing, so this session sees its own write at once)."""
+    for cached in (_scored_history, _latest_portfolio, _pilot_names, _pilot_history, _explained, _empty):
+        cached.clear()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _empty(url: str, version: str) -> bool:
+    return is_empty(_engine(url))
+
+
+def is_database_empty() -> bool:
+    """Whether no snapshot is stored yet."""
+    return _empty(database_in_use(), data_version())
+
+
+@st.cache_data(show_spinner="Scoring the portfolio…", max_entries=4)
+def _scored_history(url: str, version: str) -> pd.DataFrame:
+    frame = portfolio_frame(_engine(url), history=True)
+    scored = score_frame(frame)
+    scored["model_version"] = frame["model_version"].to_numpy() if "model_version" in frame else None
+    return scored
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _latest_portfolio(url: str, version: str) -> pd.DataFrame:
+    frame = portfolio_frame(_engine(url))
+    scored = score_frame(frame)
+    weak = weakest_items(frame)
+    for gap in GAP_IDS:
+        scored[f"weak.{gap}"] = weak[gap].to_numpy()
+    scored["model_version"] = frame["model_version"].to_numpy() if "model_version" in frame else None
+    return latest_per_pilot(scored)
+
+
+def scored_history() -> pd.DataFrame:
+    """Every stored snapshot scored with the current model, one row per snapshot (the frame of score_frame)."""
+    return _scored_history(database_in_use(), data_version())
+
+
+def latest_portfolio() -> pd.DataFrame:
+    """Each pilot's latest snapshot, scored, with ``weak.<gap>`` naming each gap's weakest items."""
+    return _latest_portfolio(database_in_use(), data_version())
+
+
+def portfolio_on(day: date) -> pd.DataFrame:
+    """The portfolio as it stood on ``day``: each pilot's latest snapshot dated on or before it."""
+    return latest_as_of(scored_history(), day)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _pilot_names(url: str, version: str) -> list[str]:
+    return [record.context.name for record in list_pilots(_engine(url))]
+
+
+def pilot_names_cached() -> list[str]:
+    """Names of every pilot of the registry, sorted."""
+    return _pilot_names(database_in_use(), data_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _pilot_history(url: str, version: str, name: str) -> list[StoredAssessment]:
+    return pilot_history(_engine(url), name)
+
+
+def pilot_history_cached(name: str) -> list[StoredAssessment]:
+    """Every snapshot of a pilot, oldest first (empty for an unknown pilot)."""
+    return _pilot_history(database_in_use(), data_version(), name)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _explained(url: str, version: str, name: str, snapshot_id: int) -> ScoreResult | None:
+    found = next((s for s in _pilot_history(url, version, name) if s.snapshot_id == snapshot_id), None)
+    return score_assessment(found.assessment) if found else None
+
+
+def explained_score(name: str, snapshot_id: int) -> ScoreResult | None:
+    """The explained score (reasons, items, remediation) of one stored snapshot, with the current model."""
+    return _explained(database_in_use(), data_version(), name, snapshot_id)
+
+
+# --------------------------------------------------------------------------------------------
+# State in the URL
+# --------------------------------------------------------------------------------------------
+
+
+def selected_pilot() -> str | None:
+    """The pilot in view: the Pilot page's choice (bound to the ``pilot`` query parameter), else the URL's."""
+    return st.session_state.get(PILOT_PARAM) or st.query_params.get(PILOT_PARAM)
+
+
+def pilot_picker(names: list[str], label: str = "Pilot") -> str | None:
+    """The pilot selectbox, bound to the ``pilot`` query parameter (``?pilot=NAME`` opens that pilot) and kept
+    for the whole session. Warns when the URL names a pilot that does not exist."""
+    wanted = st.query_params.get(PILOT_PARAM)
+    if wanted and wanted not in names:
+        st.warning(f"There is no pilot named “{wanted}”. Choose one below.")
+    return st.selectbox(label, names, index=None, placeholder="Choose a pilot…", key=PILOT_PARAM,
+                        bind="query-params", persist_state="session")  # fmt: skip
+
+
+def compare_set() -> list[str]:
+    """The pilots being compared (the Compare page's choice, bound to the repeated ``compare`` parameter)."""
+    return list(st.session_state.get(COMPARE_PARAM) or st.query_params.get_all(COMPARE_PARAM))[:MAX_COMPARE]
+
+
+def compare_picker(names: list[str], default: list[str]) -> list[str]:
+    """The compare-set multiselect (2-8 pilots), bound to the URL and kept for the whole session."""
+    if COMPARE_PARAM not in st.session_state and not st.query_params.get_all(COMPARE_PARAM):
+        st.session_state[COMPARE_PARAM] = [n for n in default if n in names][:MAX_COMPARE]
+    return st.multiselect("Pilots to compare (2-8)", names, key=COMPARE_PARAM, max_selections=MAX_COMPARE,
+                          bind="query-params", persist_state="session", placeholder="Choose pilots…")  # fmt: skip
+
+
+def current_filters() -> dict[str, list[str]]:
+    """The shared filters (column → chosen values; an empty list means no filter)."""
+    return {column: list(st.session_state.get(param) or []) for column, param in FILTERS.items()}
+
+
+def apply_filters(frame: pd.DataFrame, filters: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    """The rows of ``frame`` that pass the filters."""
+    filters = current_filters() if filters is None else filters
+    mask = pd.Series(True, index=frame.index)
+    for column, values in filters.items():
+        if values and column in frame:
+            mask &= frame[column].isin(values)
+    return frame[mask]
+
+
+def sidebar_filters(latest: pd.DataFrame) -> dict[str, list[str]]:
+    """The shared filter widgets (drawn by app.py in the sidebar), each bound to its query parameter."""
+    for column, param in FILTERS.items():
+        options = sorted(str(v) for v in latest[column].dropna().unique()) if column in latest else []
+        if column == "verdict":
+            options = [v for v in VERDICT_ORDER if v in options]
+        st.multiselect(FILTER_LABELS[column], options, key=param, placeholder="All", bind="query-params",
+                       format_func=VERDICT_LABELS.get if column == "verdict" else str)  # fmt: skip
+    return current_filters()
+
+
+def open_pilot(name: str) -> None:
+    """Go to the Pilot page showing ``name`` (the URL carries the pilot, so the link can be shared)."""
+    st.session_state[PILOT_PARAM] = name
+    st.switch_page(PAGES["pilot"], query_params={PILOT_PARAM: name})
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------------------------
+
+
+def render_chart(
+    fig: go.Figure,
+    key: str | None = None,
+    on_select: Literal["rerun", "ignore"] = "ignore",
+    selection_mode: str | tuple[str, ...] = "points",
+    height: int | None = None,
+) -> Any:
+    """Draw a chart of :mod:`readiness.charts` as it is (``theme=None``) with the high-resolution PNG button.
+
+    Returns the selection state when ``on_select="rerun"`` (``event.selection.points``), else None.
+    """
+    config = {**CHART_CONFIG, "toImageButtonOptions": {**CHART_CONFIG["toImageButtonOptions"],
+                                                       "filename": f"readiness-{key or 'chart'}"}}  # fmt: skip
+    kwargs: dict[str, Any] = {"theme": None, "width": "stretch", "config": config, "key": key}
+    if height is not None:
+        kwargs["height"] = height
+    if on_select != "ignore":
+        kwargs.update(on_select=on_select, selection_mode=selection_mode)
+    return st.plotly_chart(fig, **kwargs)
+
+
+@contextmanager
+def guarded(what: str = "this page") -> Iterator[None]:
+    """Run a page body; turn any error into a message that says what failed (no stack trace on the page)."""
+    try:
+        yield
+    except InvalidInput as error:
+        st.error(f"{what.capitalize()} cannot be shown: the input is not valid.")
+        for issue in error.issues:
+            st.markdown(f"- **{issue.location or error.source}**: {issue.message}")
+    except SQLAlchemyError as error:
+        log.exception("database error while drawing %s", what)
+        st.error(
+            f"The database could not be read while drawing {what} ({type(error).__name__}). "
+            f"Database in use: `{redacted_database()}`. Check that it is reachable and migrated "
+            "(`readiness db upgrade`), then reload."
+        )
+    except Exception as error:
+        log.exception("error while drawing %s", what)
+        st.error(f"Something went wrong while drawing {what}: {type(error).__name__}. The error was logged.")
+
+
+def empty_state() -> None:
+    """The greeting of an empty database: load the demo, download the template, or assess a first pilot."""
+    st.info("The database holds no assessment yet. Start in one of three ways:")
+    demo, template, assess = st.columns(3, border=True)
+    with demo:
+        st.markdown("**Explore the demo portfolio**  \n15 pilots in five business units with a year of history.")
+        if st.button("Load the demo", type="primary", key="empty.demo"):
+            _load_demo()
+    with template:
+        st.markdown("**Fill in the Excel template**  \nOne workbook per pilot, then upload it.")
+        st.download_button("Download the template", data=_template_bytes, file_name="readiness-template.xlsx",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           key="empty.template", on_click="ignore")  # fmt: skip
+    with assess:
+        st.markdown("**Assess a first pilot**  \nAnswer the 13-question checklist in the app.")
+        st.page_link(PAGES["assess"], label="Assess a pilot", icon=":material/checklist:")
+
+
+def _template_bytes() -> bytes:
+    from readiness.excel.template import template_bytes
+
+    return template_bytes()
+
+
+def _load_demo() -> None:
+    from readiness.demo import demo_assessments
+    from readiness.store.repository import add_assessments
+
+    with st.spinner("Loading the demo portfolio…"):
+        add_assessments(get_engine(), demo_assessments(), source="app", actor="demo")
+    clear_caches()
+    st.rerun()
+
+
+def model_version() -> str:
+    """The version of the readiness model the scores use."""
+    return load_model().version
