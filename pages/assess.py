@@ -7,6 +7,7 @@ input that holds it, and the live score always matches what Save would store.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import streamlit as st
@@ -36,6 +37,7 @@ LOADED_KEY = "assess.loaded_for"
 PENDING_KEY = "assess.pending_choice"
 FLASH_KEY = "assess.flash"
 PLACEHOLDER_NAME = "New pilot"
+EARLIEST = date(1990, 1, 1)  # Streamlit's default lower bound (ten years back) is too recent for old pilots
 
 
 # --------------------------------------------------------------------------------------------
@@ -125,9 +127,9 @@ def context_inputs(choice: str, problems: dict[str, list[str]]) -> None:
                           **keep)  # fmt: skip
             field_errors(form.SUBMITTED_BY_KEY, problems)
         with right:
-            st.date_input("Pilot start date", key=ctx("start_date"), format="YYYY-MM-DD", **keep)
+            st.date_input("Pilot start date", key=ctx("start_date"), min_value=EARLIEST, format="YYYY-MM-DD", **keep)
             field_errors(ctx("start_date"), problems)
-            st.date_input("Assessment date", key=form.AS_OF_KEY, format="YYYY-MM-DD", **keep)
+            st.date_input("Assessment date", key=form.AS_OF_KEY, min_value=EARLIEST, format="YYYY-MM-DD", **keep)
             field_errors(form.AS_OF_KEY, problems)
             money = "In your reporting currency; used by the value × readiness matrix."
             st.number_input("Expected annual value", key=ctx("expected_annual_value"), min_value=0.0,

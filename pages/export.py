@@ -16,6 +16,7 @@ from readiness.snapshots import export_assessments
 from ui import empty_state, get_engine, guarded, is_database_empty
 
 BUILD_KEY = "export.build"
+EARLIEST = date(1990, 1, 1)  # Streamlit's default lower bound (ten years back) would hide older snapshots
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -59,7 +60,9 @@ def choose_options() -> Options:
         )  # fmt: skip
         as_of = None
         if when == "A past date":
-            as_of = st.date_input("Date", value=date.today(), key="export.as_of", format="YYYY-MM-DD")
+            as_of = st.date_input(
+                "Date", value=date.today(), min_value=EARLIEST, key="export.as_of", format="YYYY-MM-DD"
+            )
     with right:
         history = st.toggle(
             "Include history", key="export.history",

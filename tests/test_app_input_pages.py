@@ -1,0 +1,268 @@
+"""AppTests of the Assess, Upload and Export pages, through the router, on the demo data and an empty database."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from readiness import assess_form as form
+from readiness.demo import demo_assessments
+from readiness.snapshots import export_assessments
+from readiness.store.engine import make_engine
+from readiness.store.migrate import migrate
+from readiness.store.repository import add_assessments, count_rows, latest_assessments, list_pilots, pilot_history
+from tests.input_files import BAD_CELL, filled_workbook, sample_assessment
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 120
+
+
+@pytest.fixture(scope="module")
+def demo_template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo database built once; each test gets its own copy."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    add_assessments(engine, demo_assessments(), source="cli", actor="demo")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def demo_db(demo_template_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    path = tmp_path / "demo.db"
+    shutil.copy(demo_template_db, path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("READINESS_DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture
+def empty_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    monkeypatch.setenv("READINESS_DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture(params=["demo", "empty"])
+def any_db(request: pytest.FixtureRequest) -> str:
+    return request.getfixturevalue(f"{request.param}_db")
+
+
+def engine_of(url: str):
+    engine = make_engine(url)
+    migrate(engine)
+    return engine
+
+
+def open_page(page: str, **query: str) -> AppTest:
+    """The app, through its router, on one page."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+# --------------------------------------------------------------------------------------------
+# Assess
+# --------------------------------------------------------------------------------------------
+
+
+def test_assess_renders_with_every_question_and_metric(any_db: str) -> None:
+    at = open_page("assess")
+    assert at.title[0].value == "Assess a pilot"
+    model = form.load_model()
+    keys = {w.key for w in at.segmented_control}
+    assert {form.answer_key(q.id) for q in model.questions} <= keys
+    numbers = {w.key for w in at.number_input}
+    assert {form.metric_key(m.id) for m in model.metrics if m.kind != "bool"} <= numbers
+    assert len(at.tabs) == 6
+    # A new pilot without a name: the problem is named, and saving is blocked.
+    assert "Pilot name" in texts(at.error)
+    assert at.button(key="assess.save").disabled
+
+
+def test_saving_a_new_pilot_adds_a_snapshot(any_db: str) -> None:
+    before = count_rows(engine_of(any_db))["snapshot"]
+    at = open_page("assess")
+    at.text_input(key=form.context_key("name")).input("Contract review").run()
+    at.segmented_control(key=form.answer_key("DATA-1")).set_value("yes").run()
+    at.text_input(key=form.evidence_key("DATA-1")).input("eval report").run()
+    at.number_input(key=form.metric_key("trust.adoption_rate")).set_value(40.0).run()
+    assert not at.error, texts(at.error)
+    assert not at.button(key="assess.save").disabled
+    at.button(key="assess.save").click().run()
+    assert not at.exception
+    assert "Saved snapshot" in texts(at.success)
+    engine = engine_of(any_db)
+    assert count_rows(engine)["snapshot"] == before + 1
+    [stored] = pilot_history(engine, "Contract review")
+    assert stored.source == "app"
+    assert stored.assessment.answers == {"DATA-1": "yes"}
+    assert stored.assessment.evidence == {"DATA-1": "eval report"}
+    assert stored.assessment.metrics == {"trust.adoption_rate": 40.0}
+    # The page now shows the pilot just created, prefilled from the snapshot just saved.
+    assert at.selectbox(key="assess.pilot_choice").value == "Contract review"
+    assert at.segmented_control(key=form.answer_key("DATA-1")).value == "yes"
+
+
+def test_existing_pilot_is_prefilled_and_a_new_dated_snapshot_is_saved(demo_db: str) -> None:
+    engine = engine_of(demo_db)
+    name = list_pilots(engine)[0].context.name
+    last = pilot_history(engine, name)[-1].assessment
+    at = open_page("assess")
+    at.selectbox(key="assess.pilot_choice").set_value(name).run()
+    for question_id, answer in last.answers.items():
+        assert at.segmented_control(key=form.answer_key(question_id)).value == answer
+    assert at.text_input(key=form.context_key("name")).disabled
+    at.date_input(key=form.AS_OF_KEY).set_value(date(2026, 12, 1)).run()
+    at.button(key="assess.save").click().run()
+    history = pilot_history(engine, name)
+    assert history[-1].assessment.as_of == date(2026, 12, 1)
+    assert history[-1].assessment.answers == last.answers
+    # Saving the very same content again writes nothing new.
+    at.button(key="assess.save").click().run()
+    assert "already stored" in texts(at.info)
+    assert len(pilot_history(engine, name)) == len(history)
+
+
+def test_assess_opens_the_pilot_named_in_the_url(demo_db: str) -> None:
+    name = list_pilots(engine_of(demo_db))[3].context.name
+    at = open_page("assess", pilot=name)
+    assert at.selectbox(key="assess.pilot_choice").value == name
+    assert at.text_input(key=form.context_key("name")).value == name
+
+
+def test_assess_shows_validation_problems_with_their_field_and_saves_nothing(demo_db: str) -> None:
+    before = count_rows(engine_of(demo_db))
+    at = open_page("assess")
+    at.text_input(key=form.context_key("name")).input("Early bird").run()
+    at.date_input(key=form.context_key("start_date")).set_value(date(2026, 6, 1)).run()
+    at.date_input(key=form.AS_OF_KEY).set_value(date(2026, 1, 1)).run()
+    at.number_input(key=form.metric_key("scale.latency_budget_s")).set_value(0.0).run()
+    errors = texts(at.error)
+    assert "Assessment date" in errors and "before the pilot's start date" in errors
+    assert "latency budget" in errors.lower()
+    under_fields = texts(at.markdown)
+    assert "⚠ assessment date 2026-01-01 is before" in under_fields
+    assert at.button(key="assess.save").disabled
+    assert count_rows(engine_of(demo_db)) == before
+
+
+def test_a_new_pilot_cannot_take_an_existing_name(demo_db: str) -> None:
+    name = list_pilots(engine_of(demo_db))[0].context.name
+    at = open_page("assess")
+    at.text_input(key=form.context_key("name")).input(name).run()
+    assert "exists" in texts(at.error)
+    assert at.button(key="assess.save").disabled
+
+
+# --------------------------------------------------------------------------------------------
+# Upload
+# --------------------------------------------------------------------------------------------
+
+
+def test_upload_renders_with_template_download(any_db: str) -> None:
+    at = open_page("upload")
+    assert at.title[0].value == "Upload assessments"
+    assert at.file_uploader(key="upload.files").accept_multiple_files
+    assert set(at.file_uploader(key="upload.files").allowed_type) >= {".xlsx", ".json"}
+    options = at.selectbox(key="upload.template_choice").options
+    assert options[0] == "Blank template"
+    assert len(options) == 1 + len(list_pilots(engine_of(any_db)))
+
+
+def test_uploading_a_valid_and_an_invalid_workbook(any_db: str) -> None:
+    engine = engine_of(any_db)
+    before = count_rows(engine)["snapshot"]
+    at = open_page("upload")
+    files = [
+        ("good.xlsx", filled_workbook(sample_assessment("Uploaded pilot")), XLSX),
+        ("bad.xlsx", filled_workbook(sample_assessment("Broken pilot"), bad_metric=True), XLSX),
+    ]
+    at.file_uploader(key="upload.files").set_value(files).run()
+    assert not at.exception
+    shown = texts(at.markdown)
+    assert "✓ valid" in shown and "✕ 1 error" in shown
+    issues = next(d.value for d in at.dataframe if "message" in d.value.columns)
+    assert issues[["severity", "sheet", "cell"]].values.tolist() == [["error", "Metrics", BAD_CELL]]
+    preview = next(d.value for d in at.dataframe if "verdict" in d.value.columns)
+    assert preview["pilot"].tolist() == ["Uploaded pilot"]
+    assert count_rows(engine)["snapshot"] == before  # nothing is written before the confirmation
+    confirm = at.button(key="upload.confirm")
+    assert confirm.label == "Import 1 valid file (1 assessment)"
+    confirm.click().run()
+    assert "Imported 1 new snapshot" in texts(at.success)
+    assert count_rows(engine)["snapshot"] == before + 1
+    assert [s.source for s in pilot_history(engine, "Uploaded pilot")] == ["excel"]
+    assert pilot_history(engine, "Broken pilot") == []
+    # The same file again: already present, nothing written.
+    at.button(key="upload.confirm").click().run()
+    assert "already present" in texts(at.info)
+    assert count_rows(engine)["snapshot"] == before + 1
+
+
+def test_only_invalid_files_cannot_be_confirmed(empty_db: str) -> None:
+    at = open_page("upload")
+    bad = filled_workbook(sample_assessment(), bad_metric=True)
+    at.file_uploader(key="upload.files").set_value([("bad.xlsx", bad, XLSX), ("notes.json", b"{oops", "x")]).run()
+    assert at.button(key="upload.confirm").disabled
+    assert "not valid JSON" in " ".join(at.dataframe[1].value["message"])
+    assert count_rows(engine_of(empty_db))["snapshot"] == 0
+
+
+# --------------------------------------------------------------------------------------------
+# Export
+# --------------------------------------------------------------------------------------------
+
+
+def test_export_on_an_empty_database_greets_with_the_ways_to_start(empty_db: str) -> None:
+    at = open_page("export")
+    assert "holds no assessment yet" in texts(at.info)
+    assert "export.build_button" not in [b.key for b in at.button]
+
+
+def test_export_builds_only_when_asked_then_offers_both_files(demo_db: str) -> None:
+    at = open_page("export")
+    assert [b.key for b in at.get("download_button")] == []
+    at.button(key="export.build_button").click().run()
+    pilots = len(list_pilots(engine_of(demo_db)))
+    assert f"{pilots} snapshot(s) of {pilots} pilot(s)" in texts(at.success)
+    downloads = at.get("download_button")
+    assert [d.proto.label for d in downloads] == ["Download the workbook (.xlsx)", "Download the CSV"]
+    # Changing the options hides the stale build until it is rebuilt.
+    at.toggle(key="export.history").set_value(True).run()
+    assert not at.get("download_button")
+    at.button(key="export.build_button").click().run()
+    total = len(demo_assessments())
+    assert f"{total} snapshot(s) of {pilots} pilot(s)" in texts(at.success)
+
+
+def test_export_as_of_a_date_before_any_snapshot_warns(demo_db: str) -> None:
+    at = open_page("export")
+    at.radio(key="export.when").set_value("A past date").run()
+    at.date_input(key="export.as_of").set_value(date(2000, 1, 1)).run()
+    at.button(key="export.build_button").click().run()
+    assert "No snapshot matches" in texts(at.warning)
+
+
+def test_export_selection_rules(demo_db: str) -> None:
+    engine = engine_of(demo_db)
+    everything = demo_assessments()
+    assert len(export_assessments(engine)) == len(latest_assessments(engine))
+    assert len(export_assessments(engine, history=True)) == len(everything)
+    cut = date(2026, 6, 1)
+    dated = export_assessments(engine, as_of=cut, history=True)
+    assert len(dated) == sum(1 for a in everything if a.as_of <= cut)
+    assert all(a.as_of <= cut for a in export_assessments(engine, as_of=cut))
