@@ -81,12 +81,15 @@ def default_pilot_order(latest: pd.DataFrame) -> list[str]:
 
 def check_pilots(requested: Sequence[str], known: Iterable[str]) -> list[str]:
     """The requested pilots, deduplicated in order; an unknown name is an :class:`InvalidInput`."""
-    known_set = set(known)
-    issues = [
-        Issue("error", "--pilots", f"no pilot named {name!r} in the portfolio on the as-of date")
-        for name in requested
-        if name not in known_set
-    ]
+    names = sorted(set(known))
+    issues = []
+    for name in requested:
+        if name in names:
+            continue
+        close = [n for n in names if name.casefold() in n.casefold() or n.casefold() in name.casefold()]
+        shown = close or names
+        hint = ", ".join(repr(n) for n in shown[:5]) + (", ..." if len(shown) > 5 else "")
+        issues.append(Issue("error", "--pilots", f"no pilot named {name!r} on the as-of date (known: {hint})"))
     if issues:
         raise InvalidInput(issues, "board pack")
     return list(dict.fromkeys(requested))

@@ -44,8 +44,11 @@ class ChromiumMissing(RuntimeError):
 
 
 def chromium_path() -> str | None:
-    """The Chromium to render with: ``BROWSER_PATH`` if set, else the system Chromium, else ``chromium`` on PATH."""
-    candidates = [os.environ.get("BROWSER_PATH"), SYSTEM_CHROMIUM, shutil.which("chromium")]
+    """The Chromium to render with: ``BROWSER_PATH`` if set, else the system Chromium, else ``chromium`` on PATH
+    (``None`` when there is none)."""
+    explicit = os.environ.get("BROWSER_PATH")
+    # A browser named explicitly is the only one tried: silently using another would hide the mistake.
+    candidates = [explicit] if explicit else [SYSTEM_CHROMIUM, shutil.which("chromium")]
     for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
@@ -57,7 +60,8 @@ def images_available() -> bool:
     return chromium_path() is not None
 
 
-def _require_chromium() -> str:
+def require_chromium() -> str:
+    """The Chromium to render with, or :class:`ChromiumMissing` saying where we looked and what to do."""
     path = chromium_path()
     if path is None:
         where = os.environ.get("BROWSER_PATH") or SYSTEM_CHROMIUM
@@ -85,7 +89,7 @@ def render_images(
     """
     import kaleido  # imported here: it starts nothing, but the deck and the HTML report never need it
 
-    browser = _require_chromium()
+    browser = require_chromium()
     formats = list(formats)
     out_dir.mkdir(parents=True, exist_ok=True)
     specs, paths = [], []
