@@ -654,18 +654,14 @@ def _pilot_slide(deck: _Deck, pilot: str, latest: ScoreResult, previous: ScoreRe
     frame.name = "Radar"
     chart = frame.chart
     _style_chart(chart, 11)
-    styles = [(ACCENT, 2.75, XL_MARKER_STYLE.CIRCLE), ("#8d6cab", 1.5, XL_MARKER_STYLE.DIAMOND)]
-    for series, (color, width, marker) in zip(chart.plots[0].series, styles, strict=False):
+    # A plain radar (lines, no markers): it stays XL_CHART_TYPE.RADAR for anyone who edits or inspects it;
+    # the exact numbers are written under it.
+    styles = [(ACCENT, 3.0, MSO_LINE_DASH_STYLE.SOLID), ("#8d6cab", 1.75, MSO_LINE_DASH_STYLE.DASH)]
+    for series, (color, width, dash) in zip(chart.plots[0].series, styles, strict=False):
         series.format.line.color.rgb = rgb(color)
         series.format.line.width = Pt(width)
+        series.format.line.dash_style = dash
         series.smooth = False
-        series.marker.style = marker
-        series.marker.size = 7
-        series.marker.format.fill.solid()
-        series.marker.format.fill.fore_color.rgb = rgb(color)
-        series.marker.format.line.color.rgb = rgb(color)
-    if previous is not None:
-        chart.plots[0].series[1].format.line.dash_style = 4  # MSO_LINE.DASH
     value_axis = chart.value_axis
     value_axis.minimum_scale, value_axis.maximum_scale, value_axis.major_unit = 0, 100, 20
     value_axis.tick_labels.font.size = Pt(9)

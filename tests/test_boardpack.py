@@ -1,0 +1,395 @@
+"""The board pack: the deck opened with python-pptx, the offline HTML report, chart images, the CLI.
+
+The numbers on the slides are checked against the core computed independently (``score_assessment``
+of each pilot's snapshots, ``score_frame`` of the portfolio), not against the board pack's own data.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from plotly.offline import get_plotlyjs
+from pptx import Presentation
+from pptx.enum.chart import XL_CHART_TYPE
+
+from readiness.assessment import Assessment
+from readiness.boardpack import build_deck, pack_from_assessments
+from readiness.boardpack.deck import long_date, slide_plan
+from readiness.boardpack.figures import all_figures
+from readiness.boardpack.html import build_html
+from readiness.boardpack.images import PNG_MAGIC, ChromiumMissing, chromium_path, write_images
+from readiness.charts import portfolio_kpis
+from readiness.cli.main import cli
+from readiness.demo import demo_assessments
+from readiness.errors import InvalidInput
+from readiness.model import GAP_IDS, load_model
+from readiness.portfolio import assessments_to_frame, latest_per_pilot, score_frame
+from readiness.scoring import VERDICT_LABELS, score_assessment
+
+IN_CI = bool(os.environ.get("CI"))
+requires_chromium = pytest.mark.skipif(
+    chromium_path() is None and not IN_CI, reason="chart images need Chromium (in CI they always run)"
+)
+requires_office = pytest.mark.skipif(
+    (shutil.which("soffice") is None or shutil.which("pdftoppm") is None) and not IN_CI,
+    reason="rendering a deck page needs LibreOffice and poppler-utils (in CI they always run)",
+)
+MODEL_VERSION = load_model().version
+
+
+# --------------------------------------------------------------------------------------------
+# Fixtures
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo() -> list[Assessment]:
+    return demo_assessments()
+
+
+@pytest.fixture(scope="module")
+def pack(demo: list[Assessment]):
+    return pack_from_assessments(demo)
+
+
+@pytest.fixture(scope="module")
+def deck(pack) -> Presentation:
+    return Presentation(io.BytesIO(build_deck(pack)))
+
+
+def snapshots_of(assessments: list[Assessment], pilot: str, as_of: date | None = None) -> list[Assessment]:
+    """A pilot's snapshots on or before ``as_of``, oldest first."""
+    dated = [a for a in assessments if a.pilot.name == pilot and (as_of is None or a.as_of <= as_of)]
+    return sorted(dated, key=lambda a: a.as_of)
+
+
+def shape_named(slide, name: str):
+    found = [s for s in slide.shapes if s.name == name]
+    assert found, f"slide has no shape named {name!r}: {[s.name for s in slide.shapes]}"
+    return found[0]
+
+
+def radar_of(slide):
+    charts = [s.chart for s in slide.shapes if s.has_chart and s.chart.chart_type == XL_CHART_TYPE.RADAR]
+    assert len(charts) == 1, "a pilot slide holds exactly one radar chart"
+    return charts[0]
+
+
+def pilot_slides(presentation: Presentation, pilots: list[str]) -> list:
+    """The last ``len(pilots)`` slides, which are the pilot pages in order."""
+    slides = list(presentation.slides)
+    return slides[len(slides) - len(pilots) :]
+
+
+# --------------------------------------------------------------------------------------------
+# Deck
+# --------------------------------------------------------------------------------------------
+
+
+def test_deck_is_16_9_with_the_planned_slides(pack, deck) -> None:
+    assert deck.slide_width / deck.slide_height == pytest.approx(16 / 9, rel=1e-3)
+    pilots = sorted({a.pilot.name for a in demo_assessments()})
+    # title, summary, one heatmap page (15 pilots), verdicts, compound risks, trends, then one per pilot
+    assert len(deck.slides) == 6 + len(pilots) == len(slide_plan(pack))
+    assert sorted(pack.pilots) == pilots
+
+
+def test_every_slide_carries_the_as_of_date_and_model_version(pack, deck) -> None:
+    for number, slide in enumerate(deck.slides, start=1):
+        footer = shape_named(slide, "Footer").text_frame.text
+        assert long_date(pack.as_of) in footer or number == 1, f"slide {number}: {footer!r}"
+        assert MODEL_VERSION in footer, f"slide {number}: {footer!r}"
+    title_slide = deck.slides[0]
+    assert long_date(pack.as_of) in shape_named(title_slide, "As of").text_frame.text
+    assert pack.as_of == date(2026, 11, 1)
+
+
+def test_pilot_slides_hold_native_radars_with_the_cores_scores(demo, pack, deck) -> None:
+    for slide, pilot in zip(pilot_slides(deck, pack.pilots), pack.pilots, strict=True):
+        assert shape_named(slide, "Title").text_frame.text == pilot
+        history = snapshots_of(demo, pilot)
+        latest = score_assessment(history[-1])
+        chart = radar_of(slide)
+        series = list(chart.plots[0].series)
+        assert [round(v, 6) for v in series[0].values] == [round(latest.gaps[g].score, 6) for g in GAP_IDS], pilot
+        assert len(list(chart.plots[0].categories)) == len(GAP_IDS)
+        if len(history) > 1:
+            previous = score_assessment(history[-2])
+            assert list(series[1].values) == pytest.approx([previous.gaps[g].score for g in GAP_IDS]), pilot
+        else:
+            assert len(series) == 1
+        assert shape_named(slide, "Verdict").text_frame.text == VERDICT_LABELS[latest.verdict].upper()
+        assert f"Overall {latest.overall:.0f} / 100" == shape_named(slide, "Overall").text_frame.text
+        body = shape_named(slide, "Why and actions").text_frame.text
+        assert latest.reasons[0] in body
+        if any(a.gain > 0 for a in latest.remediation):
+            best = max(latest.remediation, key=lambda a: a.gain)
+            assert f"+{best.gain:.1f}  {best.item}" in body
+
+
+def test_heatmap_and_kpis_equal_the_portfolio_scores(demo, deck) -> None:
+    latest = latest_per_pilot(score_frame(assessments_to_frame(demo))).set_index("pilot")
+    table = shape_named(deck.slides[2], "Heatmap").table
+    headers = [table.cell(0, k).text for k in range(len(table.columns))]
+    assert headers[0] == "Pilot" and headers[-1] == "Overall"
+    seen = []
+    for r in range(1, len(table.rows)):
+        pilot = table.cell(r, 0).text
+        seen.append(pilot)
+        row = latest.loc[pilot]
+        for k, gap in enumerate(GAP_IDS, start=3):
+            assert table.cell(r, k).text.rstrip("*") == f"{row[f'score.{gap}']:.0f}", (pilot, gap)
+        assert table.cell(r, len(headers) - 1).text == f"{row['overall']:.0f}"
+        assert table.cell(r, 2).text == VERDICT_LABELS[row["verdict"]]
+    assert sorted(seen) == sorted(latest.index)
+    overall = [latest.loc[p, "overall"] for p in seen]
+    assert overall == sorted(overall), "least ready first"
+
+    kpis = portfolio_kpis(latest.reset_index())
+    summary = " ".join(s.text_frame.text for s in deck.slides[1].shapes if s.has_text_frame)
+    assert f"{kpis.ready_share:.0f}%" in summary
+    assert f"{kpis.median_months_in_pilot:.1f}" in summary
+    assert f"{kpis.active_compound_risks}" in summary
+    assert f"{kpis.by_verdict['ready']} ready · {kpis.by_verdict['conditional']} conditional" in summary
+
+
+def test_portfolio_charts_are_native_and_editable(deck) -> None:
+    types = {s.chart.chart_type for slide in deck.slides for s in slide.shapes if s.has_chart}
+    assert {XL_CHART_TYPE.DOUGHNUT, XL_CHART_TYPE.BAR_STACKED, XL_CHART_TYPE.LINE_MARKERS} <= types
+    assert XL_CHART_TYPE.COLUMN_STACKED in types and XL_CHART_TYPE.RADAR in types
+    doughnut = next(
+        s.chart for s in deck.slides[3].shapes if s.has_chart and s.chart.chart_type == XL_CHART_TYPE.DOUGHNUT
+    )
+    assert sum(doughnut.plots[0].series[0].values) == 15
+
+
+def test_chosen_pilots_and_as_of_date(demo) -> None:
+    day = date(2026, 8, 15)
+    chosen = ["Route optimisation", "Claims triage"]
+    pack = pack_from_assessments(demo, as_of=day, pilots=chosen)
+    presentation = Presentation(io.BytesIO(build_deck(pack)))
+    assert pack.pilots == chosen
+    assert len(presentation.slides) == 6 + len(chosen)
+    for slide, pilot in zip(pilot_slides(presentation, chosen), chosen, strict=True):
+        expected = score_assessment(snapshots_of(demo, pilot, day)[-1])
+        assert expected.as_of <= day
+        assert list(radar_of(slide).plots[0].series[0].values) == pytest.approx(
+            [expected.gaps[g].score for g in GAP_IDS]
+        )
+        assert long_date(day) in shape_named(slide, "Footer").text_frame.text
+    assert all(d <= day for d in pack.history["as_of"])
+
+
+def test_unknown_pilot_and_early_date_are_invalid_input(demo) -> None:
+    with pytest.raises(InvalidInput, match="no pilot named 'Nobody'"):
+        pack_from_assessments(demo, pilots=["Nobody"])
+    with pytest.raises(InvalidInput, match="no snapshot on or before 2020-01-01"):
+        pack_from_assessments(demo, as_of=date(2020, 1, 1))
+
+
+def test_large_portfolio_splits_the_heatmap(demo) -> None:
+    renamed = [
+        a.model_copy(update={"pilot": a.pilot.model_copy(update={"name": f"{a.pilot.name} {k}"})})
+        for k in range(2)
+        for a in demo
+    ]
+    pack = pack_from_assessments(renamed, pilots=["Claims triage 0"])
+    presentation = Presentation(io.BytesIO(build_deck(pack)))
+    titles = [shape_named(s, "Title").text_frame.text for s in presentation.slides]
+    assert titles[2:4] == ["Readiness by pilot and gap (1 of 2)", "Readiness by pilot and gap (2 of 2)"]
+    rows = sum(len(shape_named(s, "Heatmap").table.rows) - 1 for s in list(presentation.slides)[2:4])
+    assert rows == 30
+    assert len(presentation.slides) == len(slide_plan(pack)) == 8
+
+
+@requires_office
+def test_a_deck_page_renders_in_libreoffice(deck, pack, tmp_path: Path) -> None:
+    path = tmp_path / "deck.pptx"
+    path.write_bytes(build_deck(pack))
+    profile = f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}"
+    subprocess.run(
+        ["soffice", profile, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    pdf = tmp_path / "deck.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    subprocess.run(["pdftoppm", "-png", "-r", "40", str(pdf), str(tmp_path / "page")], check=True, timeout=120)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == len(deck.slides)
+    assert all(p.read_bytes().startswith(PNG_MAGIC) for p in pages)
+
+
+# --------------------------------------------------------------------------------------------
+# HTML report
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def report(demo) -> str:
+    return build_html(pack_from_assessments(demo, pilots=["Claims triage", "Policy Q&A assistant"]))
+
+
+def test_report_inlines_plotly_once_and_references_nothing_outside(report: str) -> None:
+    plotly_js = get_plotlyjs()
+    assert report.count(plotly_js) == 1
+    # plotly.js carries inert URL strings (map tile servers, licences); everything else must have none.
+    ours = report.replace(plotly_js, "")
+    assert not re.search(r"https?://|//cdn|www\.", ours, re.IGNORECASE), re.findall(r".{40}https?://.{40}", ours)[:3]
+    assert not re.search(r"<script[^>]*\bsrc\s*=", report, re.IGNORECASE)
+    assert not re.search(r"<link\b", ours, re.IGNORECASE)
+    assert not re.search(r"@import|url\(", ours, re.IGNORECASE)
+    assert not re.search(r"<(img|iframe|embed|object|source)\b", ours, re.IGNORECASE)
+
+
+def test_report_has_every_chart_and_section(demo, report: str) -> None:
+    pack = pack_from_assessments(demo, pilots=["Claims triage", "Policy Q&A assistant"])
+    names = list(all_figures(pack))
+    assert re.findall(r'data-chart="([^"]+)"', report) == names
+    assert report.count("Plotly.newPlot(") == len(names)
+    assert 'id="portfolio"' in report and 'id="pilot-claims-triage"' in report and "Policy Q&amp;A assistant" in report
+    latest = score_assessment(snapshots_of(demo, "Claims triage")[-1])
+    assert f"Overall <b>{latest.overall:.0f}</b> / 100" in report
+    assert MODEL_VERSION in report and "1 November 2026" in report
+
+
+@pytest.mark.e2e
+@requires_chromium
+def test_report_draws_every_chart_with_the_network_off(report: str, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    path = tmp_path / "report.html"
+    path.write_text(report, encoding="utf-8")
+    outside: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+
+            def block(route) -> None:
+                if route.request.url.startswith("file://"):
+                    route.continue_()
+                else:
+                    outside.append(route.request.url)
+                    route.abort()
+
+            page.route("**/*", block)
+            page.goto(path.as_uri())
+            expected = len(re.findall(r'data-chart="', report))
+            page.wait_for_function(
+                f"document.querySelectorAll('.chart .plotly-graph-div .main-svg').length >= {expected}", timeout=60_000
+            )
+            drawn = page.eval_on_selector_all(
+                ".chart .plotly-graph-div", "els => els.filter(e => e.querySelector('.main-svg')).length"
+            )
+        finally:
+            browser.close()
+    assert drawn == expected
+    assert outside == []
+
+
+# --------------------------------------------------------------------------------------------
+# Chart images
+# --------------------------------------------------------------------------------------------
+
+
+@requires_chromium
+def test_png_and_svg_of_the_heatmap_and_a_radar_are_images(demo, tmp_path: Path) -> None:
+    pack = pack_from_assessments(demo, pilots=["Claims triage"])
+    paths = write_images(pack, tmp_path)
+    names = {p.name for p in paths}
+    assert {
+        "portfolio-heatmap.png",
+        "portfolio-heatmap.svg",
+        "claims-triage-radar.png",
+        "claims-triage-radar.svg",
+    } <= names
+    assert len(paths) == 2 * len(all_figures(pack))
+    for path in paths:
+        data = path.read_bytes()
+        if path.suffix == ".png":
+            assert data.startswith(PNG_MAGIC), path.name
+            width = int.from_bytes(data[16:20], "big")
+            assert width == 2 * 1100, "PNG at scale 2"
+        else:
+            assert data.lstrip().startswith(b"<svg"), path.name
+            assert b"</svg>" in data[-200:]
+
+
+def test_missing_chromium_is_a_clear_error(monkeypatch, demo, tmp_path: Path) -> None:
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-chromium"))
+    pack = pack_from_assessments(demo, pilots=["Claims triage"])
+    with pytest.raises(ChromiumMissing, match=r"need Chromium.*no-such-chromium"):
+        write_images(pack, tmp_path / "charts")
+    assert not (tmp_path / "charts").exists()
+
+
+# --------------------------------------------------------------------------------------------
+# CLI
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'demo.db'}"
+    result = CliRunner().invoke(cli, ["demo", "--db", url])
+    assert result.exit_code == 0, result.output
+    return url
+
+
+def test_cli_deck_radars_equal_readiness_score(demo, demo_db: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "deck.pptx"
+    result = runner.invoke(cli, ["export", "deck", str(out), "--pilots", "Claims triage,Fraud alerts", "--db", demo_db])
+    assert result.exit_code == 0, result.output
+    presentation = Presentation(str(out))
+    chosen = ["Claims triage", "Fraud alerts"]
+    for slide, pilot in zip(pilot_slides(presentation, chosen), chosen, strict=True):
+        snapshot = tmp_path / f"{pilot}.json"
+        snapshot.write_text(json.dumps(snapshots_of(demo, pilot)[-1].model_dump(mode="json", by_alias=True)))
+        scored = runner.invoke(cli, ["score", str(snapshot), "--json"])
+        assert scored.exit_code == 0, scored.output
+        gaps = json.loads(scored.output)["gaps"]
+        assert list(radar_of(slide).plots[0].series[0].values) == [gaps[g]["score"] for g in GAP_IDS]
+
+
+def test_cli_html_and_errors(demo_db: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "report.html"
+    result = runner.invoke(cli, ["export", "html", str(out), "--as-of", "2026-09-30", "--db", demo_db])
+    assert result.exit_code == 0, result.output
+    assert "30 September 2026" in out.read_text(encoding="utf-8")
+
+    wrong = runner.invoke(cli, ["export", "deck", str(tmp_path / "deck.ppt"), "--db", demo_db])
+    assert wrong.exit_code == 2 and "OUT: the deck is written to a .pptx file" in wrong.output
+    unknown = runner.invoke(cli, ["export", "deck", str(tmp_path / "d.pptx"), "--pilots", "Nobody", "--db", demo_db])
+    assert unknown.exit_code == 2 and "no pilot named 'Nobody'" in unknown.output
+    assert not (tmp_path / "d.pptx").exists() and not (tmp_path / "deck.ppt").exists()
+
+
+def test_cli_images_without_chromium_write_nothing(monkeypatch, demo_db: str, tmp_path: Path) -> None:
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-chromium"))
+    result = CliRunner().invoke(cli, ["export", "png", str(tmp_path / "charts"), "--db", demo_db])
+    assert result.exit_code == 2
+    assert "chart images need Chromium" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "charts").exists()
+
+
+@requires_chromium
+def test_cli_svg_archive(demo_db: str, tmp_path: Path) -> None:
+    out = tmp_path / "charts.zip"
+    result = CliRunner().invoke(cli, ["export", "svg", str(out), "--pilots", "Claims triage", "--db", demo_db])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(out) as archive:
+        names = archive.namelist()
+        assert "portfolio-heatmap.svg" in names and "claims-triage-radar.svg" in names
+        assert all(archive.read(n).lstrip().startswith(b"<svg") for n in names)
