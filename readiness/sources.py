@@ -1,4 +1,4 @@
-"""Read assessments from files: the JSON of product.md (one object or a list of them).
+"""Read assessments from files: the JSON of product.md (one object or a list of them) and workbooks.
 
 Every interface (CLI, upload page, tests) goes through :func:`read_assessment_file` so that a file is
 judged by the same rules wherever it comes from.
@@ -42,13 +42,51 @@ def read_json_assessments(data: bytes, source: str) -> list[Assessment]:
     return assessments
 
 
+# Formats people save spreadsheets in that are not workbooks, each answered with what to do.
+SAVE_AS_XLSX = "open it in Excel, LibreOffice or Google Sheets and save it as an Excel Workbook (.xlsx)"
+NOT_WORKBOOKS = {
+    ".csv": "a CSV file",
+    ".tsv": "a tab-separated text file",
+    ".txt": "a text file",
+    ".numbers": "an Apple Numbers file",
+}
+# Workbook-like names go to the workbook reader, which judges the content, not the name: an .xls that
+# is really an .xlsx is read, an .xlsx that is really a legacy .xls, an .ods or a macro workbook is
+# answered with what it is.
+WORKBOOK_SUFFIXES = (".xlsx", ".xltx", ".xlsm", ".xltm", ".xls", ".xlsb", ".ods")
+
+
 def read_assessment_file(path: Path) -> list[Assessment]:
-    """Read every assessment in a file, or raise :class:`InvalidInput` saying what and where."""
+    """Read every assessment in a file, or raise :class:`InvalidInput` saying what and where.
+
+    ``.json`` holds Assessment JSON; ``.xlsx`` the self-assessment template or a Portfolio sheet. Other
+    spreadsheet formats are answered with "save as .xlsx"; a workbook with any error gives nothing.
+    """
     source = path.name
     if not path.is_file():
         raise InvalidInput([Issue("error", "", "no such file")], str(path))
-    data = path.read_bytes()
     suffix = path.suffix.lower()
+    if suffix in NOT_WORKBOOKS:
+        raise InvalidInput([Issue("error", "", f"this is {NOT_WORKBOOKS[suffix]}: {SAVE_AS_XLSX}")], source)
+    if suffix in WORKBOOK_SUFFIXES:
+        return _read_workbook_file(path, source)
     if suffix == ".json":
-        return read_json_assessments(data, source)
-    raise InvalidInput([Issue("error", "", f"unsupported file type '{suffix}': expected .json")], source)
+        return read_json_assessments(_bounded_read(path, MAX_JSON_BYTES, source), source)
+    raise InvalidInput(
+        [Issue("error", "", f"unsupported file type '{suffix or 'none'}': expected .json or .xlsx")], source
+    )
+
+
+def _bounded_read(path: Path, limit: int, source: str) -> bytes:
+    """The file's bytes, refusing before reading anything when it is larger than ``limit``."""
+    if path.stat().st_size > limit:
+        raise InvalidInput([Issue("error", "", f"file is larger than {limit // 2**20} MB")], source)
+    return path.read_bytes()
+
+
+def _read_workbook_file(path: Path, source: str) -> list[Assessment]:
+    # Imported here so that reading JSON never pays for (or depends on) the spreadsheet stack.
+    from readiness.excel.reader import read_workbook_assessments
+    from readiness.excel.safe import DEFAULT_LIMITS
+
+    return read_workbook_assessments(_bounded_read(path, DEFAULT_LIMITS.max_file_bytes, source), source)

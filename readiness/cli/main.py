@@ -43,6 +43,7 @@ def cli() -> None:
 
 # Command modules register themselves on import; each area of the product owns its module.
 from readiness.cli import core_commands  # noqa: E402, F401
+from readiness.cli import excel_commands  # noqa: E402, F401
 from readiness.cli import store_commands  # noqa: E402, F401
 
 
