@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from readiness.assessment import Assessment, PilotContext, check_against_model
-from readiness.errors import InvalidInput
+from readiness.errors import InvalidInput, Issue
 from readiness.model import ReadinessModel, load_model
 from readiness.scoring import score_assessment
 from readiness.store.engine import writer
@@ -38,6 +38,7 @@ from readiness.store.tables import (
 ALL_TABLES = (PILOT, SNAPSHOT, ANSWER, METRIC_VALUE, AUDIT_LOG)
 
 T = TypeVar("T")
+MAX_BIGINT = 2**63 - 1
 CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
 WRITE_ATTEMPTS = 5
 # PostgreSQL errors that mean "another transaction got in the way; run it again".
@@ -180,10 +181,25 @@ def save_pilot(engine: Engine, context: PilotContext, actor: str | None = None) 
 
 def _normalise(assessment: Assessment, source: str, source_hash: str | None, model: ReadinessModel) -> _Prepared:
     normalised = assessment.model_copy(deep=True)
-    issues = check_against_model(normalised, model)
+    issues = check_against_model(normalised, model) + storage_issues(normalised)
     if any(i.severity == "error" for i in issues):
         raise InvalidInput(issues, f"{assessment.pilot.name} as of {assessment.as_of}")
     return _Prepared(normalised, normalised.content_hash(), source, source_hash, model)
+
+
+def storage_issues(assessment: Assessment) -> list[Issue]:
+    """What valid input the databases still cannot hold: NUL characters (PostgreSQL refuses them in
+    text) and integers beyond 64 bits."""
+    issues = []
+    texts = {f"pilot.{f}": v for f, v in assessment.pilot.model_dump().items() if isinstance(v, str)}
+    texts["submitted_by"] = assessment.submitted_by or ""
+    texts.update({f"evidence.{q}": note for q, note in assessment.evidence.items()})
+    issues += [Issue("error", where, "contains a NUL character (\\u0000)") for where, v in texts.items() if "\x00" in v]
+    users = assessment.pilot.peak_concurrent_users
+    if users is not None and users > MAX_BIGINT:
+        message = f"{users} is out of range: must be at most {MAX_BIGINT}"
+        issues.append(Issue("error", "pilot.peak_concurrent_users", message))
+    return issues
 
 
 def _complete(item: _Prepared) -> None:

@@ -30,7 +30,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -50,8 +49,9 @@ SOURCES = ("app", "excel", "cli")
 ANSWERS = ("yes", "no", "not_sure", "n_a")
 STAGE_VALUES: tuple[str, ...] = STAGES
 VERDICTS: tuple[str, ...] = VERDICT_ORDER
-# JSONB on PostgreSQL (compressed, indexable); JSON text on SQLite.
-ScoreJSON = JSON().with_variant(JSONB(), "postgresql")
+# JSON as text on both engines, not JSONB: JSONB keeps numbers as numerics and gives 1.9e16 back as an
+# integer, so the issued score would not read back equal to what was issued.
+ScoreJSON = JSON()
 
 
 def utcnow() -> datetime:

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 revision: str = "0001"
 down_revision: str | Sequence[str] | None = None
@@ -51,9 +50,7 @@ def upgrade() -> None:
         *_context_columns(),
         sa.Column("verdict", sa.String(length=20), nullable=False),
         sa.Column("overall", sa.Float(), nullable=False),
-        sa.Column(
-            "score", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
-        ),
+        sa.Column("score", sa.JSON(), nullable=False),
         sa.CheckConstraint("source IN ('app', 'excel', 'cli')", name=op.f("ck_snapshot_source")),
         sa.CheckConstraint(f"stage IN ({STAGES})", name=op.f("ck_snapshot_stage")),
         sa.CheckConstraint("verdict IN ('not_ready', 'conditional', 'ready')", name=op.f("ck_snapshot_verdict")),
