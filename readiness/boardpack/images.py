@@ -115,6 +115,7 @@ def write_images(
     progress: Callable[[float, str], None] | None = None,
 ) -> list[Path]:
     """Every chart of the pack (portfolio, then each selected pilot) as image files in ``out_dir``."""
+    require_chromium()  # before drawing any figure
     return render_images(all_figures(pack), out_dir, formats, progress)
 
 
