@@ -42,9 +42,12 @@ def cli() -> None:
 
 
 # Command modules register themselves on import; each area of the product owns its module.
-from readiness.cli import core_commands  # noqa: E402, F401
-from readiness.cli import excel_commands  # noqa: E402, F401
-from readiness.cli import store_commands  # noqa: E402, F401
+from readiness.cli import (  # noqa: E402
+    boardpack_commands,  # noqa: F401
+    core_commands,  # noqa: F401
+    excel_commands,  # noqa: F401
+    store_commands,  # noqa: F401
+)
 
 
 def main() -> None:
