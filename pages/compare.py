@@ -41,11 +41,13 @@ def side_by_side(latest: pd.DataFrame) -> None:
         st.info("Choose at least two pilots to compare.")
         return
     rows = latest.set_index("pilot").loc[chosen].reset_index()
-    left, right = st.columns([3, 2])
+    left, right = st.columns([2, 3], vertical_alignment="center")
     with left:
-        render_chart(charts.compare_radar(rows), key="compare_radar")
+        render_chart(charts.compare_radar(rows, title=None), key="compare_radar")
     with right:
-        st.dataframe(gap_table(rows), hide_index=True, width="stretch")
+        table = gap_table(rows)
+        columns = {c: st.column_config.NumberColumn(c, format="%d", width="small") for c in table.columns[2:]}
+        st.dataframe(table, hide_index=True, width="stretch", column_config=columns)
 
 
 def two_dates(history: pd.DataFrame) -> None:
@@ -71,11 +73,8 @@ def one_pilot(history: pd.DataFrame, names: list[str]) -> None:
     current = selected_pilot()
     name = st.selectbox("Pilot", names, index=names.index(current) if current in names else 0, key="cmp.pilot")
     own = history[history["pilot"] == name]
-    left, right = st.columns([2, 3])
-    with left:
-        render_chart(charts.snapshot_heatmap(own), key="snapshots")
-    with right:
-        render_chart(charts.trend_figure(own), key="snapshot_trend")
+    render_chart(charts.snapshot_heatmap(own, title=None), key="snapshots")
+    render_chart(charts.trend_figure(own), key="snapshot_trend")
 
 
 def body() -> None:

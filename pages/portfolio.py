@@ -40,14 +40,13 @@ def kpi_tiles(latest: pd.DataFrame) -> None:
 def headline(latest: pd.DataFrame) -> str:
     """The portfolio in one sentence: how many are ready, the weakest gap, where the risk sits."""
     k = charts.portfolio_kpis(latest)
-    medians = charts.median_gap_scores(latest)
-    weakest = min(medians, key=medians.get)
-    label = charts.gap_labels()[weakest]
+    counts = latest["weakest_gap"].value_counts()
+    weakest, times = counts.index[0], int(counts.iloc[0])
     return (
         f"**{k.by_verdict['ready']} of {k.pilots} pilots are ready for production** "
         f"({k.ready_share or 0:.0f}%, against Gartner's {k.gartner_ready_share:.0f}%). "
-        f"The weakest gap across the portfolio is **{label}** (median {medians[weakest]:.0f}); "
-        f"{k.pilots_with_compound_risk} pilots carry compound risks."
+        f"The gap that most often holds pilots back is **{charts.gap_labels()[weakest]}** (the weakest gap of "
+        f"{times} pilot{'s' if times != 1 else ''}); {k.pilots_with_compound_risk} carry compound risks."
     )
 
 

@@ -339,13 +339,34 @@ def portfolio_heatmap(
         ),
         row=1, col=2,
     )  # fmt: skip
+    if len(frame):
+        fig.add_trace(_click_targets(x_labels, names, z, customdata), row=1, col=2)
+        fig.update_traces(hoverinfo="skip", hovertemplate=None, selector={"type": "heatmap", "xaxis": "x2"})
     # A thin white separator before the Overall column.
     fig.add_vline(x=len(GAP_IDS) - 0.5, line={"color": "white", "width": 6}, row=1, col=2)
     fig.update_xaxes(side="top", showgrid=False, tickfont={"color": INK, "size": 12})
     fig.update_yaxes(showgrid=False, tickfont={"color": INK, "size": 12}, autorange=True)
+    # Hover and click go to the nearest cell wherever the pointer is; no drag-zoom on a table of scores.
+    fig.update_layout(hovermode="closest", hoverdistance=-1, clickmode="event+select", dragmode=False)
     fig.update_yaxes(showticklabels=False, row=1, col=2)
     fig.update_layout(margin={"l": 10, "r": 10, "t": 80 if title else 40, "b": 10})
     return styled(fig, title, _height(len(frame)))
+
+
+def _click_targets(x_labels: list[str], names: list[str], z: np.ndarray, customdata: np.ndarray) -> go.Scatter:
+    """Invisible markers at the centre of every cell. Plotly cannot select a heatmap cell, but it can select a
+    point: a click on a cell selects its marker, whose ``customdata[0]`` is the pilot (the app opens it)."""
+    rows, cols = z.shape
+    return go.Scatter(
+        x=np.tile(x_labels, rows), y=np.repeat(names, cols), mode="markers", showlegend=False, name="cells",
+        marker={"size": 24, "symbol": "square", "opacity": 0, "color": "white"},
+        customdata=customdata.reshape(rows * cols, -1), text=z.reshape(-1),
+        selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}},
+        hovertemplate=(
+            "<b>%{customdata[0]}</b> · %{x}<br>Score %{text:.0f} · confidence %{customdata[1]:.2f}"
+            "<br>Weakest items: %{customdata[2]}<extra></extra>"
+        ),
+    )  # fmt: skip
 
 
 def _height(rows: int) -> int:
@@ -388,7 +409,7 @@ def value_readiness_matrix(latest: pd.DataFrame, model: ReadinessModel | None = 
         fig.add_trace(
             go.Scatter(
                 x=part["overall"], y=part["expected_annual_value"] / 1e6, mode="markers+text",
-                name=verdict_label(verdict), text=part["pilot"], textposition="top center",
+                name=VERDICT_LABELS[verdict], text=part["pilot"], textposition="top center",
                 textfont={"size": 11, "color": MUTED}, cliponaxis=False, customdata=np.column_stack(
                     [part["pilot"], part["monthly_run_cost"].to_numpy(float) / 1e3]),
                 marker={"size": size, "color": VERDICT_COLORS[verdict], "symbol": VERDICT_SYMBOLS[verdict],
@@ -398,7 +419,7 @@ def value_readiness_matrix(latest: pd.DataFrame, model: ReadinessModel | None = 
             )
         )  # fmt: skip
     ready_at = model.verdict.ready_overall_at_least
-    fig.add_vline(x=ready_at, line={"color": MUTED, "width": 1, "dash": "dot"},
+    fig.add_vline(x=ready_at, line={"color": MUTED, "width": 1, "dash": "dot"}, annotation_position="bottom right",
                   annotation={"text": f"ready needs ≥ {ready_at:g}", "font": {"color": MUTED, "size": 11}})  # fmt: skip
     fig.update_xaxes(title_text="Overall readiness (0-100)", range=[-8, 108])
     fig.update_yaxes(title_text="Expected annual value (millions)", rangemode="tozero")

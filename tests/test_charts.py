@@ -35,8 +35,11 @@ def _uses_template(fig: go.Figure) -> bool:
 def test_heatmap_cells_are_the_scores_written_in_the_cells(latest: pd.DataFrame) -> None:
     fig = charts.portfolio_heatmap(latest)
     assert _uses_template(fig)
-    verdicts, cells = fig.data
+    verdicts, cells, targets = fig.data
     assert isinstance(cells, go.Heatmap)
+    # The invisible click targets: one per cell, each naming its pilot (a click opens it).
+    assert len(targets.x) == len(cells.y) * len(cells.x)
+    assert [c[0] for c in targets.customdata] == [name for name in cells.y for _ in cells.x]
     assert cells.texttemplate == "%{z:.0f}"
     assert list(cells.x) == [charts.SHORT_GAP_LABELS[g] for g in GAP_IDS] + ["Overall"]
     by_name = latest.set_index("pilot")
@@ -75,8 +78,8 @@ def test_heatmap_hover_names_the_weakest_items(latest: pd.DataFrame, demo: tuple
     idx = scored.sort_values(["pilot", "as_of"]).groupby("pilot").tail(1).index
     weak = charts.weakest_items(frame.loc[idx].reset_index(drop=True))
     fig = charts.portfolio_heatmap(scored.loc[idx].reset_index(drop=True), weak=weak)
-    cells = fig.data[1]
-    assert "Weakest items" in cells.hovertemplate
+    cells, targets = fig.data[1], fig.data[2]
+    assert "Weakest items" in targets.hovertemplate
     first_gap = [cells.customdata[r][0][2] for r in range(len(cells.y))]
     assert any("DATA-" in text or "data." in text for text in first_gap)
 

@@ -25,7 +25,8 @@ State in the URL (so a pasted link opens the same view)
     ``compare_set() -> list[str]``                the compare set (``?compare=A&compare=B``)
     ``compare_picker(names, default) -> list[str]``           the multiselect bound to ``compare``
     ``current_filters() -> dict[str, list[str]]`` column → values, parameters ``bu``, ``stage``, ``verdict``,
-                                                  ``team`` (empty list: no filter)
+                                                  ``team`` (empty list: no filter; the URL carries what the
+                                                  widget shows, e.g. ``?verdict=Not+ready``)
     ``apply_filters(frame, filters=None) -> DataFrame``
     ``sidebar_filters(latest) -> dict[str, list[str]]``       the shared sidebar widgets (drawn by app.py)
 
@@ -98,8 +99,11 @@ def database_in_use() -> str:
 
 
 def redacted_database() -> str:
-    """The database URL in use, password hidden."""
-    return redact(database_in_use())
+    """The database URL in use, password hidden (or why it is unusable)."""
+    try:
+        return redact(database_in_use())
+    except InvalidInput as error:
+        return f"unusable: {error.issues[0].message}" if error.issues else "unusable database URL"
 
 
 @st.cache_resource(show_spinner=False)
@@ -304,9 +308,8 @@ def guarded(what: str = "this page") -> Iterator[None]:
     try:
         yield
     except InvalidInput as error:
-        st.error(f"{what.capitalize()} cannot be shown: the input is not valid.")
-        for issue in error.issues:
-            st.markdown(f"- **{issue.location or error.source}**: {issue.message}")
+        problems = "; ".join(f"{issue.location or error.source}: {issue.message}" for issue in error.issues)
+        st.error(f"{what.capitalize()} cannot be shown. {problems or 'The input is not valid.'}")
     except SQLAlchemyError as error:
         log.exception("database error while drawing %s", what)
         st.error(

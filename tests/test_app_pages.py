@@ -1,0 +1,188 @@
+"""AppTests of the Portfolio, Pilot, Compare and Methodology pages, on the demo portfolio and an empty database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from readiness.charts import portfolio_kpis
+from readiness.demo import demo_assessments
+from readiness.model import load_model
+from readiness.portfolio import assessments_to_frame, latest_per_pilot, score_frame
+from readiness.scoring import VERDICT_LABELS, score_assessment
+from readiness.store.engine import make_engine
+from readiness.store.migrate import migrate
+from readiness.store.repository import add_assessments
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TIMEOUT = 60
+DEMO = demo_assessments()
+LATEST = latest_per_pilot(score_frame(assessments_to_frame(DEMO)))
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'readiness.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    add_assessments(engine, DEMO, source="cli", actor="test")
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def demo_app(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("READINESS_DATABASE_URL", demo_url)
+    return AppTest.from_file(APP, default_timeout=TIMEOUT)
+
+
+@pytest.fixture
+def empty_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("READINESS_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    return AppTest.from_file(APP, default_timeout=TIMEOUT)
+
+
+def figures(at: AppTest) -> list[dict]:
+    """The Plotly figures drawn on the page, as their JSON specs."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def heatmap_pilots(at: AppTest) -> list[str]:
+    """The pilots (rows) of the portfolio heatmap."""
+    spec = next(f for f in figures(at) if any(t.get("name") == "cells" for t in f["data"]))
+    return list(spec["data"][1]["y"])
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown) + "\n".join(t.value for t in at.title)
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_portfolio_on_the_demo(demo_app: AppTest) -> None:
+    at = demo_app.run()
+    assert_clean(at)
+    kpis = portfolio_kpis(LATEST)
+    ready = next(m for m in at.metric if m.label == "Ready for production")
+    assert ready.value == f"{kpis.by_verdict['ready']} of {kpis.pilots}"
+    assert sorted(heatmap_pilots(at)) == sorted(LATEST["pilot"])
+    assert len(figures(at)) == 3  # heatmap, value × readiness, verdicts
+
+
+def test_a_filter_narrows_the_heatmap(demo_app: AppTest) -> None:
+    at = demo_app.run()
+    at.multiselect(key="bu").set_value(["Finance"]).run()
+    assert_clean(at)
+    finance = LATEST[LATEST["business_unit"] == "Finance"]["pilot"]
+    assert sorted(heatmap_pilots(at)) == sorted(finance)
+
+
+def test_the_filter_comes_from_the_url(demo_app: AppTest) -> None:
+    demo_app.query_params["verdict"] = "Ready"  # bound widgets carry the label the user sees
+    at = demo_app.run()
+    assert_clean(at)
+    assert sorted(heatmap_pilots(at)) == sorted(LATEST[LATEST["verdict"] == "ready"]["pilot"])
+
+
+def test_sorting_by_name(demo_app: AppTest) -> None:
+    at = demo_app.run()
+    at.get("button_group")[0].set_value("name").run()
+    assert_clean(at)
+    # The heatmap draws its first row at the bottom: the list is the order reversed.
+    assert heatmap_pilots(at)[::-1] == sorted(LATEST["pilot"], key=str.casefold)
+
+
+def _expected_verdict(name: str) -> str:
+    latest = max((a for a in DEMO if a.pilot.name == name), key=lambda a: a.as_of)
+    return VERDICT_LABELS[score_assessment(latest).verdict]
+
+
+def test_choosing_a_pilot_shows_its_verdict(demo_app: AppTest) -> None:
+    at = demo_app.run()
+    at.switch_page("pages/pilot.py").run()
+    assert_clean(at)
+    at.selectbox(key="pilot").select("Claims triage").run()
+    assert_clean(at)
+    assert at.title[0].value == "Claims triage"
+    assert _expected_verdict("Claims triage") in texts(at)
+    assert len(figures(at)) == 3  # radar, compound risks, trend
+
+
+def test_a_deep_link_opens_the_pilot(demo_app: AppTest) -> None:
+    demo_app.query_params["pilot"] = "Route optimisation"
+    at = demo_app.run()
+    at.switch_page("pages/pilot.py").run()
+    assert_clean(at)
+    assert at.title[0].value == "Route optimisation"
+    assert _expected_verdict("Route optimisation") in texts(at)
+
+
+def test_a_deep_link_to_an_unknown_pilot_says_so(demo_app: AppTest) -> None:
+    demo_app.query_params["pilot"] = "No such pilot"
+    at = demo_app.run()
+    at.switch_page("pages/pilot.py").run()
+    assert not at.exception
+    assert any("No such pilot" in w.value for w in at.warning)
+
+
+def test_the_portfolio_picker_opens_the_pilot(demo_app: AppTest) -> None:
+    at = demo_app.run()
+    at.selectbox(key="portfolio.open").select("Fraud alerts").run()
+    assert_clean(at)
+    assert at.title[0].value == "Fraud alerts"
+
+
+def test_compare_on_the_demo(demo_app: AppTest) -> None:
+    demo_app.query_params["compare"] = ["Fraud alerts", "Claims triage"]
+    at = demo_app.run()
+    at.switch_page("pages/compare.py").run()
+    assert_clean(at)
+    assert at.multiselect(key="compare").value == ["Fraud alerts", "Claims triage"]
+    radar = figures(at)[0]
+    assert [t["name"].split(" (")[0] for t in radar["data"]] == ["Fraud alerts", "Claims triage"]
+    assert len(figures(at)) == 4  # radars, two dates, snapshots, trend
+
+
+def test_methodology(demo_app: AppTest) -> None:
+    at = demo_app.run()
+    at.switch_page("pages/methodology.py").run()
+    assert_clean(at)
+    version = load_model().version
+    assert version in at.caption[0].value
+    assert len(figures(at)) == len(load_model().scored_metrics)  # one curve per scored metric
+
+
+@pytest.mark.parametrize("page", ["pages/portfolio.py", "pages/pilot.py", "pages/compare.py"])
+def test_empty_database_offers_three_ways_to_start(empty_app: AppTest, page: str) -> None:
+    at = empty_app.run()
+    at.switch_page(page).run()
+    assert_clean(at)
+    assert at.button(key="empty.demo").label == "Load the demo"
+    assert not at.get("plotly_chart")
+
+
+def test_loading_the_demo_from_the_empty_state(empty_app: AppTest) -> None:
+    at = empty_app.run()
+    at.button(key="empty.demo").click().run()
+    assert_clean(at)
+    assert sorted(heatmap_pilots(at)) == sorted(LATEST["pilot"])
+
+
+def test_methodology_on_an_empty_database(empty_app: AppTest) -> None:
+    at = empty_app.run()
+    at.switch_page("pages/methodology.py").run()
+    assert_clean(at)
+    assert at.get("plotly_chart")
+
+
+def test_an_unusable_database_gives_a_message_not_a_trace(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("READINESS_DATABASE_URL", "mysql://someone@somewhere/db")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert any("mysql" in e.value.lower() or "database" in e.value.lower() for e in at.error)
