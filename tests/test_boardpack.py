@@ -393,3 +393,23 @@ def test_cli_svg_archive(demo_db: str, tmp_path: Path) -> None:
         names = archive.namelist()
         assert "portfolio-heatmap.svg" in names and "claims-triage-radar.svg" in names
         assert all(archive.read(n).lstrip().startswith(b"<svg") for n in names)
+
+
+def test_pack_from_store_equals_pack_from_assessments(demo, demo_db: str) -> None:
+    from readiness.boardpack import pack_from_store
+    from readiness.store import open_store
+
+    engine = open_store(demo_db)
+    try:
+        stored = pack_from_store(engine, as_of=date(2026, 10, 1), pilots=["Claims triage", "Invoice matching"])
+    finally:
+        engine.dispose()
+    direct = pack_from_assessments(demo, as_of=date(2026, 10, 1), pilots=["Claims triage", "Invoice matching"])
+    assert stored.pilots == direct.pilots and stored.as_of == direct.as_of
+    for pilot in stored.pilots:
+        for mine, theirs in zip(stored.pilot_results[pilot], direct.pilot_results[pilot], strict=True):
+            assert mine is not None and theirs is not None
+            assert mine.to_json_dict() == theirs.to_json_dict()
+    columns = ["pilot", "as_of", "overall", "verdict", *[f"score.{g}" for g in GAP_IDS]]
+    assert stored.latest[columns].reset_index(drop=True).equals(direct.latest[columns].reset_index(drop=True))
+    assert len(stored.history) == len(direct.history)

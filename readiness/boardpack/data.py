@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
+from sqlalchemy import Engine
 
 from readiness.assessment import Assessment
 from readiness.errors import InvalidInput, Issue
@@ -56,10 +57,13 @@ def monthly_portfolio(history: pd.DataFrame) -> pd.DataFrame:
     columns = ["month", *[f"score.{g}" for g in GAP_IDS], "overall", *VERDICT_ORDER, "pilots"]
     if history.empty:
         return pd.DataFrame(columns=columns)
-    frame = history.assign(_month=pd.to_datetime(history["as_of"]).dt.to_period("M"))
+    needed = ["pilot", "as_of", *[f"score.{g}" for g in GAP_IDS], "overall", "verdict"]
+    # Only the columns used, sorted once: the score frame is wide and this loops over every month.
+    frame = history[needed].sort_values(["pilot", "as_of"])
+    frame = frame.assign(_month=pd.to_datetime(frame["as_of"]).dt.to_period("M"))
     rows = []
     for month in sorted(frame["_month"].unique()):
-        upto = frame[frame["_month"] <= month].sort_values(["pilot", "as_of"]).groupby("pilot").tail(1)
+        upto = frame[frame["_month"] <= month].groupby("pilot").tail(1)
         row: dict[str, object] = {"month": month.to_timestamp().date()}
         for gap in GAP_IDS:
             row[f"score.{gap}"] = float(upto[f"score.{gap}"].median())
@@ -155,3 +159,23 @@ def pack_from_assessments(
         if assessment.pilot.name in by_pilot:
             by_pilot[assessment.pilot.name].append(assessment)
     return pack_from_scored(scored, by_pilot, as_of, model, title)
+
+
+def pack_from_store(
+    engine: Engine,
+    as_of: date | None = None,
+    pilots: Sequence[str] | None = None,
+    model: ReadinessModel | None = None,
+    title: str = DEFAULT_TITLE,
+) -> BoardPack:
+    """A board pack from the store (what the Export page calls): the portfolio history is loaded as one
+    frame and scored vectorized; only the pilots that get a page are loaded as assessments."""
+    from readiness.store import pilot_history, portfolio_frame
+
+    model = model or load_model()
+    scored = score_frame(portfolio_frame(engine, as_of, history=True, model=model), model)
+    as_of = resolve_as_of(scored, as_of)
+    latest = latest_per_pilot(scored)
+    chosen = check_pilots(pilots, latest["pilot"]) if pilots else default_pilot_order(latest)
+    snapshots = {name: [s.assessment for s in pilot_history(engine, name)] for name in chosen}
+    return pack_from_scored(scored, snapshots, as_of, model, title)
