@@ -1,8 +1,8 @@
 """The board pack's formats in the export registry: ``deck``, ``html``, ``png`` and ``svg``.
 
 Importing this module registers them with :mod:`readiness.exporters`, so ``readiness export FORMAT OUT``
-and any page that dispatches through the registry offer them. Each format always reads the whole
-history (trends, previous snapshots) up to ``--as-of``.
+and any page that dispatches through the registry offer them. The request's assessments are every
+snapshot up to ``--as-of``: the portfolio is each pilot's latest, trends and previous radars use the rest.
 
 Conventions for OUT: ``deck`` writes a ``.pptx`` file, ``html`` a ``.html`` file; ``png`` and ``svg``
 write one file per chart (``portfolio-heatmap.png``, ``claims-triage-radar.svg``, ...) into the
@@ -78,13 +78,10 @@ register_exporter(
         "board deck (.pptx, 16:9, native editable charts; --pilots picks the pilot pages)",
         ".pptx",
         write_deck,
-        history=True,
     )
 )
 register_exporter(
-    ExportFormat(
-        "html", "offline HTML report (.html: one file, plotly.js inlined, offline)", ".html", write_html, history=True
-    )
+    ExportFormat("html", "offline HTML report (.html: one file, plotly.js inlined, offline)", ".html", write_html)
 )
 register_exporter(
     ExportFormat(
@@ -92,7 +89,6 @@ register_exporter(
         "every chart as PNG (scale 2) into the directory OUT, or OUT.zip; needs Chromium",
         "",
         lambda request: write_chart_images(request, "png"),
-        history=True,
     )
 )
 register_exporter(
@@ -101,6 +97,5 @@ register_exporter(
         "every chart as SVG into the directory OUT, or OUT.zip; needs Chromium",
         "",
         lambda request: write_chart_images(request, "svg"),
-        history=True,
     )
 )
