@@ -20,14 +20,40 @@ from readiness.model import ReadinessModel, load_model
 
 @dataclass(frozen=True)
 class ExportRequest:
-    """What to export and where: the snapshots chosen (latest per pilot, or the whole history)."""
+    """What to export and where.
+
+    ``assessments`` holds every snapshot on or before ``as_of`` (the whole history, so that a deck can
+    draw trends); each format picks what it shows. Tabular formats write :meth:`chosen`: each pilot's
+    latest snapshot, or every snapshot when ``history`` is set, limited to ``pilots`` when any are named.
+    """
 
     out: Path
     assessments: Sequence[Assessment]
     as_of: date | None = None
     history: bool = False
+    pilots: tuple[str, ...] = ()
     model: ReadinessModel = field(default_factory=load_model)
-    pilots: Sequence[str] | None = None  # the board pack's pilot pages, in order; None: every pilot
+
+    def chosen(self) -> list[Assessment]:
+        """The snapshots a table of the portfolio holds, or :class:`InvalidInput` for an unknown pilot."""
+        known = {a.pilot.name for a in self.assessments}
+        unknown = [p for p in self.pilots if p not in known]
+        if unknown:
+            names = ", ".join(repr(n) for n in sorted(known)[:5]) or "none"
+            message = f"no pilot named {unknown[0]!r} (known pilots include {names})"
+            raise InvalidInput([Issue("error", "--pilots", message)])
+        wanted = [a for a in self.assessments if not self.pilots or a.pilot.name in self.pilots]
+        return list(wanted) if self.history else latest_per_pilot(wanted)
+
+
+def latest_per_pilot(assessments: Sequence[Assessment]) -> list[Assessment]:
+    """Each pilot's most recent snapshot (the later one in the sequence when two share a date)."""
+    latest: dict[str, Assessment] = {}
+    for assessment in assessments:
+        current = latest.get(assessment.pilot.name)
+        if current is None or assessment.as_of >= current.as_of:
+            latest[assessment.pilot.name] = assessment
+    return list(latest.values())
 
 
 @dataclass(frozen=True)
@@ -68,13 +94,13 @@ def _write_xlsx(request: ExportRequest) -> None:
 
     when = f" as of {request.as_of.isoformat()}" if request.as_of else ""
     title = f"AI pilot portfolio{' history' if request.history else ''}: production readiness{when}"
-    write_atomically(request.out, portfolio_workbook_bytes(request.assessments, request.model, title))
+    write_atomically(request.out, portfolio_workbook_bytes(request.chosen(), request.model, title))
 
 
 def _write_csv(request: ExportRequest) -> None:
     from readiness.excel.export import portfolio_csv_bytes, write_atomically
 
-    write_atomically(request.out, portfolio_csv_bytes(request.assessments, request.model))
+    write_atomically(request.out, portfolio_csv_bytes(request.chosen(), request.model))
 
 
 register_exporter(

@@ -12,7 +12,7 @@ import io
 import struct
 import zipfile
 import zlib
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -199,6 +199,9 @@ class SheetBuilder:
             xml = f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
         elif isinstance(value, int | float):
             xml = f'<c r="{ref}"{s}><v>{value!r}</v></c>'
+        elif isinstance(value, datetime):
+            serial = (value - datetime(1899, 12, 30)).total_seconds() / 86400
+            xml = f'<c r="{ref}" s="{STYLE_DATE}"><v>{serial!r}</v></c>'
         elif isinstance(value, date):
             serial = (value - date(1899, 12, 30)).days
             xml = f'<c r="{ref}" s="{STYLE_DATE}"><v>{serial}</v></c>'

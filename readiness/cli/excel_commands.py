@@ -22,44 +22,33 @@ from readiness.model import load_model
 DB_HELP = "Database URL (default: READINESS_DATABASE_URL, then data/readiness.db)."
 
 
-def _engine(db: str | None):
-    from readiness.store.engine import database_url, make_engine
-    from readiness.store.migrate import migrate
-
-    engine = make_engine(database_url(db))
-    migrate(engine)
-    return engine
-
-
 def _last_snapshot(db: str | None, pilot: str) -> Assessment:
+    from readiness.cli.store_commands import store
     from readiness.store.repository import list_pilots, pilot_history
 
-    engine = _engine(db)
-    try:
+    with store(db) as engine:
         history = pilot_history(engine, pilot)
         if history:
             return history[-1].assessment
         names = [p.context.name for p in list_pilots(engine)]
-    finally:
-        engine.dispose()
     close = [n for n in names if pilot.casefold() in n.casefold()][:5] or names[:5]
     hint = f"; known pilots include {', '.join(repr(n) for n in close)}" if close else "; the store has no pilot yet"
     raise InvalidInput([Issue("error", "--pilot", f"no pilot named {pilot!r}{hint}")])
 
 
-def _snapshots(db: str | None, as_of: date | None, history: bool) -> list[Assessment]:
-    from readiness.store.repository import latest_assessments, list_pilots, pilot_history
+def _history(db: str | None, as_of: date | None) -> list[Assessment]:
+    """Every stored snapshot on or before ``as_of``, pilot by pilot, oldest first."""
+    from readiness.cli.store_commands import store
+    from readiness.store.repository import list_pilots, pilot_history
 
-    engine = _engine(db)
-    try:
-        if not history:
-            return [s.assessment for s in latest_assessments(engine, as_of)]
-        chosen = []
-        for record in list_pilots(engine):
-            chosen += [s.assessment for s in pilot_history(engine, record.context.name)]
-    finally:
-        engine.dispose()
-    return [a for a in chosen if as_of is None or a.as_of <= as_of]
+    with store(db) as engine:
+        every = [s.assessment for p in list_pilots(engine) for s in pilot_history(engine, p.context.name)]
+    return [a for a in every if as_of is None or a.as_of <= as_of]
+
+
+def _pilot_names(values: tuple[str, ...]) -> tuple[str, ...]:
+    """``--pilots "A,B" --pilots C`` → (A, B, C)."""
+    return tuple(name.strip() for value in values for name in value.split(",") if name.strip())
 
 
 @cli.command()
@@ -94,27 +83,35 @@ class _ExportCommand(click.Command):
     "as_of",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
-    help="Use the snapshots on or before this date (YYYY-MM-DD).",
+    help="The portfolio as it stood on this date (YYYY-MM-DD).",
 )
-@click.option("--history", is_flag=True, help="Every snapshot instead of each pilot's latest.")
+@click.option("--history", is_flag=True, help="xlsx, csv: every snapshot instead of each pilot's latest.")
 @click.option(
     "--pilots",
-    "pilot_names",
+    "pilots",
     multiple=True,
-    help="Board pack only: the pilots that get a page, in order (repeat, or separate with commas; default: all).",
+    help="Comma-separated pilot names: the rows of xlsx/csv, the pilot pages of a deck.",
 )
 @click.option("--db", default=None, help=DB_HELP)
-def export(
-    fmt: str, out: Path, as_of: datetime | None, history: bool, pilot_names: tuple[str, ...], db: str | None
-) -> None:
+def export(fmt: str, out: Path, as_of: datetime | None, history: bool, pilots: tuple[str, ...], db: str | None) -> None:
     """Export the stored portfolio as FORMAT (listed below) to OUT."""
     chosen = get_exporter(fmt)
     day = as_of.date() if as_of else None
-    assessments = _snapshots(db, day, history or chosen.history)
-    names = [n.strip() for value in pilot_names for n in value.split(",") if n.strip()] or None
+    assessments = _history(db, day)
     if not assessments:
-        raise InvalidInput([Issue("error", "", "the store holds no snapshot to export (try `readiness demo`)")])
-    request = ExportRequest(out, assessments, day, history or chosen.history, load_model(), names)
+        when = f" on or before {day}" if day else ""
+        raise InvalidInput([Issue("error", "", f"the store holds no snapshot{when} to export (try `readiness demo`)")])
+    request = ExportRequest(
+        out=out, assessments=assessments, as_of=day, history=history, pilots=_pilot_names(pilots), model=load_model()
+    )
     chosen.write(request)
-    pilots = len({a.pilot.name for a in assessments})
-    click.echo(f"wrote {out} ({chosen.name}: {len(assessments)} snapshots of {pilots} pilots)")
+    click.echo(f"wrote {out} ({chosen.name}, {_scope(request)})")
+
+
+def _scope(request: ExportRequest) -> str:
+    """What went into the export, in words."""
+    pilots = len({a.pilot.name for a in request.assessments})
+    when = f" as of {request.as_of}" if request.as_of else ""
+    what = "every snapshot" if request.history else "latest snapshots"
+    chosen = f"; chosen: {', '.join(request.pilots)}" if request.pilots else ""
+    return f"{what} of {pilots} pilot{'s' if pilots != 1 else ''}{when}{chosen}"

@@ -31,6 +31,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from readiness.assessment import Assessment
+from readiness.errors import InvalidInput, Issue
 from readiness.excel import layout
 from readiness.excel.layout import PILOT_FIELDS, evidence_header
 from readiness.excel.template import GAP_COLOURS, NAVY
@@ -86,7 +87,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise FileNotFoundError(f"no such folder: {folder}")
+        raise InvalidInput([Issue("error", "OUT", f"no such folder: {folder}")], str(path))
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(handle, "wb") as stream:

@@ -1,0 +1,362 @@
+"""The workbook reader: forgiving where people are sloppy, strict where the data would be wrong."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from excel_corpus import portfolio_rows
+from excel_helpers import STYLE_PERCENT, SheetBuilder, fill_template, raw_xlsx, simple_sheet
+
+from readiness.assessment import parse_assessment
+from readiness.excel import WorkbookReport, read_workbook
+from readiness.excel.export import portfolio_headers
+from readiness.excel.template import template_bytes
+from readiness.scoring import score_assessment
+
+FIXTURES = Path(__file__).parent / "fixtures" / "excel"
+EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
+HEADERS = portfolio_headers()
+
+
+def read(data: bytes, name: str = "book.xlsx") -> WorkbookReport:
+    return read_workbook(data, name)
+
+
+def portfolio(rows: list[list[Any]], hidden: tuple[str, ...] = ()) -> bytes:
+    sheet, strings = simple_sheet(rows)
+    return raw_xlsx({"Portfolio": sheet}, strings, hidden=hidden)
+
+
+def one_row(**values: Any) -> list[list[Any]]:
+    """A Portfolio sheet with one pilot row holding ``values`` (keyed by header)."""
+    row: list[Any] = [None] * len(HEADERS)
+    base = {"Pilot name": "Claims triage", "Assessment date": "2026-10-01"}
+    for header, value in (base | values).items():
+        row[HEADERS.index(header)] = value
+    return [list(HEADERS), row]
+
+
+def locations(report: WorkbookReport) -> dict[str, str]:
+    return {i.location: i.message for i in report.errors}
+
+
+def edit_template(changes: dict[str, dict[str, Any]], data: dict[str, Any] | None = None) -> bytes:
+    """The filled template with some cells overwritten: {sheet: {cell: value}}."""
+    filled = fill_template(template_bytes(), data or EXPECTED)
+    book = openpyxl.load_workbook(io.BytesIO(filled))
+    for sheet, cells in changes.items():
+        for ref, value in cells.items():
+            book[sheet][ref] = value
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def template_row(sheet: str, key: str) -> int:
+    """The 1-based row of a question, metric or field in the template."""
+    book = openpyxl.load_workbook(io.BytesIO(template_bytes()), read_only=True)
+    for row in book[sheet].iter_rows(min_row=1, max_col=1):
+        if row[0].value == key:
+            return row[0].row
+    raise AssertionError(key)
+
+
+# ------------------------------------------------------------------------------------------------
+# Files saved by Excel-like programs
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["template_openpyxl.xlsx", "template_libreoffice.xlsx", "template_gsheets.xlsx"])
+def test_fixture_saved_by_each_program_reads_as_the_json_assessment(name: str) -> None:
+    report = read((FIXTURES / name).read_bytes(), name)
+    assert report.ok, report.issues
+    assert report.kind == "template"
+    assert report.warnings == []
+    expected = parse_assessment(EXPECTED)
+    (assessment,) = report.assessments
+    assert assessment.content_hash() == expected.content_hash()
+    assert score_assessment(assessment).to_json_dict() == score_assessment(expected).to_json_dict()
+
+
+def test_percent_formatted_cell_in_each_fixture_is_the_percentage_shown() -> None:
+    for name in ("template_openpyxl.xlsx", "template_libreoffice.xlsx", "template_gsheets.xlsx"):
+        (assessment,) = read((FIXTURES / name).read_bytes(), name).assessments
+        assert assessment.metrics["trust.adoption_rate"] == 35.0
+
+
+# ------------------------------------------------------------------------------------------------
+# Forgiving
+# ------------------------------------------------------------------------------------------------
+
+
+def test_headers_forgive_case_spaces_underscores_and_units() -> None:
+    headers = ["  PILOT name ", "assessment_date", "data-1", "TRUST.ADOPTION_RATE", "Data-1 Evidence", "Stage (phase)"]
+    report = read(portfolio([headers, ["Claims", "2026-10-01", "yes", 40, "eval report", "Scaling"]]))
+    assert report.ok, report.issues
+    (assessment,) = report.assessments
+    assert assessment.answers == {"DATA-1": "yes"}
+    assert assessment.evidence == {"DATA-1": "eval report"}
+    assert assessment.metrics == {"trust.adoption_rate": 40.0}
+    assert assessment.pilot.stage == "scaling"
+
+
+def test_column_order_does_not_matter() -> None:
+    rows = portfolio_rows()
+    order = list(reversed(range(len(rows[0]))))
+    shuffled = [[row[i] for i in order] for row in rows]
+    first, second = read(portfolio(rows)), read(portfolio(shuffled))
+    assert first.ok and second.ok
+    assert [a.content_hash() for a in first.assessments] == [a.content_hash() for a in second.assessments]
+
+
+def test_extra_columns_are_a_warning_with_their_cell() -> None:
+    rows = one_row()
+    rows[0].append("Comments")
+    rows[1].append("anything")
+    report = read(portfolio(rows))
+    assert report.ok
+    (warning,) = report.warnings
+    assert warning.message == "extra column 'Comments' is ignored"
+    assert warning.location.startswith("Portfolio!") and warning.location.endswith("1")
+
+
+def test_blank_rows_are_skipped() -> None:
+    rows = portfolio_rows(3)
+    spaced = [rows[0], [None] * len(HEADERS), rows[1], [""] * len(HEADERS), [None] * 5, rows[2], rows[3]]
+    report = read(portfolio(spaced))
+    assert report.ok, report.issues
+    assert [a.pilot.name for a in report.assessments] == ["Pilot 0", "Pilot 1", "Pilot 2"]
+
+
+@pytest.mark.parametrize("typed", [45, 45.0, "45", "45%", " 45 % "])
+def test_percentages_as_numbers_or_text(typed: Any) -> None:
+    report = read(portfolio(one_row(**{"trust.adoption_rate": typed})))
+    assert report.ok, report.issues
+    assert report.assessments[0].metrics["trust.adoption_rate"] == 45.0
+
+
+def test_a_percent_formatted_fraction_is_the_percentage_shown() -> None:
+    strings: list[str] = []
+    sheet = SheetBuilder(strings)
+    for column, header in enumerate(["Pilot name", "Assessment date", "trust.adoption_rate", "data.duplicate_rate"]):
+        sheet.cell(f"{'ABCD'[column]}1", header)
+    sheet.cell("A2", "Claims")
+    sheet.cell("B2", date(2026, 10, 1))
+    sheet.cell("C2", 0.45, STYLE_PERCENT)
+    sheet.cell("D2", 0.07, STYLE_PERCENT)
+    report = read(raw_xlsx({"Portfolio": sheet.xml()}, strings))
+    assert report.ok, report.issues
+    assert report.assessments[0].metrics == {"trust.adoption_rate": 45.0, "data.duplicate_rate": 7.0}
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("Yes", True), ("no", False), ("TRUE", True), ("False", False), ("Y", True), ("n", False), (1, True), (0, False),
+     (True, True), (False, False)],
+)  # fmt: skip
+def test_booleans_in_every_spelling(typed: Any, expected: bool) -> None:
+    report = read(portfolio(one_row(**{"governance.pii_assessed": typed})))
+    assert report.ok, report.issues
+    assert report.assessments[0].metrics["governance.pii_assessed"] is expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "answer"),
+    [("Yes", "yes"), ("NO", "no"), ("Not sure", "not_sure"), ("not_sure", "not_sure"), ("n/a", "n_a"),
+     ("N/A", "n_a"), ("y", "yes"), (True, "yes"), (0, "no"), ("  Yes  ", "yes")],
+)  # fmt: skip
+def test_answers_in_every_spelling(typed: Any, answer: str) -> None:
+    report = read(portfolio(one_row(**{"DATA-3": typed})))
+    assert report.ok, report.issues
+    assert report.assessments[0].answers["DATA-3"] == answer
+
+
+@pytest.mark.parametrize("typed", [date(2026, 10, 1), "2026-10-01", "2026-10-01T00:00:00", datetime(2026, 10, 1, 9)])
+def test_dates_as_excel_dates_or_iso_text(typed: Any) -> None:
+    report = read(portfolio(one_row(**{"Assessment date": typed})))
+    assert report.ok, report.issues
+    assert report.assessments[0].as_of == date(2026, 10, 1)
+
+
+def test_numbers_in_text_fields_read_as_text() -> None:
+    report = read(portfolio(one_row(**{"Business unit": 42, "Owning team": 3.5})))
+    assert report.ok, report.issues
+    assert (report.assessments[0].pilot.business_unit, report.assessments[0].pilot.owning_team) == ("42", "3.5")
+
+
+def test_template_with_moved_header_and_reordered_columns() -> None:
+    book = openpyxl.load_workbook(io.BytesIO(fill_template(template_bytes(), EXPECTED)))
+    checklist = book["Checklist"]
+    checklist.delete_rows(1, 2)  # the header now sits on row 2
+    checklist.move_range("E1:E40", cols=5)  # Answer moves to column J
+    checklist["J2"] = "  answer  "
+    buffer = io.BytesIO()
+    book.save(buffer)
+    report = read(buffer.getvalue())
+    assert report.ok, report.issues
+    assert report.assessments[0].answers == parse_assessment(EXPECTED).answers
+
+
+# ------------------------------------------------------------------------------------------------
+# Strict
+# ------------------------------------------------------------------------------------------------
+
+
+def test_unknown_ids_are_errors_at_their_cells() -> None:
+    rows = one_row()
+    rows[0] += ["DATA-99", "data.made_up"]
+    rows[1] += ["Yes", 3]
+    report = read(portfolio(rows))
+    assert not report.assessments
+    messages = sorted(i.message for i in report.errors)
+    assert messages == [
+        "unknown metric ID in column header 'data.made_up'",
+        "unknown question ID in column header 'DATA-99'",
+    ]
+    row = template_row("Checklist", "DATA-1")
+    report = read(edit_template({"Checklist": {f"A{row}": "DATA-42"}}))
+    assert locations(report) == {f"Checklist!A{row}": "unknown question ID 'DATA-42'"}
+
+
+def test_wrong_types_are_errors_naming_the_cell() -> None:
+    row = template_row("Metrics", "scale.p95_latency_s")
+    report = read(edit_template({"Metrics": {f"E{row}": "fast"}}))
+    assert locations(report) == {f"Metrics!E{row}": "scale.p95_latency_s: expected a number, got 'fast'"}
+    report = read(portfolio(one_row(**{"Assessment date": "next tuesday"})))
+    assert list(locations(report).values()) == [
+        "Assessment date: expected a date as YYYY-MM-DD or an Excel date, got 'next tuesday'"
+    ]
+    report = read(portfolio(one_row(**{"DATA-1": "maybe"})))
+    assert "expected Yes, No, Not sure" in report.errors[0].message
+
+
+def test_out_of_range_is_an_error_at_the_value_cell() -> None:
+    row = template_row("Metrics", "data.production_sample_share")
+    report = read(edit_template({"Metrics": {f"E{row}": 150}}))
+    (error,) = report.errors
+    assert error.location == f"Metrics!E{row}"
+    assert "out of range" in error.message and "data.production_sample_share" in error.message
+    assert not report.assessments
+
+
+def test_n_a_on_a_core_question_is_an_error() -> None:
+    row = template_row("Checklist", "DATA-1")
+    report = read(edit_template({"Checklist": {f"E{row}": "N/A"}}))
+    (error,) = report.errors
+    assert error.location == f"Checklist!E{row}"
+    assert "n_a is allowed only on deeper questions" in error.message
+
+
+def test_two_answers_for_one_question_are_an_error() -> None:
+    first = template_row("Checklist", "DATA-1")
+    second = template_row("Checklist", "DATA-2")
+    report = read(edit_template({"Checklist": {f"A{second}": "DATA-1"}}))
+    (error,) = report.errors
+    assert error.location == f"Checklist!E{second}"
+    assert error.message == f"a second answer for DATA-1 (the first is at Checklist!E{first})"
+
+
+def test_two_rows_for_one_pilot_and_date_are_an_error() -> None:
+    rows = one_row()
+    rows.append(list(rows[1]))
+    report = read(portfolio(rows))
+    (error,) = report.errors
+    assert error.location == "Portfolio!A3"
+    assert "a second row for pilot 'Claims triage' on 2026-10-01" in error.message
+
+
+def test_two_columns_for_one_question_are_an_error() -> None:
+    rows = one_row()
+    rows[0].append("data-1")
+    rows[1].append("No")
+    report = read(portfolio(rows))
+    assert [i.message for i in report.errors] == ["two columns for 'data-1' (the first is column L)"]
+
+
+def test_formula_without_cached_value_is_an_error() -> None:
+    row = template_row("Metrics", "trust.adoption_rate")
+    report = read(edit_template({"Metrics": {f"E{row}": "=40+5"}}))  # openpyxl saves no cached value
+    (error,) = report.errors
+    assert error.location == f"Metrics!E{row}"
+    assert "formula without a saved result" in error.message
+
+
+def test_error_values_are_errors() -> None:
+    rows = one_row(**{"trust.adoption_rate": 1})
+    sheet, strings = simple_sheet(rows)
+    column = openpyxl.utils.get_column_letter(HEADERS.index("trust.adoption_rate") + 1)
+    sheet = sheet.replace(f'<c r="{column}2"><v>1</v></c>', f'<c r="{column}2" t="e"><v>#DIV/0!</v></c>')
+    report = read(raw_xlsx({"Portfolio": sheet}, strings))
+    assert locations(report) == {f"Portfolio!{column}2": "error value #DIV/0! in the cell"}
+
+
+def test_a_formula_with_its_cached_value_is_read() -> None:
+    rows = one_row(**{"trust.adoption_rate": 1})
+    sheet, strings = simple_sheet(rows)
+    column = openpyxl.utils.get_column_letter(HEADERS.index("trust.adoption_rate") + 1)
+    sheet = sheet.replace(f'<c r="{column}2"><v>1</v></c>', f'<c r="{column}2"><f>40+5</f><v>45</v></c>')
+    report = read(raw_xlsx({"Portfolio": sheet}, strings))
+    assert report.ok, report.issues
+    assert report.assessments[0].metrics["trust.adoption_rate"] == 45.0
+
+
+def test_assessment_date_before_the_start_is_located() -> None:
+    report = read(portfolio(one_row(**{"Pilot start date": "2026-11-01"})))
+    (error,) = report.errors
+    assert error.location == f"Portfolio!{openpyxl.utils.get_column_letter(HEADERS.index('Assessment date') + 1)}2"
+    assert "before the pilot's start date" in error.message
+
+
+def test_required_fields_are_reported_once() -> None:
+    report = read(portfolio(one_row(**{"Pilot name": None, "DATA-1": "Yes"})))
+    assert [i.message for i in report.errors] == ["Pilot name is required"]
+    report = read(portfolio(one_row(**{"Assessment date": "soon"})))
+    assert len(report.errors) == 1
+
+
+def test_any_error_means_no_assessment_from_the_workbook() -> None:
+    rows = portfolio_rows(3)
+    rows[2][HEADERS.index("trust.adoption_rate")] = 400
+    report = read(portfolio(rows))
+    assert len(report.errors) == 1
+    assert report.assessments == []
+    with pytest.raises(Exception, match="out of range"):
+        report.raise_for_errors()
+
+
+def test_hidden_sheets_are_warnings() -> None:
+    sheet, strings = simple_sheet(portfolio_rows())
+    notes, _ = simple_sheet([["scratch"]])
+    report = read(raw_xlsx({"Portfolio": sheet, "Notes": notes}, [*strings, "scratch"], hidden=("Notes",)))
+    assert report.ok
+    assert [i.message for i in report.warnings] == ["hidden sheet 'Notes' is ignored"]
+    report = read(raw_xlsx({"Portfolio": sheet}, strings, hidden=("Portfolio",)))
+    assert report.ok
+    assert "is hidden but imported" in report.warnings[0].message
+
+
+def test_a_workbook_without_known_sheets_names_what_it_found() -> None:
+    sheet, strings = simple_sheet([["a", "b"]])
+    report = read(raw_xlsx({"Sheet1": sheet}, strings))
+    assert "neither a Portfolio sheet nor the template's Checklist and Metrics sheets" in report.errors[0].message
+    assert "'Sheet1'" in report.errors[0].message
+
+
+def test_the_blank_template_asks_for_name_and_date() -> None:
+    report = read(template_bytes())
+    assert sorted(i.message for i in report.errors) == ["Assessment date is required", "Pilot name is required"]
+    assert all(i.location.startswith("Pilot!B") for i in report.errors)
+
+
+def test_text_and_numbers_never_raise_whatever_the_cell_holds() -> None:
+    odd = ["", " ", "∞", "1e999", "nan", "-0", "1,000,000", "12:30", "#N/A", "TRUE", "=1+1", "'45"]
+    for value in odd:
+        report = read(portfolio(one_row(**{"trust.adoption_rate": value, "Business unit": value})))
+        assert isinstance(report, WorkbookReport)
+        assert report.ok or report.errors
