@@ -654,6 +654,7 @@ def _pilot_slide(deck: _Deck, pilot: str, latest: ScoreResult, previous: ScoreRe
     frame.name = "Radar"
     chart = frame.chart
     _style_chart(chart, 11)
+    chart.has_title = False  # a one-series chart would otherwise be titled with its series name
     # A plain radar (lines, no markers): it stays XL_CHART_TYPE.RADAR for anyone who edits or inspects it;
     # the exact numbers are written under it.
     styles = [(ACCENT, 3.0, MSO_LINE_DASH_STYLE.SOLID), ("#8d6cab", 1.75, MSO_LINE_DASH_STYLE.DASH)]
