@@ -95,12 +95,36 @@ def _body(cell: Cell, *, wrap: bool = False, bold: bool = False, colour: str = I
     return cell
 
 
-def _page_setup(ws: Worksheet, header_row: int) -> None:
+def _page_setup(ws: Worksheet, header_row: int | None) -> None:
     ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{header_row}:{header_row}"
+    if header_row is not None:
+        ws.print_title_rows = f"{header_row}:{header_row}"
+
+
+LINE_HEIGHT = 15.0
+
+
+def fit_row_heights(ws: Worksheet, first_row: int) -> None:
+    """Give rows with wrapped text the height their longest cell needs.
+
+    Excel, LibreOffice and Google Sheets do not all re-fit row heights when they open a generated file;
+    an explicit estimate (about 1.15 characters per unit of column width) reads well in each of them.
+    """
+    widths = {letter: dimension.width for letter, dimension in ws.column_dimensions.items() if dimension.width}
+    for row in ws.iter_rows(min_row=first_row):
+        lines = 1
+        for cell in row:
+            if not isinstance(cell.value, str) or not (cell.alignment and cell.alignment.wrap_text):
+                continue
+            per_line = max(int(widths.get(cell.column_letter, 10) * 1.15), 1)
+            needed = sum(max(1, -(-len(part) // per_line)) for part in cell.value.split("\n"))
+            lines = max(lines, needed)
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = LINE_HEIGHT * lines + 3
 
 
 def _validation(ws: Worksheet, rule: DataValidation) -> DataValidation:
@@ -200,6 +224,8 @@ def _instructions(ws: Worksheet, model: ReadinessModel) -> None:
         _body(put(ws.cell(row, 3), metric.where_to_find), wrap=True)
         _body(put(ws.cell(row, 4), metric.unit))
         row += 1
+    fit_row_heights(ws, 5)
+    _page_setup(ws, None)
     ws.sheet_properties.tabColor = NAVY
 
 
@@ -301,6 +327,7 @@ def _pilot(ws: Worksheet, model: ReadinessModel, prefill: Assessment | None) -> 
                 count.add(cell)
                 cell.number_format = "0"
     ws.freeze_panes = ws.cell(header + 1, 1)
+    fit_row_heights(ws, header + 1)
     _page_setup(ws, header)
     ws.sheet_properties.tabColor = "8EA9DB"
 
@@ -331,6 +358,7 @@ def _checklist(ws: Worksheet, model: ReadinessModel, prefill: Assessment | None)
         )
     ws.freeze_panes = ws.cell(header + 1, 2)
     ws.auto_filter.ref = f"A{header}:{get_column_letter(width)}{last}"
+    fit_row_heights(ws, header + 1)
     _page_setup(ws, header)
     ws.sheet_properties.tabColor = "548235"
 
@@ -410,6 +438,7 @@ def _metrics(ws: Worksheet, model: ReadinessModel, prefill: Assessment | None) -
     last = header + len(metrics)
     ws.freeze_panes = ws.cell(header + 1, 2)
     ws.auto_filter.ref = f"A{header}:{get_column_letter(width)}{last}"
+    fit_row_heights(ws, header + 1)
     _page_setup(ws, header)
     ws.sheet_properties.tabColor = "BF8F00"
 
@@ -431,7 +460,7 @@ def _value_rule(metric: Metric) -> tuple[DataValidation, str]:
     low, high = metric.bounds
     kind = "whole" if metric.kind == "count" else "decimal"
     noun = "A whole number" if kind == "whole" else "A number"
-    unit = "" if metric.unit in ("%",) else f" {metric.unit}"
+    unit = "" if metric.unit in ("%", "yes/no") or metric.unit.startswith("of ") else f" ({metric.unit})"
     if low is not None and high is not None:
         words = f"{noun} from {low:g} to {high:g}{' (45 means 45%)' if metric.kind == 'percent' else unit}"
         rule = DataValidation(type=kind, operator="between", formula1=f"{low:g}", formula2=f"{high:g}")
