@@ -246,7 +246,8 @@ def _title_slide(deck: _Deck) -> None:
           bold=True, name="As of")  # fmt: skip
     pilots = len(pack.latest)
     _text(slide, Inches(1.25), Inches(6.45), Inches(11), Inches(0.4),
-          f"{pilots} pilot{'s' if pilots != 1 else ''} · six production gaps · Readiness model {pack.model_version}",
+          f"As of {long_date(pack.as_of)} · {pilots} pilot{'s' if pilots != 1 else ''} · six production gaps · "
+          f"Readiness model {pack.model_version}",
           12, "#c9d3e3", name="Footer")  # fmt: skip
 
 
