@@ -39,6 +39,8 @@ ALL_TABLES = (PILOT, SNAPSHOT, ANSWER, METRIC_VALUE, AUDIT_LOG)
 
 T = TypeVar("T")
 MAX_BIGINT = 2**63 - 1
+ANSWER_COLUMNS = ("snapshot_id", "question_id", "answer", "evidence", "documented")
+METRIC_COLUMNS = ("snapshot_id", "metric_id", "value")
 CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
 WRITE_ATTEMPTS = 5
 # PostgreSQL errors that mean "another transaction got in the way; run it again".
@@ -110,8 +112,8 @@ class _Prepared:
     source_hash: str | None
     model: ReadinessModel
     snapshot: dict[str, Any] | None = None
-    answers: list[dict[str, Any]] = field(default_factory=list)
-    metrics: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[tuple[str, str | None, str | None, bool]] = field(default_factory=list)
+    metrics: list[tuple[str, float]] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,7 +182,9 @@ def save_pilot(engine: Engine, context: PilotContext, actor: str | None = None) 
 
 
 def _normalise(assessment: Assessment, source: str, source_hash: str | None, model: ReadinessModel) -> _Prepared:
-    normalised = assessment.model_copy(deep=True)
+    # check_against_model normalises metric values in place: give it its own metrics, not the caller's
+    # (a deep copy of the whole assessment costs more than the insert).
+    normalised = assessment.model_copy(update={"metrics": dict(assessment.metrics)})
     issues = check_against_model(normalised, model) + storage_issues(normalised)
     if any(i.severity == "error" for i in issues):
         raise InvalidInput(issues, f"{assessment.pilot.name} as of {assessment.as_of}")
@@ -224,15 +228,9 @@ def _complete(item: _Prepared) -> None:
     }
     question_ids = list(dict.fromkeys([*assessment.answers, *assessment.evidence]))
     item.answers = [
-        {
-            "question_id": q,
-            "answer": assessment.answers.get(q),
-            "evidence": assessment.evidence.get(q),
-            "documented": assessment.documented(q),
-        }
-        for q in question_ids
+        (q, assessment.answers.get(q), assessment.evidence.get(q), assessment.documented(q)) for q in question_ids
     ]
-    item.metrics = [{"metric_id": m, "value": float(v)} for m, v in assessment.metrics.items()]
+    item.metrics = [(m, float(v)) for m, v in assessment.metrics.items()]
 
 
 def _known_contents(engine: Engine, prepared: list[_Prepared]) -> set[tuple[str, str]]:
@@ -312,14 +310,25 @@ def _lock_pilots(
 ) -> dict[str, tuple[int, dict[str, Any]]]:
     """Create the pilots that do not exist yet, then lock them all (in name order, so two writers never
     wait for each other in a cycle). Returns each pilot's id and current registry row with its latest as-of."""
-    insert = _dialect_insert(connection)
-    for name in names:
-        context = contexts[name]
-        values = {"name": name, **_context_values(context), "created_at": now, "updated_at": now}
-        statement = insert(PILOT).values(**values).on_conflict_do_nothing(index_elements=["name"])
-        created = connection.execute(statement.returning(PILOT.c.id)).scalar()
-        if created is not None:
-            _audit(connection, now, actors[name], "pilot.create", f"pilot/{created}", None, {"name": name})
+    existing: set[str] = set()
+    for chunk in _chunks(names):
+        existing.update(connection.execute(select(PILOT.c.name).where(PILOT.c.name.in_(chunk))).scalars())
+    missing = [
+        {"name": name, **_context_values(contexts[name]), "created_at": now, "updated_at": now}
+        for name in names
+        if name not in existing
+    ]
+    if missing:
+        # A concurrent writer may create the same pilot first: then this insert skips it, and only the
+        # writer that created a pilot records its creation.
+        statement = _dialect_insert(connection)(PILOT).on_conflict_do_nothing(index_elements=["name"])
+        created = connection.execute(statement.returning(PILOT.c.id, PILOT.c.name), missing).all()
+        entries = [
+            _audit_row(now, actors[name], "pilot.create", f"pilot/{pilot_id}", None, {"name": name})
+            for pilot_id, name in created
+        ]
+        if entries:
+            connection.execute(AUDIT_LOG.insert(), entries)
     rows: dict[str, tuple[int, dict[str, Any]]] = {}
     for chunk in _chunks(names):
         locked = select(PILOT).where(PILOT.c.name.in_(chunk)).order_by(PILOT.c.name).with_for_update()
@@ -377,13 +386,24 @@ def _insert_snapshots(connection: Connection, new: list[tuple[int, _Prepared]], 
     rows = [{**(item.snapshot or {}), "pilot_id": pilot_id, "created_at": now} for pilot_id, item in new]
     statement = SNAPSHOT.insert().returning(SNAPSHOT.c.id, sort_by_parameter_order=True)
     ids = list(connection.execute(statement, rows).scalars())
-    answers = [{**a, "snapshot_id": i} for i, (_, item) in zip(ids, new, strict=True) for a in item.answers]
-    metrics = [{**m, "snapshot_id": i} for i, (_, item) in zip(ids, new, strict=True) for m in item.metrics]
-    if answers:
-        connection.execute(ANSWER.insert(), answers)
-    if metrics:
-        connection.execute(METRIC_VALUE.insert(), metrics)
+    answers = [(i, *a) for i, (_, item) in zip(ids, new, strict=True) for a in item.answers]
+    _insert_plain(connection, ANSWER.name, ANSWER_COLUMNS, answers)
+    metrics = [(i, *m) for i, (_, item) in zip(ids, new, strict=True) for m in item.metrics]
+    _insert_plain(connection, METRIC_VALUE.name, METRIC_COLUMNS, metrics)
     return ids
+
+
+def _insert_plain(connection: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Insert many rows of plain values (str, float, bool, int) with the driver's executemany.
+
+    SQLAlchemy's per-row parameter processing costs more than the insert itself on the answer and metric
+    tables, and these values need no conversion on either engine.
+    """
+    if not rows:
+        return
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    placeholders = ", ".join([marker] * len(columns))
+    connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
 
 
 def _audit_snapshots(
