@@ -10,6 +10,7 @@ from readiness import charts
 from readiness.model import GAP_IDS, load_model
 from readiness.scoring import VERDICT_LABELS, ScoreResult
 from ui import (
+    cached_figure,
     empty_state,
     explained_score,
     guarded,
@@ -18,8 +19,8 @@ from ui import (
     pilot_history_cached,
     pilot_names_cached,
     pilot_picker,
+    pilot_scored_history,
     render_chart,
-    scored_history,
 )
 
 EVIDENCE_WORDS = {"measured": "measured", "documented": "documented", "self_reported": "self-reported",
@@ -70,7 +71,9 @@ def items_table(result: ScoreResult, gap: str) -> pd.DataFrame:
 
 def risks(result: ScoreResult) -> None:
     """The compound-risk matrix and the chains in words."""
-    render_chart(charts.compound_risk_heatmap(charts.gap_scores_of(result)), key="compound")
+    fig = cached_figure("compound", (result.pilot, str(result.as_of)),
+                        lambda: charts.compound_risk_heatmap(charts.gap_scores_of(result)))  # fmt: skip
+    render_chart(fig, key="compound")
     if not result.chains:
         st.caption("No active compound risk: no two linked gaps are both weak.")
     for chain in result.chains:
@@ -154,9 +157,10 @@ def body() -> None:
     verdict_banner(result)
     left, right = st.columns(2)
     with left:
-        median = charts.median_gap_scores(latest_portfolio())
         prev = charts.gap_scores_of(before) if before else None
-        render_chart(charts.pilot_radar(charts.gap_scores_of(result), prev, median), key="radar")
+        radar = cached_figure("radar", (name,), lambda: charts.pilot_radar(
+            charts.gap_scores_of(result), prev, charts.median_gap_scores(latest_portfolio())))  # fmt: skip
+        render_chart(radar, key="radar")
     with right:
         risks(result)
     st.subheader("The six gaps")
@@ -164,8 +168,8 @@ def body() -> None:
     st.subheader("What to fix")
     remediation(result)
     st.subheader("Over time")
-    own = scored_history()
-    render_chart(charts.trend_figure(own[own["pilot"] == name]), key="trend")
+    trend = cached_figure("trend", (name,), lambda: charts.trend_figure(pilot_scored_history(name)))
+    render_chart(trend, key="trend")
     st.markdown("**What changed since the previous snapshot**")
     what_changed(result, before)
 

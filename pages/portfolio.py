@@ -7,7 +7,17 @@ import streamlit as st
 
 from readiness import charts
 from readiness.model import load_model
-from ui import apply_filters, empty_state, guarded, is_database_empty, latest_portfolio, open_pilot, render_chart
+from ui import (
+    apply_filters,
+    cached_figure,
+    empty_state,
+    filters_key,
+    guarded,
+    is_database_empty,
+    latest_portfolio,
+    open_pilot,
+    render_chart,
+)
 
 SORTS = {"readiness": "Least ready first", "risk": "Most compound risk first", "name": "Name"}
 ROW_LIMITS = {"40": "40 pilots", "100": "100 pilots", "all": "All pilots"}
@@ -59,7 +69,9 @@ def heatmap(latest: pd.DataFrame) -> None:
     shown = charts.sort_portfolio(latest, sort or "readiness")
     if limit != "all":
         shown = shown.head(int(limit))
-    fig = charts.portfolio_heatmap(shown, load_model(), sort=sort or "readiness", title=None)
+    order = sort or "readiness"
+    fig = cached_figure("heatmap", (filters_key(), order, limit),
+                        lambda: charts.portfolio_heatmap(shown, load_model(), sort=order, title=None))  # fmt: skip
     choice = right.selectbox("Open a pilot", shown["pilot"].tolist(), index=None, placeholder="Choose a pilot…",
                              key="portfolio.open")  # fmt: skip
     if choice:
@@ -94,11 +106,13 @@ def body() -> None:
     left, right = st.columns([3, 2])
     with left:
         if charts.has_value_data(latest):
-            render_chart(charts.value_readiness_matrix(latest), key="value_matrix")
+            fig = cached_figure("value", filters_key(), lambda: charts.value_readiness_matrix(latest))
+            render_chart(fig, key="value_matrix")
         else:
             st.info("No pilot reports its expected annual value and run cost yet, so the value matrix is empty.")
     with right:
-        render_chart(charts.verdict_distribution(latest), key="verdicts")
+        fig = cached_figure("verdicts", filters_key(), lambda: charts.verdict_distribution(latest))
+        render_chart(fig, key="verdicts")
 
 
 with guarded("the portfolio"):

@@ -15,6 +15,7 @@ Database and caches
     ``portfolio_on(day) -> DataFrame``       the portfolio as it stood on ``day`` (latest snapshot by then)
     ``pilot_names_cached() -> list[str]``    the pilot registry's names, sorted
     ``pilot_history_cached(name) -> list[StoredAssessment]``  a pilot's snapshots, oldest first
+    ``pilot_scored_history(name) -> DataFrame``  a pilot's snapshots scored (``score_frame`` rows)
     ``explained_score(name, snapshot_id) -> ScoreResult``    the explained score of one stored snapshot
 
 State in the URL (so a pasted link opens the same view)
@@ -31,6 +32,8 @@ State in the URL (so a pasted link opens the same view)
     ``sidebar_filters(latest) -> dict[str, list[str]]``       the shared sidebar widgets (drawn by app.py)
 
 Rendering
+    ``cached_figure(name, key, build) -> Figure``  a chart built once per data version and key (fast reruns)
+    ``filters_key() -> tuple``                     the current filters, hashable, for ``cached_figure`` keys
     ``render_chart(fig, key=None, on_select="ignore", selection_mode="points", height=None)``
         ``st.plotly_chart`` with ``theme=None`` (the figure carries the readiness template) and a toolbar
         whose camera button downloads a high-resolution PNG
@@ -41,7 +44,7 @@ Rendering
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Any, Literal
@@ -55,7 +58,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from readiness.charts import latest_as_of, weakest_items
 from readiness.errors import InvalidInput
 from readiness.model import GAP_IDS, load_model
-from readiness.portfolio import latest_per_pilot, score_frame
+from readiness.portfolio import assessments_to_frame, latest_per_pilot, score_frame
 from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, ScoreResult, score_assessment
 from readiness.store.engine import database_url, make_engine, redact
 from readiness.store.frame import portfolio_frame
@@ -132,7 +135,8 @@ def data_version() -> str:
 
 def clear_caches() -> None:
     """Forget every cached query result (call after writing, so this session sees its own write at once)."""
-    for cached in (_scored_history, _latest_portfolio, _pilot_names, _pilot_history, _explained, _empty):
+    caches = (_scored_history, _latest_portfolio, _pilot_names, _pilot_history, _pilot_scored, _explained, _empty)
+    for cached in (*caches, _figure):
         cached.clear()
 
 
@@ -200,6 +204,16 @@ def pilot_history_cached(name: str) -> list[StoredAssessment]:
     return _pilot_history(database_in_use(), data_version(), name)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _pilot_scored(url: str, version: str, name: str) -> pd.DataFrame:
+    return score_frame(assessments_to_frame([s.assessment for s in _pilot_history(url, version, name)]))
+
+
+def pilot_scored_history(name: str) -> pd.DataFrame:
+    """One pilot's snapshots scored with the current model (the rows of ``score_frame``), oldest first."""
+    return _pilot_scored(database_in_use(), data_version(), name)
+
+
 @st.cache_data(show_spinner=False, max_entries=128)
 def _explained(url: str, version: str, name: str, snapshot_id: int) -> ScoreResult | None:
     found = next((s for s in _pilot_history(url, version, name) if s.snapshot_id == snapshot_id), None)
@@ -209,6 +223,26 @@ def _explained(url: str, version: str, name: str, snapshot_id: int) -> ScoreResu
 def explained_score(name: str, snapshot_id: int) -> ScoreResult | None:
     """The explained score (reasons, items, remediation) of one stored snapshot, with the current model."""
     return _explained(database_in_use(), data_version(), name, snapshot_id)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _figure(url: str, version: str, name: str, key: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
+    return _build()
+
+
+def cached_figure(name: str, key: tuple, build: Callable[[], go.Figure]) -> go.Figure:
+    """The figure ``build()`` makes, built once per database version, ``name`` and ``key`` and then shared.
+
+    Building a Plotly figure costs tens of milliseconds of validation; a rerun that changes nothing the figure
+    depends on reuses it. ``key`` must hold everything the figure depends on besides the stored data (filters,
+    sort order, pilot...). Figures are never modified after they are built, so sharing them is safe.
+    """
+    return _figure(database_in_use(), data_version(), name, key, build)
+
+
+def filters_key() -> tuple:
+    """The current filters as a hashable key for :func:`cached_figure`."""
+    return tuple((column, tuple(values)) for column, values in current_filters().items())
 
 
 # --------------------------------------------------------------------------------------------
