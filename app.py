@@ -42,7 +42,7 @@ def sidebar() -> None:
             if not is_database_empty():
                 st.caption("FILTERS")
                 sidebar_filters(latest_portfolio())
-        st.divider()
+                st.divider()
         st.caption(f"Database: `{redacted_database()}`")
         st.caption(f"Readiness model {model_version()}")
 

@@ -131,7 +131,8 @@ def body() -> None:
         st.title("Pilot")
         empty_state()
         return
-    name = pilot_picker(pilot_names_cached())
+    with st.columns([2, 3])[0]:
+        name = pilot_picker(pilot_names_cached())
     if not name:
         st.info("Choose a pilot above, or click a cell of the portfolio heatmap.")
         return

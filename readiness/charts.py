@@ -589,10 +589,10 @@ def _threshold_lines(fig: go.Figure, model: ReadinessModel) -> None:
     ready, not_ready = model.verdict.ready_overall_at_least, model.verdict.not_ready_gap_below
     fig.add_hline(y=ready, line={"color": VERDICT_COLORS["ready"], "width": 1, "dash": "dot"},
                   annotation={"text": f"ready ≥ {ready:g}", "font": {"size": 11, "color": MUTED},
-                              "xanchor": "left", "x": 0})  # fmt: skip
+                              "xanchor": "right", "x": 1, "yanchor": "bottom"})  # fmt: skip
     fig.add_hline(y=not_ready, line={"color": VERDICT_COLORS["not_ready"], "width": 1, "dash": "dot"},
                   annotation={"text": f"any gap < {not_ready:g}: not ready", "font": {"size": 11, "color": MUTED},
-                              "xanchor": "left", "x": 0})  # fmt: skip
+                              "xanchor": "right", "x": 1, "yanchor": "top"})  # fmt: skip
 
 
 def portfolio_trend(scored: pd.DataFrame, title: str | None = "Portfolio verdicts over time") -> go.Figure:

@@ -361,7 +361,7 @@ def empty_state() -> None:
     st.info("The database holds no assessment yet. Start in one of three ways:")
     demo, template, assess = st.columns(3, border=True)
     with demo:
-        st.markdown("**Explore the demo portfolio**  \n15 pilots in five business units with a year of history.")
+        st.markdown("**Explore the demo portfolio**  \nA sample portfolio of AI pilots with a year of monthly history.")
         if st.button("Load the demo", type="primary", key="empty.demo"):
             _load_demo()
     with template:
@@ -370,7 +370,8 @@ def empty_state() -> None:
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                            key="empty.template", on_click="ignore")  # fmt: skip
     with assess:
-        st.markdown("**Assess a first pilot**  \nAnswer the 13-question checklist in the app.")
+        core = len(load_model().core_questions)
+        st.markdown(f"**Assess a first pilot**  \nAnswer the {core}-question checklist in the app.")
         st.page_link(PAGES["assess"], label="Assess a pilot", icon=":material/checklist:")
 
 
