@@ -12,9 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
+from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 
 from readiness.assessment import Assessment
+from readiness.cli.main import cli
 from readiness.store import AddResult, add_assessment, audit_entries, count_rows, list_pilots, make_engine, migrate
 from readiness.store.tables import ANSWER, METRIC_VALUE, SNAPSHOT
 from tests.factories import assessment_data, build
@@ -23,7 +25,6 @@ THREADS = 8
 PER_THREAD = 50
 SHARED = 5  # assessments every thread writes too: each must end up stored once
 CHILD = Path(__file__).with_name("store_child.py")
-READINESS = Path(sys.executable).with_name("readiness")  # the installed console script
 
 
 def own_assessments(thread: int) -> list[Assessment]:
@@ -119,14 +120,8 @@ def test_a_writer_killed_mid_import_leaves_no_partial_snapshot(store_url: str, t
         if engine.dialect.name == "sqlite":
             with engine.connect() as connection:
                 assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
-        rerun = subprocess.run(
-            [str(READINESS), "import", str(first), str(big), "--db", store_url],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert rerun.returncode == 0, rerun.stderr
+        rerun = CliRunner().invoke(cli, ["import", str(first), str(big), "--db", store_url])
+        assert rerun.exit_code == 0, rerun.output
         assert count_rows(engine)["snapshot"] == 43, "the lock died with the writer; the import runs again"
     finally:
         engine.dispose()
