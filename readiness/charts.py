@@ -446,7 +446,7 @@ def verdict_distribution(latest: pd.DataFrame, by: str = "business_unit",
                 hovertemplate="%{y}: %{x} " + VERDICT_LABELS[verdict].lower() + "<extra></extra>",
             )
         )  # fmt: skip
-    fig.update_layout(barmode="stack", bargap=0.35)
+    fig.update_layout(barmode="stack", bargap=0.35, legend_traceorder="normal")
     fig.update_xaxes(title_text="Pilots", dtick=1 if table.to_numpy().sum(axis=1).max(initial=0) <= 10 else None)
     fig.update_yaxes(showgrid=False)
     return styled(fig, title, max(240, 120 + 38 * len(table)))
