@@ -275,22 +275,37 @@ def _write(
     stored = _existing_snapshots(connection, keys)
     new: list[tuple[int, _Prepared]] = []
     created: list[bool] = []
+    pending: set[tuple[int, str]] = set()
     for key, item in zip(keys, prepared, strict=True):
         # The same content twice in one call is one snapshot, created by its first occurrence.
-        is_new = key not in stored and all(key != (pid, other.content_hash) for pid, other in new)
+        is_new = key not in stored and key not in pending
         created.append(is_new)
         if is_new:
+            pending.add(key)
             new.append((key[0], item))
     ids = _insert_snapshots(connection, new, now)
     stored.update({(pid, item.content_hash): i for (pid, item), i in zip(new, ids, strict=True)})
     _audit_snapshots(connection, new, ids, actor, source_hash, origin, now)
-
-    for name, context in contexts.items():
-        pilot_id, current = pilots[name]
-        newest = max((item.assessment.as_of for pid, item in new if pid == pilot_id), default=None)
-        if newest is not None and (current["latest_as_of"] is None or newest >= current["latest_as_of"]):
-            _update_registry(connection, pilot_id, current, context, actors[name], now)
+    _follow_newest(connection, pilots, new, actors, now)
     return [AddResult(stored[key], is_new) for key, is_new in zip(keys, created, strict=True)]
+
+
+def _follow_newest(
+    connection: Connection,
+    pilots: dict[str, tuple[int, dict[str, Any]]],
+    new: list[tuple[int, _Prepared]],
+    actors: dict[str, str],
+    now: datetime,
+) -> None:
+    """Give each pilot the context of its newest snapshot, unless an older one was back-filled."""
+    newest: dict[int, _Prepared] = {}
+    for pilot_id, item in new:
+        if pilot_id not in newest or item.assessment.as_of >= newest[pilot_id].assessment.as_of:
+            newest[pilot_id] = item
+    for name, (pilot_id, current) in pilots.items():
+        item = newest.get(pilot_id)
+        if item is not None and (current["latest_as_of"] is None or item.assessment.as_of >= current["latest_as_of"]):
+            _update_registry(connection, pilot_id, current, item.assessment.pilot, actors[name], now)
 
 
 def _recency(item: _Prepared) -> date:
