@@ -15,8 +15,9 @@ from sqlalchemy import Engine
 
 from readiness.assessment import parse_assessment
 from readiness.cli.main import cli
+from readiness.model import load_model
 from readiness.scoring import score_assessment
-from readiness.store import count_rows, make_engine
+from readiness.store import add_assessment, count_rows, latest_assessments, make_engine
 from readiness.store.engine import ENV_VAR
 from tests.conftest import requires_postgres
 from tests.factories import assessment_data
@@ -181,3 +182,17 @@ def test_backup_of_postgresql_is_refused_with_advice(postgres_url: str, tmp_path
     assert refused.exit_code == 2
     assert "pg_dump" in refused.stderr
     assert not (tmp_path / "copy.db").exists()
+
+
+def test_views_rescore_with_the_current_model_and_say_what_was_issued(engine: Engine) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    current = load_model()
+    older = current.model_copy(update={"version": "2025.1.0"})
+    add_assessment(engine, parse_assessment(EXAMPLE), model=older)
+    [stored] = latest_assessments(engine)
+    assert stored.model_version == "2025.1.0" and stored.issued_under_other_model()
+    [entry] = json.loads(invoke("portfolio", "--json", "--db", url).stdout)
+    assert (entry["model_version"], entry["issued"]["model_version"]) == (current.version, "2025.1.0")
+    table = invoke("portfolio", "--db", url).stdout
+    assert "issued under model 2025.1.0" in table
+    assert f"Scored with model {current.version}." in table
