@@ -74,9 +74,23 @@ def write_cell(ws: WriteOnlyWorksheet, value: Any, **style: Any) -> WriteOnlyCel
         value = None
     if isinstance(value, str):
         value = xlsx_text(value)
+    if isinstance(value, float):
+        return exact_number(WriteOnlyCell(ws, None), value, **style)
     cell = WriteOnlyCell(ws, value)
     if isinstance(value, str):
         cell.data_type = "s"
+    for name, setting in style.items():
+        setattr(cell, name, setting)
+    return cell
+
+
+def exact_number(cell: Any, value: float, **style: Any) -> Any:
+    """A numeric cell holding the float's shortest exact text (openpyxl keeps only 16 digits, Excel 17).
+
+    Export then import must give back the same values, to the last bit, so that scores are equal.
+    """
+    cell.value = repr(value)
+    cell.data_type = "n"
     for name, setting in style.items():
         setattr(cell, name, setting)
     return cell

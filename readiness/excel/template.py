@@ -12,6 +12,7 @@ never a formula.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -52,7 +53,15 @@ EXCEL_EPOCH_2000 = 36526  # 2000-01-01 as an Excel serial date, the earliest dat
 
 
 def put(cell: Cell, value: Any) -> Cell:
-    """Write a value; strings always as string cells, so ``=HYPERLINK(...)`` stays text."""
+    """Write a value; strings always as string cells, so ``=HYPERLINK(...)`` stays text.
+
+    Floats are written as their shortest exact text (openpyxl would keep 16 digits), so that a
+    prefilled value comes back unchanged.
+    """
+    if isinstance(value, float) and math.isfinite(value):
+        cell.value = repr(value)
+        cell.data_type = "n"
+        return cell
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"

@@ -1,0 +1,305 @@
+"""Portfolio exports: injection-safe xlsx and CSV, and export → import giving back the same scores."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from excel_corpus import INJECTIONS
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from readiness.assessment import STAGES, Assessment, PilotContext, parse_assessment
+from readiness.cli.main import cli
+from readiness.demo import demo_assessments
+from readiness.excel import read_workbook
+from readiness.excel.export import (
+    csv_safe,
+    portfolio_csv_bytes,
+    portfolio_csv_text,
+    portfolio_headers,
+    portfolio_workbook_bytes,
+    score_table,
+)
+from readiness.exporters import EXPORTERS, ExportRequest, latest_per_pilot
+from readiness.model import load_model
+
+MODEL = load_model()
+HYPERLINK = '=HYPERLINK("http://x","y")'
+
+
+def normalised(assessments: list[Assessment]) -> list[Assessment]:
+    """Assessments as the core's parser leaves them (metric values as floats), ordered like the export."""
+    parsed = [parse_assessment(a.model_dump(mode="json")) for a in assessments]
+    return sorted(parsed, key=lambda a: (a.pilot.name.casefold(), a.as_of))
+
+
+def hostile(name: str = HYPERLINK) -> Assessment:
+    """A pilot whose every text field holds a formula-injection string."""
+    text = iter(INJECTIONS * 10)
+    return Assessment(
+        pilot=PilotContext(
+            name=name, business_unit=next(text), owning_team=next(text), executive_sponsor=next(text),
+            stage="pilot", start_date=date(2026, 1, 1),
+        ),
+        as_of=date(2026, 10, 1),
+        submitted_by=next(text),
+        answers={"DATA-1": "yes", "GOV-1": "no"},
+        evidence={q.id: next(text) for q in MODEL.questions[:6]},
+        metrics={"trust.adoption_rate": 35.0},
+    )  # fmt: skip
+
+
+def sheet_xml(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {n: archive.read(n) for n in archive.namelist() if n.startswith("xl/worksheets/")}
+
+
+# ------------------------------------------------------------------------------------------------
+# Injection
+# ------------------------------------------------------------------------------------------------
+
+
+def test_xlsx_writes_every_user_string_as_a_string_cell() -> None:
+    data = portfolio_workbook_bytes([hostile()])
+    assert not any(b"<f>" in xml or b"<f " in xml for xml in sheet_xml(data).values())
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    texts = [c for ws in book.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    dangerous = [c for c in texts if c.value.startswith(("=", "+", "-", "@", "\t"))]
+    assert len(dangerous) >= 10
+    assert all(c.data_type == "s" for c in dangerous)
+    assert book["Portfolio"]["A2"].value == HYPERLINK
+    assert book["Scores"]["A5"].value == HYPERLINK
+
+
+def test_xlsx_injection_strings_import_back_as_the_same_text() -> None:
+    (back,) = read_workbook(portfolio_workbook_bytes([hostile()]), "x.xlsx").assessments
+    assert back == normalised([hostile()])[0]
+
+
+@pytest.mark.parametrize(
+    ("value", "safe"),
+    [("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t=1"),
+     ("\r=1", "'\r=1"), ("plain", "plain"), ("a=b", "a=b"), ("", ""), (3.5, 3.5), (-2, -2)],
+)  # fmt: skip
+def test_csv_safe(value: object, safe: object) -> None:
+    assert csv_safe(value) == safe
+
+
+def test_csv_prefixes_every_dangerous_cell_and_nothing_else() -> None:
+    text = portfolio_csv_text([hostile(), *demo_assessments()[:3]])
+    rows = list(csv.reader(io.StringIO(text)))
+    header, cells = rows[0], [cell for row in rows[1:] for cell in row]
+    assert rows[1][header.index("Pilot name")] == "'" + HYPERLINK
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    for injection in INJECTIONS:
+        assert "'" + injection.strip() in cells  # the model strips surrounding whitespace
+    numbers = [rows[i][header.index("Overall readiness")] for i in range(1, len(rows))]
+    assert all(float(n) >= 0 for n in numbers)
+
+
+def test_csv_is_utf8_with_a_bom_for_excel() -> None:
+    data = portfolio_csv_bytes([hostile("Zürich ☂")])
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert "Zürich ☂" in data.decode("utf-8-sig")
+
+
+def test_text_an_xlsx_cannot_hold_is_made_safe() -> None:
+    odd = hostile("Bell\x07pilot").model_copy(update={"evidence": {"DATA-1": "x" * 40_000}})
+    book = openpyxl.load_workbook(io.BytesIO(portfolio_workbook_bytes([odd])))
+    assert book["Portfolio"]["A2"].value == "Bell\ufffdpilot"
+    evidence = book["Portfolio"].cell(2, portfolio_headers().index("DATA-1 evidence") + 1).value
+    assert len(evidence) == 32_767 and evidence.endswith("…")
+
+
+# ------------------------------------------------------------------------------------------------
+# Round trip
+# ------------------------------------------------------------------------------------------------
+
+SCORE_COLUMNS = ["overall", "overall_confidence", "verdict", "weakest_gap", "open_core", "active_edges"]
+SCORE_COLUMNS += [f"score.{g.id}" for g in MODEL.gaps] + [f"confidence.{g.id}" for g in MODEL.gaps]
+
+
+def same_scores(a: list[Assessment], b: list[Assessment]) -> None:
+    left, right = score_table(a, MODEL)[SCORE_COLUMNS], score_table(b, MODEL)[SCORE_COLUMNS]
+    pd.testing.assert_frame_equal(left.reset_index(drop=True), right.reset_index(drop=True))
+
+
+def test_demo_portfolio_exports_and_imports_with_the_same_scores() -> None:
+    original = normalised(demo_assessments())
+    report = read_workbook(portfolio_workbook_bytes(original), "demo.xlsx")
+    assert report.ok and report.kind == "portfolio" and report.warnings == []
+    assert [a.content_hash() for a in report.assessments] == [a.content_hash() for a in original]
+    same_scores(original, report.assessments)
+
+
+def test_scores_sheet_shows_the_vectorised_scores() -> None:
+    original = normalised(demo_assessments())
+    book = openpyxl.load_workbook(io.BytesIO(portfolio_workbook_bytes(original)))
+    ws = book["Scores"]
+    header = [c.value for c in ws[4]]
+    scored = score_table(original, MODEL)
+    overall = [ws.cell(r, header.index("Overall readiness") + 1).value for r in range(5, 5 + len(original))]
+    assert np.allclose(overall, scored["overall"].to_numpy())
+    verdicts = {ws.cell(r, header.index("Verdict") + 1).value for r in range(5, 5 + len(original))}
+    assert verdicts <= {"Ready", "Conditional", "Not ready"}
+    assert ws.freeze_panes == "B5"
+
+
+def test_legend_names_every_portfolio_column() -> None:
+    book = openpyxl.load_workbook(io.BytesIO(portfolio_workbook_bytes(demo_assessments()[:2])))
+    legend = {row[0].value for row in book["Legend"].iter_rows(min_row=2)}
+    headers = set(portfolio_headers())
+    assert {h for h in headers if not h.endswith(" evidence")} <= legend
+    assert "<ID> evidence" in legend
+
+
+TEXT = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=40
+).filter(lambda s: s.strip() == s and s.strip())
+
+
+def metric_values(metric) -> st.SearchStrategy:
+    if metric.kind == "bool":
+        return st.booleans()
+    low, high = metric.bounds
+    low = 0.0 if low is None else low
+    high = 1e6 if high is None else high
+    if metric.kind == "count":
+        return st.integers(int(low), int(min(high, 10_000))).map(float)
+    floor = 1e-6 if metric.exclusive_minimum else low
+    return st.floats(floor, high, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def portfolios(draw) -> list[Assessment]:
+    names = draw(st.lists(TEXT | st.sampled_from(INJECTIONS[:4]), min_size=1, max_size=4, unique_by=str.casefold))
+    snapshots = []
+    for name in names:
+        dates = draw(st.lists(st.dates(date(2020, 1, 1), date(2030, 1, 1)), min_size=1, max_size=3, unique=True))
+        start = draw(st.none() | st.dates(date(2015, 1, 1), min(dates)))
+        for as_of in dates:
+            answers = {}
+            for question in MODEL.questions:
+                options = ["yes", "no", "not_sure"] + ([] if question.core else ["n_a"])
+                answer = draw(st.none() | st.sampled_from(options))
+                if answer:
+                    answers[question.id] = answer
+            evidence = {q: draw(TEXT) for q in answers if draw(st.booleans())}
+            metrics = {m.id: draw(metric_values(m)) for m in MODEL.metrics if draw(st.booleans())}
+            pilot = PilotContext(
+                name=name,
+                business_unit=draw(st.none() | TEXT),
+                stage=draw(st.sampled_from(STAGES)),
+                start_date=start,
+                expected_annual_value=draw(st.none() | st.floats(0, 1e9, allow_nan=False)),
+                peak_concurrent_users=draw(st.none() | st.integers(0, 10**6)),
+            )
+            submitted = draw(st.none() | TEXT)
+            snapshots.append(
+                Assessment(pilot=pilot, as_of=as_of, submitted_by=submitted, answers=answers, evidence=evidence,
+                           metrics=metrics)
+            )  # fmt: skip
+    return snapshots
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(portfolios())
+def test_round_trip_property_export_then_import_gives_the_same_assessments_and_scores(
+    snapshots: list[Assessment],
+) -> None:
+    original = normalised(snapshots)
+    report = read_workbook(portfolio_workbook_bytes(original), "property.xlsx")
+    assert report.ok, report.issues
+    assert [a.content_hash() for a in report.assessments] == [a.content_hash() for a in original]
+    same_scores(original, report.assessments)
+
+
+# ------------------------------------------------------------------------------------------------
+# The registry and the CLI
+# ------------------------------------------------------------------------------------------------
+
+
+def test_latest_per_pilot_and_chosen_rows(tmp_path: Path) -> None:
+    demo = demo_assessments()
+    latest = latest_per_pilot(demo)
+    assert len(latest) == len({a.pilot.name for a in demo})
+    for snapshot in latest:
+        assert snapshot.as_of == max(a.as_of for a in demo if a.pilot.name == snapshot.pilot.name)
+    request = ExportRequest(out=tmp_path / "x.xlsx", assessments=demo, pilots=("Claims triage",), history=True)
+    assert {a.pilot.name for a in request.chosen()} == {"Claims triage"}
+    assert {"xlsx", "csv"} <= set(EXPORTERS)
+
+
+@pytest.fixture
+def store_with_hostile_pilot(sqlite_url: str, tmp_path: Path) -> str:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["demo", "--db", sqlite_url]).exit_code == 0
+    source = tmp_path / "hostile.json"
+    source.write_text(json.dumps(hostile().model_dump(mode="json")), encoding="utf-8")
+    result = runner.invoke(cli, ["import", str(source), "--db", sqlite_url])
+    assert result.exit_code == 0, result.output
+    return sqlite_url
+
+
+def test_cli_acceptance_hyperlink_pilot_is_a_string_cell_and_an_apostrophe(
+    store_with_hostile_pilot: str, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    xlsx, out_csv = tmp_path / "p.xlsx", tmp_path / "p.csv"
+    assert runner.invoke(cli, ["export", "xlsx", str(xlsx), "--db", store_with_hostile_pilot]).exit_code == 0
+    assert runner.invoke(cli, ["export", "csv", str(out_csv), "--db", store_with_hostile_pilot]).exit_code == 0
+    portfolio = openpyxl.load_workbook(xlsx)["Portfolio"]
+    cell = next(c for (c,) in portfolio.iter_rows(min_col=1, max_col=1) if c.value == HYPERLINK)
+    assert cell.data_type == "s"
+    assert not any(b"<f>" in xml for xml in sheet_xml(xlsx.read_bytes()).values())
+    rows = list(csv.reader(io.StringIO(out_csv.read_text(encoding="utf-8-sig"))))
+    assert [row[0] for row in rows if HYPERLINK in row[0]] == ["'" + HYPERLINK]
+
+
+def test_cli_export_then_import_is_already_present(store_with_hostile_pilot: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "history.xlsx"
+    result = runner.invoke(cli, ["export", "xlsx", str(out), "--history", "--db", store_with_hostile_pilot])
+    assert result.exit_code == 0, result.output
+    assert "every snapshot of 16 pilots" in result.output
+    again = runner.invoke(cli, ["import", str(out), "--db", store_with_hostile_pilot])
+    assert again.exit_code == 0, again.output
+    assert again.output.startswith("already present")
+
+
+def test_cli_export_options_and_errors(store_with_hostile_pilot: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = ["--db", store_with_hostile_pilot]
+    early = tmp_path / "early.csv"
+    result = runner.invoke(cli, ["export", "csv", str(early), "--as-of", "2026-03-31", *db])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(early.read_text(encoding="utf-8-sig"))))
+    assert rows and all(r["Assessment date"] <= "2026-03-31" for r in rows)
+    chosen = tmp_path / "chosen.csv"
+    result = runner.invoke(cli, ["export", "csv", str(chosen), "--pilots", "Claims triage", "--history", *db])
+    assert result.exit_code == 0, result.output
+    names = {r["Pilot name"] for r in csv.DictReader(io.StringIO(chosen.read_text(encoding="utf-8-sig")))}
+    assert names == {"Claims triage"}
+    before = sorted(p.name for p in tmp_path.iterdir())
+    for args, message in [
+        (["export", "pdf", str(tmp_path / "x.pdf")], "unknown export format 'pdf'"),
+        (["export", "xlsx", str(tmp_path / "x.xlsx"), "--pilots", "Nobody"], "no pilot named 'Nobody'"),
+        (["export", "xlsx", str(tmp_path / "no" / "x.xlsx")], "no such folder"),
+        (["export", "xlsx", str(tmp_path / "x.xlsx"), "--as-of", "1990-01-01"], "no snapshot on or before"),
+    ]:
+        failed = runner.invoke(cli, [*args, *db])
+        assert failed.exit_code == 2, failed.output
+        assert message in failed.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    help_text = runner.invoke(cli, ["export", "--help"]).output
+    assert "xlsx" in help_text and "csv" in help_text
