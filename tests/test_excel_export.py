@@ -303,3 +303,14 @@ def test_cli_export_options_and_errors(store_with_hostile_pilot: str, tmp_path: 
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     help_text = runner.invoke(cli, ["export", "--help"]).output
     assert "xlsx" in help_text and "csv" in help_text
+
+
+def test_bench_import_reports_both_timings_on_a_small_workbook() -> None:
+    from readiness.excel import bench_import
+    from readiness.excel.bench import bench_workbook
+
+    assert len(read_workbook(bench_workbook(25), "bench.xlsx").assessments) == 25
+    figures = bench_import(n_rows=20, runs=1)
+    assert figures["rows"] == 20 and figures["runs"] == 1
+    assert figures["import_s"] >= figures["validate_s"] > 0
+    assert figures["pandas_openpyxl_s"] > 0

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any, Literal
 
 from python_calamine import CalamineWorkbook
@@ -188,9 +189,14 @@ class _Sheet:
     book: CalamineWorkbook
     source: str
 
+    @cached_property
+    def _loaded(self) -> Any:
+        # Loaded once: the header search and the row loop both walk the sheet.
+        return _guarded(self.source, self.book.get_sheet_by_name, self.name)
+
     def rows(self) -> Iterator[tuple[int, list[Any], int]]:
         """(row index, values, index of the first column) for every row; calamine trims leading columns."""
-        sheet = _guarded(self.source, self.book.get_sheet_by_name, self.name)
+        sheet = self._loaded
         start = sheet.start or (0, 0)
         for index, values in enumerate(_guarded(self.source, sheet.iter_rows)):
             yield index, values, start[1]
@@ -330,7 +336,10 @@ def _answer(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, int | float) and value in (0, 1):
         return "yes" if value == 1 else "no"
-    key = re.sub(r"\s+", " ", str(value).strip().lower()).rstrip(".")
+    key = str(value).strip().lower()
+    if key in layout.ANSWER_WORDS:
+        return layout.ANSWER_WORDS[key]
+    key = re.sub(r"\s+", " ", key).rstrip(".")
     key = {"n/a": "n/a", "n.a": "n_a"}.get(key, key)
     if key in layout.ANSWER_WORDS:
         return layout.ANSWER_WORDS[key]
@@ -677,6 +686,17 @@ class _Column:
     role: Literal["field", "answer", "evidence", "metric"]
     key: str
     spec: PilotField | Metric | None = None
+    where_key: str = ""  # the field path parse_assessment reports problems under
+    prefix: str = ""  # "Portfolio!C": the cell of row r is prefix + str(r + 1)
+
+    def locate(self, sheet: str, column: int) -> _Column:
+        """Fill in where problems of this column are reported."""
+        if self.role == "field":
+            self.where_key = self.key if self.key in ("as_of", "submitted_by") else f"pilot.{self.key}"
+        else:
+            self.where_key = f"{'answers' if self.role == 'answer' else self.role + 's'}.{self.key}"
+        self.prefix = cell_ref(sheet, 0, column)[:-1]
+        return self
 
 
 def _portfolio_columns(
@@ -722,7 +742,7 @@ def _portfolio_columns(
             )
             continue
         taken[key] = column
-        columns[column] = found
+        columns[column] = found.locate(sheet.name, column)
     return columns
 
 
@@ -790,15 +810,8 @@ def _draft_from_row(
     meaningful = False
     for column, spec in columns.items():
         value = cells.raw(row, column, values, first)
-        location = sheet.ref(row, column)
-        if spec.role == "field":
-            assert isinstance(spec.spec, PilotField)
-            if spec.key in ("as_of", "submitted_by"):
-                draft.where[spec.key] = location
-            else:
-                draft.where[f"pilot.{spec.key}"] = location
-        else:
-            draft.where[f"{'answers' if spec.role == 'answer' else spec.role + 's'}.{spec.key}"] = location
+        location = spec.prefix + str(row + 1)
+        draft.where[spec.where_key] = location
         if value is None:
             continue
         meaningful = True
