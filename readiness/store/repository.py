@@ -409,16 +409,22 @@ def _insert_snapshots(connection: Connection, new: list[tuple[int, _Prepared]], 
 
 
 def _insert_plain(connection: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    """Insert many rows of plain values (str, float, bool, int) with the driver's executemany.
+    """Insert many rows of plain values (str, float, bool, int): COPY on PostgreSQL, executemany on SQLite.
 
     SQLAlchemy's per-row parameter processing costs more than the insert itself on the answer and metric
     tables, and these values need no conversion on either engine.
     """
     if not rows:
         return
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    placeholders = ", ".join([marker] * len(columns))
-    connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
+    names = ", ".join(columns)
+    if connection.dialect.name == "postgresql":
+        driver = connection.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+        return
+    placeholders = ", ".join(["?"] * len(columns))
+    connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
 
 
 def _audit_snapshots(
