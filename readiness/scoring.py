@@ -578,6 +578,11 @@ def flags(assessment: Assessment, scores: dict[str, float], model: ReadinessMode
     return out
 
 
+def weakest_gap(summary: Summary) -> str:
+    """The lowest gap; ties go to the lower confidence, then to model order."""
+    return min(GAP_IDS, key=lambda g: (summary.scores[g], summary.confidences[g]))
+
+
 def score_assessment(
     assessment: Assessment, model: ReadinessModel | None = None, aggregator: AggregatorId | None = None
 ) -> ScoreResult:
@@ -591,7 +596,6 @@ def score_assessment(
                        confidence=round(summary.confidences[g.id], 3), items=items[g.id])
         for g in model.gaps
     }  # fmt: skip
-    weakest = min(GAP_IDS, key=lambda g: (summary.scores[g], summary.confidences[g]))
     start = assessment.pilot.start_date
     missing = [i.id for g in GAP_IDS for i in items[g] if i.kind == "metric" and i.evidence == "missing"]
     return ScoreResult(
@@ -604,7 +608,7 @@ def score_assessment(
         as_of=assessment.as_of,
         pilot=assessment.pilot.name,
         gaps=gaps,
-        weakest_gap=weakest,
+        weakest_gap=weakest_gap(summary),
         seed_rule=SeedRule(
             fired=len(summary.open_core) > model.verdict.seed_rule_max_open_core, open_items=summary.open_core
         ),
@@ -616,3 +620,38 @@ def score_assessment(
         path_to_next_verdict=path_to_next_verdict(items, summary, model, aggregator),
         missing_metrics=missing,
     )
+
+
+def issued_score(
+    assessment: Assessment, model: ReadinessModel | None = None, aggregator: AggregatorId | None = None
+) -> dict:
+    """The score as issued, for the record kept with each stored snapshot.
+
+    The verdict, its reasons and every number a reader saw, without the per-item explanation and the
+    remediation what-ifs: those are reproduced from the stored answers and the model version, and
+    leaving them out keeps a snapshot's record small (about 2 KB, not 20) and a bulk import fast.
+    """
+    model = model or load_model()
+    aggregator = aggregator or model.scoring.default_aggregator
+    items = score_items(assessment, model)
+    summary = summarise(items, model, aggregator)
+    start = assessment.pilot.start_date
+    return {
+        "verdict": summary.verdict,
+        "reasons": reasons(summary, items, model),
+        "overall": round(summary.overall, 2),
+        "overall_confidence": round(summary.overall_confidence, 3),
+        "aggregator": aggregator,
+        "model_version": model.version,
+        "gaps": {
+            g: {"score": round(summary.scores[g], 2), "confidence": round(summary.confidences[g], 3)} for g in GAP_IDS
+        },
+        "weakest_gap": weakest_gap(summary),
+        "seed_rule": {
+            "fired": len(summary.open_core) > model.verdict.seed_rule_max_open_core,
+            "open_items": summary.open_core,
+        },
+        "compound_risks": [r.public().model_dump(mode="json", by_alias=True) for r in summary.risks],
+        "flags": [f.model_dump(mode="json") for f in flags(assessment, summary.scores, model)],
+        "months_in_pilot": round(months_between(start, assessment.as_of), 1) if start else None,
+    }

@@ -11,7 +11,7 @@ from readiness.assessment import parse_assessment
 from readiness.curves import curve_score
 from readiness.errors import InvalidInput
 from readiness.model import GAP_IDS, load_model
-from readiness.scoring import aggregate, score_assessment
+from readiness.scoring import aggregate, issued_score, score_assessment
 from tests.factories import assessment_data, build, red_metrics
 
 MODEL = load_model()
@@ -259,3 +259,14 @@ def test_curves_are_vectorized() -> None:
     assert curve is not None
     values = np.array([0, 1, 10, 37.5, np.nan])
     np.testing.assert_allclose(curve_score(curve, values), [0, 50, 100, 50, np.nan])
+
+
+def test_the_issued_record_carries_the_same_numbers_as_the_explained_score() -> None:
+    assessment = build(answers={"DATA-1": "no", "TRUST-2": "not_sure"}, metrics={"trust.adoption_rate": 25.0})
+    explained = score_assessment(assessment).to_json_dict()
+    issued = issued_score(assessment)
+    for key in ("verdict", "reasons", "overall", "overall_confidence", "weakest_gap", "compound_risks", "flags"):
+        assert issued[key] == explained[key], key
+    assert issued["gaps"] == {
+        g: {"score": v["score"], "confidence": v["confidence"]} for g, v in explained["gaps"].items()
+    }

@@ -24,7 +24,7 @@ from readiness.demo import demo_assessments
 from readiness.errors import InvalidInput
 from readiness.model import load_model
 from readiness.portfolio import assessments_to_frame
-from readiness.scoring import score_assessment
+from readiness.scoring import issued_score
 from readiness.store import (
     add_assessment,
     add_assessments,
@@ -125,7 +125,7 @@ def test_an_assessment_reads_back_exactly_as_it_was_written(engine: Engine, orig
     assert stored is not None
     assert stored.assessment == original
     assert stored.content_hash == original.content_hash()
-    assert stored.issued_score == score_assessment(original).to_json_dict()
+    assert stored.issued_score == issued_score(original)
     assert (stored.issued_verdict, stored.model_version) == (stored.issued_score["verdict"], MODEL.version)
 
 

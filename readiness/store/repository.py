@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from readiness.assessment import Assessment, PilotContext, check_against_model
 from readiness.errors import InvalidInput, Issue
 from readiness.model import ReadinessModel, load_model
-from readiness.scoring import score_assessment
+from readiness.scoring import issued_score
 from readiness.store.engine import writer
 from readiness.store.tables import (
     ANSWER,
@@ -211,7 +211,7 @@ def _complete(item: _Prepared) -> None:
     if item.snapshot is not None:
         return
     assessment = item.assessment
-    score = score_assessment(assessment, item.model)
+    score = issued_score(assessment, item.model)
     pilot = assessment.pilot
     item.snapshot = {
         "as_of": assessment.as_of,
@@ -222,9 +222,9 @@ def _complete(item: _Prepared) -> None:
         "model_version": item.model.version,
         "name": pilot.name,
         **_context_values(pilot),
-        "verdict": score.verdict,
-        "overall": score.overall,
-        "score": score.to_json_dict(),
+        "verdict": score["verdict"],
+        "overall": score["overall"],
+        "score": score,
     }
     question_ids = list(dict.fromkeys([*assessment.answers, *assessment.evidence]))
     item.answers = [
