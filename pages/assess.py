@@ -31,7 +31,7 @@ from ui import (
     selected_pilot,
 )
 
-NEW_PILOT = "➕ New pilot"
+NEW_PILOT = "+ New pilot"
 CHOICE_KEY = "assess.pilot_choice"
 LOADED_KEY = "assess.loaded_for"
 PENDING_KEY = "assess.pending_choice"

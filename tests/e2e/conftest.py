@@ -1,0 +1,262 @@
+"""End-to-end fixtures: the real app under ``streamlit run``, driven by Playwright in the system Chromium.
+
+Modelled on Streamlit's own ``e2e_playwright/conftest.py``: the server runs in a subprocess on a free
+port with its output captured to a file, the fixture waits for ``/_stcore/health``, and a page counts as
+loaded once the websocket is connected, the script has stopped running and no skeleton is left. One
+server per database state (the demo portfolio, loaded through the CLI, and an empty database) is shared
+by the whole session, so the suite stays well under three minutes.
+
+Browser tests run in CI (``CI`` set) and must not skip there; locally they skip only when
+``/usr/bin/chromium`` is missing. The browser is never downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+IN_CI = bool(os.environ.get("CI"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SERVER_START_TIMEOUT_S = 90.0
+RUN_TIMEOUT_MS = 60_000
+
+# Test modules here set ``pytestmark = [pytest.mark.e2e, requires_chromium]``.
+requires_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists() and not IN_CI,
+    reason="end-to-end tests need /usr/bin/chromium (in CI they always run)",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# The app server
+# --------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def is_healthy(port: int) -> bool:
+    """Whether the Streamlit server on ``port`` answers its health check."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
+            return response.read().decode().strip() == "ok"
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@dataclass
+class AppServer:
+    """A ``streamlit run app.py`` subprocess on its own port and database."""
+
+    database_url: str
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    log: IO[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The app's base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start the server and wait for its health check; fail with its output if it does not come up."""
+        # A file, not a pipe: a chatty server would fill a pipe nobody reads and block.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop(), it outlives this method
+        args = [
+            sys.executable, "-m", "streamlit", "run", "app.py",
+            "--server.headless", "true",
+            "--server.port", str(self.port),
+            "--server.address", "127.0.0.1",
+            "--browser.gatherUsageStats", "false",
+            "--server.fileWatcherType", "none",
+            "--global.developmentMode", "false",
+        ]  # fmt: skip
+        env = {**os.environ, "READINESS_DATABASE_URL": self.database_url, "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"streamlit exited with {self.process.returncode}:\n{self.output()}")
+            if is_healthy(self.port):
+                return
+            time.sleep(0.25)
+        self.stop()
+        pytest.fail(f"streamlit did not answer /_stcore/health within {SERVER_START_TIMEOUT_S:.0f} s:\n{self.output()}")
+
+    def output(self) -> str:
+        """What the server printed so far."""
+        if self.log is None:
+            return ""
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-20_000:]
+
+    def stop(self) -> None:
+        """Stop the server (only the process this fixture started)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+
+
+def run_cli(*args: str, database_url: str) -> None:
+    """Run the ``readiness`` CLI (as a user would) against ``database_url``."""
+    command = [str(Path(sys.executable).parent / "readiness"), *args, "--db", database_url]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, f"{' '.join(args)} failed ({result.returncode}): {result.stderr or result.stdout}"
+
+
+def warm_up(server: AppServer, browser: Any) -> None:
+    """Open the app's root once, as the first visitor after a restart would.
+
+    Until the root page has run once in a fresh server, Streamlit serves a deep link to another page with
+    its default sidebar (the file names of ``pages/``) instead of the router's navigation, because the
+    folder is named ``pages/`` and Streamlit auto-discovers it; ``test_cold_deep_link_*`` documents it.
+    """
+    tab = browser.new_page()
+    try:
+        open_app(tab, server)
+    finally:
+        tab.close()
+
+
+def _server(database_url: str, browser: Any) -> Iterator[AppServer]:
+    server = AppServer(database_url)
+    server.start()
+    try:
+        warm_up(server, browser)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite database holding the demo portfolio, loaded through the CLI."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e-demo') / 'readiness.db'}"
+    run_cli("db", "upgrade", database_url=url)
+    run_cli("demo", database_url=url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def empty_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database that does not exist yet: the app creates and migrates it."""
+    return f"sqlite:///{tmp_path_factory.mktemp('e2e-empty') / 'readiness.db'}"
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_db_url: str, browser: Any) -> Iterator[AppServer]:
+    """The app on the demo portfolio, shared by the session."""
+    yield from _server(demo_db_url, browser)
+
+
+@pytest.fixture(scope="session")
+def empty_server(empty_db_url: str, browser: Any) -> Iterator[AppServer]:
+    """The app on an empty database, shared by the session."""
+    yield from _server(empty_db_url, browser)
+
+
+# --------------------------------------------------------------------------------------------
+# The browser
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """The system Chromium, headless (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser context and page per test (no shared cookies or session)."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    context.set_default_timeout(RUN_TIMEOUT_MS)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where screenshots go (gitignored)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+# --------------------------------------------------------------------------------------------
+# Waiting for Streamlit (as in Streamlit's e2e_playwright/conftest.py)
+# --------------------------------------------------------------------------------------------
+
+
+def wait_for_app_run(page: Any, initial_wait_ms: int = 250) -> None:
+    """Wait until the script run triggered last has finished and everything is drawn."""
+    from playwright.sync_api import expect
+
+    page.wait_for_timeout(initial_wait_ms)
+    page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(
+        state="attached", timeout=RUN_TIMEOUT_MS
+    )
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+        state="attached", timeout=RUN_TIMEOUT_MS
+    )
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=RUN_TIMEOUT_MS)
+    page.wait_for_timeout(150)
+
+
+def open_app(page: Any, server: AppServer, path: str = "") -> None:
+    """Open ``path`` (a page's URL path and query) and wait for the app to be drawn."""
+    response = page.goto(f"{server.url}/{path.lstrip('/')}")
+    assert response is not None and response.status == 200, f"could not load {path!r}"
+    page.wait_for_selector("[data-testid='stAppViewContainer']", state="attached", timeout=RUN_TIMEOUT_MS)
+    # Until app.py's st.navigation has run, Streamlit shows its default page list (file names) and reports
+    # "not running": wait for the router's own navigation before trusting the run state.
+    page.get_by_test_id("stSidebarNav").get_by_text("Portfolio", exact=True).wait_for(timeout=RUN_TIMEOUT_MS)
+    wait_for_app_run(page)
+
+
+def wait_until(page: Any, condition: Callable[[], bool], timeout_ms: int = 20_000, what: str = "condition") -> None:
+    """Poll ``condition`` until it holds (Plotly draws after Streamlit reports the run finished)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"timed out waiting for {what}")

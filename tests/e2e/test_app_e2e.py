@@ -1,0 +1,177 @@
+"""The dashboard in headless Chromium against ``streamlit run``: every page on the demo data and on an empty
+database, an upload through the file chooser, an invalid upload, and a deep link to a pilot."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from readiness.demo import demo_assessments
+from readiness.store.engine import make_engine
+from readiness.store.repository import count_rows, pilot_history
+from tests.e2e.conftest import AppServer, open_app, requires_chromium, wait_for_app_run, wait_until
+from tests.input_files import BAD_CELL, filled_workbook, sample_assessment
+
+pytestmark = [pytest.mark.e2e, requires_chromium]
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_SHOT_HEIGHT = 8_000
+DEMO_PILOT = demo_assessments()[0].pilot.name
+# URL path → page title; Portfolio is the default page at "/".
+PAGES = {
+    "": "Portfolio",
+    "pilot": "Pilot",
+    "assess": "Assess",
+    "upload": "Upload",
+    "compare": "Compare",
+    "export": "Export",
+    "methodology": "Methodology",
+}
+# Pages that must draw Plotly charts, per database state. The Pilot page gets a pilot through its deep link.
+CHART_PAGES = {
+    "demo": {"", "pilot", "assess", "compare", "methodology"},
+    "empty": {"assess", "methodology"},
+}
+
+
+def no_exception(page: Any) -> None:
+    """No Streamlit exception box and no Python traceback text on the page."""
+    assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").first.inner_text()
+    assert "Traceback (most recent call last)" not in page.content()
+
+
+def charts_drawn(page: Any) -> int:
+    """How many Plotly charts are on the page, after checking that each one has really been drawn."""
+    charts = page.locator("[data-testid='stPlotlyChart']")
+    count = charts.count()
+    if count:
+        wait_until(
+            page,
+            lambda: page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot .main-svg").count() >= count,
+            what=f"{count} Plotly chart(s) to be drawn",
+        )
+    return count
+
+
+def screenshot(page: Any, artifacts: Path, name: str) -> None:
+    """A screenshot of the whole page in tests/artifacts/.
+
+    Streamlit scrolls inside its main container, so a "full page" screenshot would stop at the window:
+    the window is made as tall as the content for the shot, then restored.
+    """
+    size = page.viewport_size
+    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), MAX_SHOT_HEIGHT)})
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(artifacts / f"{name}.png"))
+    page.set_viewport_size(size)
+
+
+def upload(page: Any, name: str, data: bytes) -> None:
+    """Choose a file in the uploader, as a user would through the file chooser."""
+    chooser = page.get_by_test_id("stFileUploaderDropzoneInput")
+    chooser.set_input_files(files=[{"name": name, "mimeType": XLSX, "buffer": data}])
+    wait_until(page, lambda: page.get_by_text(name, exact=True).count() > 0, what=f"{name} to be listed")
+    wait_for_app_run(page, initial_wait_ms=500)
+
+
+@pytest.mark.parametrize("path", list(PAGES), ids=[p or "portfolio" for p in PAGES])
+@pytest.mark.parametrize("state", ["demo", "empty"])
+def test_every_page_renders(state: str, path: str, request: pytest.FixtureRequest, page: Any, artifacts: Path) -> None:
+    server: AppServer = request.getfixturevalue(f"{state}_server")
+    query = f"?{urlencode({'pilot': DEMO_PILOT})}" if path == "pilot" and state == "demo" else ""
+    open_app(page, server, f"{path}{query}")
+    no_exception(page)
+    assert page.get_by_test_id("stSidebarNav").get_by_text(PAGES[path], exact=True).count() == 1
+    drawn = charts_drawn(page)
+    if path in CHART_PAGES[state]:
+        assert drawn >= 1, f"no Plotly chart on {PAGES[path]} ({state})"
+    screenshot(page, artifacts, f"{state}-{PAGES[path].lower()}")
+
+
+def test_empty_database_offers_the_three_ways_to_start(empty_server: AppServer, page: Any) -> None:
+    open_app(page, empty_server)
+    no_exception(page)
+    for text in ("Load the demo", "Download the template", "Assess a pilot"):
+        assert page.get_by_text(text).count() >= 1, text
+
+
+def test_uploaded_workbook_appears_in_the_portfolio_heatmap(
+    demo_server: AppServer, demo_db_url: str, page: Any, artifacts: Path
+) -> None:
+    name = "E2E uploaded pilot"
+    open_app(page, demo_server, "upload")
+    upload(page, "e2e-good.xlsx", filled_workbook(sample_assessment(name)))
+    no_exception(page)
+    assert page.get_by_text("✓ valid").count() == 1
+    screenshot(page, artifacts, "demo-upload-valid")
+    page.get_by_role("button", name=re.compile(r"^Import 1 valid file")).click()
+    wait_for_app_run(page, initial_wait_ms=500)
+    page.get_by_text("Imported 1 new snapshot").wait_for()
+    no_exception(page)
+    engine = make_engine(demo_db_url)
+    assert [s.source for s in pilot_history(engine, name)] == ["excel"]
+    engine.dispose()
+
+    open_app(page, demo_server)
+    no_exception(page)
+    heatmap = page.locator("[data-testid='stPlotlyChart']").first
+    wait_until(page, lambda: heatmap.locator(".main-svg").count() > 0, what="the heatmap")
+    assert heatmap.locator("text", has_text=name).count() >= 1, "the uploaded pilot is not in the heatmap"
+    screenshot(page, artifacts, "demo-portfolio-after-upload")
+
+
+def test_invalid_workbook_shows_its_errors_with_cells_and_changes_nothing(
+    demo_server: AppServer, demo_db_url: str, page: Any, artifacts: Path
+) -> None:
+    engine = make_engine(demo_db_url)
+    before = count_rows(engine)
+    open_app(page, demo_server, "upload")
+    upload(page, "e2e-bad.xlsx", filled_workbook(sample_assessment("E2E broken pilot"), bad_metric=True))
+    no_exception(page)
+    assert page.get_by_text("✕ 1 error").count() == 1
+    # The grid draws on a canvas; its cells are also in the DOM as an accessible table.
+    cells = page.get_by_test_id("stDataFrame").first.locator("td[role='gridcell']")
+    wait_until(page, lambda: any("out of range" in c for c in cells.all_text_contents()), what="the report")
+    row = cells.all_text_contents()
+    assert row[:3] == ["error", "Metrics", BAD_CELL], row
+    assert page.get_by_role("button", name=re.compile(r"^Import 0 valid files")).is_disabled()
+    screenshot(page, artifacts, "demo-upload-invalid")
+    assert count_rows(engine) == before
+    engine.dispose()
+
+
+def test_deep_link_opens_the_pilot(demo_server: AppServer, page: Any, artifacts: Path) -> None:
+    pilot = demo_assessments()[-1].pilot.name
+    open_app(page, demo_server, f"pilot?{urlencode({'pilot': pilot})}")  # the name holds "&": encoded
+    no_exception(page)
+    main = page.get_by_test_id("stMain")
+    assert main.get_by_text(pilot).count() >= 1
+    assert main.get_by_text(re.compile(r"Ready|Conditional|Not ready")).count() >= 1
+    assert charts_drawn(page) >= 1
+    screenshot(page, artifacts, "demo-pilot-deep-link")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Streamlit auto-discovers the pages/ folder: on a freshly started server, a deep link to a page other "
+    "than the root shows the file names of pages/ in the sidebar instead of the router's navigation, until the "
+    "root has been opened once (renaming the folder fixes it). Remove this mark when that is fixed.",
+)
+def test_cold_deep_link_shows_the_router_navigation(demo_db_url: str, browser: Any) -> None:
+    server = AppServer(demo_db_url)
+    server.start()
+    tab = browser.new_page()
+    try:
+        tab.goto(f"{server.url}/pilot?{urlencode({'pilot': DEMO_PILOT})}")
+        tab.get_by_test_id("stMain").get_by_text(DEMO_PILOT).first.wait_for()
+        wait_for_app_run(tab)
+        nav = tab.get_by_test_id("stSidebarNav")
+        assert nav.get_by_text("Portfolio", exact=True).count() == 1, nav.inner_text()
+    finally:
+        tab.close()
+        server.stop()
