@@ -760,17 +760,22 @@ def _read_portfolio(
     first = next(f for r, _, f in seen if r == header.row)
     columns = _portfolio_columns(sheet, header_values, first, header.row, model, problems)
     cells = _Cells(sheet, problems)
-    drafts: list[tuple[int, _Draft]] = []
+    # Each row is validated as soon as it is read and its draft dropped: a 24,000-row history would
+    # otherwise hold every row's cell map at once. Assessments are kept only while no error is found.
+    assessments: list[Assessment] = []
+    rows_read = 0
     keys: dict[tuple[str, str], int] = {}
+    sheet_prefix = cell_ref(sheet.name, 0, 0).split("!")[0]
     for row, values, first in sheet.rows():
         if row <= header.row:
             continue
         if not any(v != "" for v in values):
             continue  # a blank row
+        errors_before = len(problems.issues) + problems.dropped
         draft = _draft_from_row(sheet, cells, columns, row, values, first, problems)
         if draft is None:
             continue
-        drafts.append((row, draft))
+        rows_read += 1
         key = (str(draft.pilot.get("name", "")).strip().casefold(), str(draft.top.get("as_of", "")))
         if key[0] and key[1]:
             if key in keys:
@@ -780,17 +785,16 @@ def _read_portfolio(
                 )
             else:
                 keys[key] = row
-    if not drafts and not problems.has_errors:
-        problems.error(sheet.name, "the Portfolio sheet has a header but no pilot rows")
-    if problems.has_errors:
-        return []
-    assessments = []
-    for row, draft in drafts:
-        assessment = _parse(
-            draft, "", model, problems, f"{cell_ref(sheet.name, row, 0).split('!')[0]}!{row + 1}:{row + 1}"
-        )
-        if assessment is not None:
+        if len(problems.issues) + problems.dropped > errors_before and problems.has_errors:
+            assessments.clear()
+            continue
+        assessment = _parse(draft, "", model, problems, f"{sheet_prefix}!{row + 1}:{row + 1}")
+        if assessment is not None and not problems.has_errors:
             assessments.append(assessment)
+        elif problems.has_errors:
+            assessments.clear()
+    if not rows_read and not problems.has_errors:
+        problems.error(sheet.name, "the Portfolio sheet has a header but no pilot rows")
     return [] if problems.has_errors else assessments
 
 
