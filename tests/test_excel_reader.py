@@ -360,3 +360,52 @@ def test_text_and_numbers_never_raise_whatever_the_cell_holds() -> None:
         report = read(portfolio(one_row(**{"trust.adoption_rate": value, "Business unit": value})))
         assert isinstance(report, WorkbookReport)
         assert report.ok or report.errors
+
+
+def test_template_extra_columns_warn_and_known_columns_do_not() -> None:
+    book = openpyxl.load_workbook(io.BytesIO(fill_template(template_bytes(), EXPECTED)))
+    checklist = book["Checklist"]
+    checklist["H4"] = "Owner"
+    checklist["I4"] = "Notes"
+    checklist["H5"] = "ana"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    report = read(buffer.getvalue())
+    assert report.ok
+    assert [(i.location, i.message) for i in report.warnings] == [("Checklist!H4", "extra column 'Owner' is ignored")]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("a.csv", b"Pilot name\nx\n", "this is a CSV file"),
+        ("a.ods", b"PK\x03\x04junk", "damaged"),
+        ("a.xls", (FIXTURES / "legacy.xls").read_bytes(), "legacy Excel 97-2003"),
+        ("a.xlsm", (FIXTURES / "template_openpyxl.xlsx").read_bytes(), None),
+        ("a.numbers", b"x", "Apple Numbers"),
+        ("a.txt", b"x", "a text file"),
+        ("a.pdf", b"%PDF-1.4", "unsupported file type '.pdf'"),
+    ],
+)
+def test_read_assessment_file_answers_other_formats(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    from readiness.errors import InvalidInput
+    from readiness.sources import read_assessment_file
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    if message is None:  # the content decides: an .xlsx under another workbook name is read
+        assert read_assessment_file(path)[0].pilot.name == EXPECTED["pilot"]["name"]
+        return
+    with pytest.raises(InvalidInput, match=message.replace("(", r"\(").replace(")", r"\)")):
+        read_assessment_file(path)
+
+
+def test_read_assessment_file_refuses_a_huge_file_before_reading_it(tmp_path: Path) -> None:
+    from readiness.errors import InvalidInput
+    from readiness.sources import read_assessment_file
+
+    path = tmp_path / "huge.xlsx"
+    with path.open("wb") as handle:
+        handle.truncate(25 * 2**20)  # sparse: 25 MB that cost nothing to make
+    with pytest.raises(InvalidInput, match="larger than 20 MB"):
+        read_assessment_file(path)
