@@ -133,7 +133,7 @@ def read_workbook(
     try:
         scanned = scan_workbook(data, source, limits)
         book = _open_calamine(scanned)
-        report.kind, report.assessments, report.issues = _read(scanned, book, model, limits)
+        report.kind, report.assessments, report.issues = _read(scanned, book, model)
     except InvalidInput as problem:
         report.assessments = []
         report.issues = [*problem.issues, *problem.warnings]
@@ -747,10 +747,8 @@ def _portfolio_columns(
 
 
 def _read_portfolio(
-    scanned: ScannedWorkbook, book: CalamineWorkbook, model: ReadinessModel, problems: _Problems
+    scanned: ScannedWorkbook, name: str, book: CalamineWorkbook, model: ReadinessModel, problems: _Problems
 ) -> list[Assessment]:
-    name = _find_sheet(scanned, layout.PORTFOLIO)
-    assert name is not None
     sheet = _Sheet(name, scanned.sheets[name], book, scanned.source)
     required = {"pilot": FIELDS_BY_NAME_ALIASES["name"], "as_of": FIELDS_BY_NAME_ALIASES["as_of"]}
     header, seen = _find_header(sheet, required, problems)
@@ -853,9 +851,8 @@ def _draft_from_row(
 
 
 def _read(
-    scanned: ScannedWorkbook, book: CalamineWorkbook, model: ReadinessModel, limits: Limits
+    scanned: ScannedWorkbook, book: CalamineWorkbook, model: ReadinessModel
 ) -> tuple[Literal["template", "portfolio", "unknown"], list[Assessment], list[Issue]]:
-    del limits  # the scan has enforced them; kept in the signature for symmetry with scan_workbook
     problems = _Problems()
     portfolio = _find_sheet(scanned, layout.PORTFOLIO)
     template = [_find_sheet(scanned, n) for n in (layout.CHECKLIST, layout.METRICS)]
@@ -882,8 +879,8 @@ def _read(
                 problems.warning(name, f"sheet {name!r} is hidden but imported: unhide it to check what you submit")
             else:
                 problems.warning(name, f"hidden sheet {name!r} is ignored")
-    if kind == "portfolio":
-        assessments = _read_portfolio(scanned, book, model, problems)
+    if portfolio is not None:
+        assessments = _read_portfolio(scanned, portfolio, book, model, problems)
     else:
         assessments = _read_template(scanned, book, model, problems)
     return kind, ([] if problems.has_errors else assessments), problems.final()
