@@ -39,11 +39,10 @@ def _last_snapshot(db: str | None, pilot: str) -> Assessment:
 def _history(db: str | None, as_of: date | None) -> list[Assessment]:
     """Every stored snapshot on or before ``as_of``, pilot by pilot, oldest first."""
     from readiness.cli.store_commands import store
-    from readiness.store.repository import list_pilots, pilot_history
+    from readiness.store.repository import all_assessments
 
     with store(db) as engine:
-        every = [s.assessment for p in list_pilots(engine) for s in pilot_history(engine, p.context.name)]
-    return [a for a in every if as_of is None or a.as_of <= as_of]
+        return [stored.assessment for stored in all_assessments(engine, as_of)]
 
 
 def _pilot_names(values: tuple[str, ...]) -> tuple[str, ...]:
