@@ -17,18 +17,35 @@ is called with (fraction done, what is being drawn). Chart images raise :class:`
 one-sentence message) where no Chromium is installed.
 """
 
-from readiness.boardpack.data import BoardPack, pack_from_assessments, pack_from_scored, pack_from_store
-from readiness.boardpack.deck import PPTX_MIME, bench_deck, build_deck
-from readiness.boardpack.figures import all_figures
-from readiness.boardpack.html import HTML_MIME, build_html
-from readiness.boardpack.images import (
-    PLOTLY_CONFIG,
-    ChromiumMissing,
-    figure_image,
-    images_available,
-    images_zip,
-    write_images,
-)
+import importlib
+
+# The public names load on first use (PEP 562): the CLI registers the board pack's export formats on
+# every start, and python-pptx, plotly and kaleido should not slow down commands that never use them.
+_LOCATIONS = {
+    "BoardPack": "readiness.boardpack.data",
+    "pack_from_assessments": "readiness.boardpack.data",
+    "pack_from_scored": "readiness.boardpack.data",
+    "pack_from_store": "readiness.boardpack.data",
+    "PPTX_MIME": "readiness.boardpack.deck",
+    "bench_deck": "readiness.boardpack.deck",
+    "build_deck": "readiness.boardpack.deck",
+    "all_figures": "readiness.boardpack.figures",
+    "HTML_MIME": "readiness.boardpack.html",
+    "build_html": "readiness.boardpack.html",
+    "PLOTLY_CONFIG": "readiness.boardpack.images",
+    "ChromiumMissing": "readiness.boardpack.images",
+    "figure_image": "readiness.boardpack.images",
+    "images_available": "readiness.boardpack.images",
+    "images_zip": "readiness.boardpack.images",
+    "write_images": "readiness.boardpack.images",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LOCATIONS:
+        return getattr(importlib.import_module(_LOCATIONS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "HTML_MIME",

@@ -15,14 +15,16 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
-from readiness.boardpack.data import BoardPack, pack_from_assessments
-from readiness.boardpack.deck import build_deck
-from readiness.boardpack.html import build_html
-from readiness.boardpack.images import ChromiumMissing, ImageFormat, images_zip, require_chromium, write_images
 from readiness.errors import InvalidInput, Issue
-from readiness.excel.export import write_atomically
 from readiness.exporters import ExportFormat, ExportRequest, register_exporter
+
+if TYPE_CHECKING:
+    from readiness.boardpack.data import BoardPack
+
+# The renderers (python-pptx, plotly, kaleido) are imported inside the writers: registering the formats
+# happens on every CLI start and must stay cheap.
 
 
 def _require_suffix(out: Path, suffixes: tuple[str, ...], what: str) -> None:
@@ -36,23 +38,34 @@ def _require_suffix(out: Path, suffixes: tuple[str, ...], what: str) -> None:
 
 def request_pack(request: ExportRequest) -> BoardPack:
     """The board pack of an export request: its snapshots, as-of date and chosen pilots."""
+    from readiness.boardpack.data import pack_from_assessments
+
     return pack_from_assessments(request.assessments, request.as_of, request.pilots, request.model)
 
 
 def write_deck(request: ExportRequest) -> None:
     """``export deck OUT.pptx``."""
+    from readiness.boardpack.deck import build_deck
+    from readiness.excel.export import write_atomically
+
     _require_suffix(request.out, (".pptx",), "deck")
     write_atomically(request.out, build_deck(request_pack(request)))
 
 
 def write_html(request: ExportRequest) -> None:
     """``export html OUT.html``."""
+    from readiness.boardpack.html import build_html
+    from readiness.excel.export import write_atomically
+
     _require_suffix(request.out, (".html", ".htm"), "report")
     write_atomically(request.out, build_html(request_pack(request)).encode("utf-8"))
 
 
-def write_chart_images(request: ExportRequest, fmt: ImageFormat) -> None:
+def write_chart_images(request: ExportRequest, fmt: Literal["png", "svg"]) -> None:
     """``export png|svg OUT``: one file per chart into the directory OUT, or one archive if OUT ends in .zip."""
+    from readiness.boardpack.images import ChromiumMissing, images_zip, require_chromium, write_images
+    from readiness.excel.export import write_atomically
+
     out = request.out
     if out.exists() and not out.is_dir() and out.suffix.lower() != ".zip":
         message = f"{out} is a file; give a directory (or a .zip path) for the charts"
