@@ -15,7 +15,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from readiness import assess_form as form
 from readiness.assessment import STAGES, Assessment, parse_assessment
-from readiness.charts import gap_scores_of, pilot_radar, score_color, text_color_on, verdict_label
+from readiness.charts import (
+    gap_scores_of,
+    pilot_radar,
+    score_color,
+    short_gap_labels,
+    text_color_on,
+    verdict_label,
+)
 from readiness.errors import InvalidInput, Issue
 from readiness.model import Metric, Question, ReadinessModel, load_model
 from readiness.scoring import ScoreResult, score_assessment
@@ -191,7 +198,7 @@ def metric_input(metric: Metric, problems: dict[str, list[str]]) -> None:
 def gap_tab(gap_id: str, model: ReadinessModel, problems: dict[str, list[str]]) -> None:
     """One gap's core questions, deeper questions (folded) and metrics."""
     gap = model.gap(gap_id)
-    st.caption(gap.symptom)
+    st.caption(f"**{gap.label}**: {gap.symptom}")
     questions = [q for q in model.questions if q.gap == gap_id]
     core = [q for q in questions if q.core]
     deeper = [q for q in questions if not q.core]
@@ -244,11 +251,16 @@ def live_score(assessment: Assessment | None, previous: Assessment | None, model
     figure = pilot_radar(
         gap_scores_of(result), previous=prior, title=None, names=("This assessment", "Last snapshot", "Median")
     )
+    # The score column is narrow: room on the sides so that the axis labels are not cut.
+    figure.update_layout(margin={"l": 80, "r": 80, "t": 40, "b": 40}, height=380)
     render_chart(figure, key="assess.radar")
-    columns = st.columns(3)
+    shorts = short_gap_labels(model)
+    columns = st.columns(2)
     for index, gap in enumerate(model.gaps):
         score = result.gaps[gap.id]
-        columns[index % 3].metric(gap.label, f"{score.score:.0f}", help=f"Confidence {score.confidence:.0%}")
+        columns[index % 2].metric(
+            shorts[gap.id], f"{score.score:.0f}", help=f"{gap.label}: confidence {score.confidence:.0%}"
+        )
 
 
 def save(assessment: Assessment, choice: str) -> None:
@@ -342,7 +354,8 @@ def main() -> None:
     form_column, score_column = st.columns([3, 2], gap="large")
     with form_column:
         context_inputs(choice, problems)
-        tabs = st.tabs([model.gap(g.id).label for g in model.gaps])
+        shorts = short_gap_labels(model)
+        tabs = st.tabs([shorts[g.id] for g in model.gaps])
         for tab, gap in zip(tabs, model.gaps, strict=True):
             with tab:
                 gap_tab(gap.id, model, problems)

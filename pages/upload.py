@@ -207,6 +207,8 @@ def upload_section() -> None:
     )
     count = sum(len(r.assessments) for r in valid)
     label = f"Import {plural(len(valid), 'valid file')} ({plural(count, 'assessment')})"
+    if not valid:
+        st.caption("Nothing to import: correct the cells listed above in the workbook, then upload it again.")
     if st.button(label, type="primary", disabled=not valid, key="upload.confirm"):
         import_files(valid, actor.strip() or None)
     show_results()

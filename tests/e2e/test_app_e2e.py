@@ -156,6 +156,27 @@ def test_deep_link_opens_the_pilot(demo_server: AppServer, page: Any, artifacts:
     screenshot(page, artifacts, "demo-pilot-deep-link")
 
 
+def test_assessing_a_pilot_in_the_browser_saves_a_snapshot(
+    demo_server: AppServer, demo_db_url: str, page: Any, artifacts: Path
+) -> None:
+    pilot = demo_assessments()[-1].pilot.name
+    engine = make_engine(demo_db_url)
+    before = len(pilot_history(engine, pilot))
+    open_app(page, demo_server, f"assess?{urlencode({'pilot': pilot})}")
+    no_exception(page)
+    assert charts_drawn(page) >= 1
+    main = page.get_by_test_id("stMain")
+    main.get_by_role("tab", name="Latency & scale").click()  # another gap's tab
+    main.get_by_text("SCALE-1", exact=True).first.wait_for()
+    screenshot(page, artifacts, "demo-assess-pilot")
+    main.get_by_role("button", name=re.compile(r"^Save snapshot as of")).click()
+    wait_for_app_run(page, initial_wait_ms=500)
+    main.get_by_text(re.compile(r"Saved snapshot #\d+ of")).wait_for()
+    no_exception(page)
+    assert len(pilot_history(engine, pilot)) == before + 1
+    engine.dispose()
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="Streamlit auto-discovers the pages/ folder: on a freshly started server, a deep link to a page other "
