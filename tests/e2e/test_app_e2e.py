@@ -3,16 +3,20 @@ database, an upload through the file chooser, an invalid upload, and a deep link
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import openpyxl
 import pytest
 
 from readiness.demo import demo_assessments
+from readiness.excel.reader import read_workbook
 from readiness.store.engine import make_engine
-from readiness.store.repository import count_rows, pilot_history
+from readiness.store.repository import count_rows, latest_assessments, pilot_history
 from tests.e2e.conftest import AppServer, open_app, requires_chromium, wait_for_app_run, wait_until
 from tests.input_files import BAD_CELL, filled_workbook, sample_assessment
 
@@ -175,6 +179,45 @@ def test_assessing_a_pilot_in_the_browser_saves_a_snapshot(
     no_exception(page)
     assert len(pilot_history(engine, pilot)) == before + 1
     engine.dispose()
+
+
+def download(page: Any, name: str | re.Pattern[str]) -> bytes:
+    """Click a download button and return the file the browser received."""
+    with page.expect_download() as caught:
+        page.get_by_role("button", name=name).click()
+    return Path(caught.value.path()).read_bytes()
+
+
+def test_template_downloads_blank_and_prefilled(demo_server: AppServer, page: Any) -> None:
+    open_app(page, demo_server, "upload")
+    blank = openpyxl.load_workbook(io.BytesIO(download(page, "Download template")))
+    assert blank.sheetnames[:4] == ["Instructions", "Pilot", "Checklist", "Metrics"]
+    assert blank["Pilot"]["B5"].value in (None, "")
+    page.get_by_test_id("stSelectbox").filter(has_text="Template").click()
+    page.get_by_role("option", name=f"Prefilled with {DEMO_PILOT}'s last snapshot").click()
+    wait_for_app_run(page)
+    prefilled = openpyxl.load_workbook(io.BytesIO(download(page, "Download template")))
+    assert prefilled["Pilot"]["A5"].value == "Pilot name"
+    assert prefilled["Pilot"]["B5"].value == DEMO_PILOT
+    no_exception(page)
+
+
+def test_export_builds_the_workbook_and_csv_on_request(demo_server: AppServer, demo_db_url: str, page: Any) -> None:
+    open_app(page, demo_server, "export")
+    assert page.get_by_role("button", name=re.compile("Download the")).count() == 0
+    page.get_by_role("button", name="Build the files").click()
+    wait_for_app_run(page, initial_wait_ms=500)
+    page.get_by_text(re.compile(r"^Ready: \d+ snapshot")).wait_for()
+    engine = make_engine(demo_db_url)
+    expected = sorted(s.assessment.pilot.name for s in latest_assessments(engine))
+    engine.dispose()
+    workbook = read_workbook(download(page, re.compile(r"^Download the workbook")), "export.xlsx")
+    assert workbook.ok, workbook.issues[:3]
+    assert sorted(a.pilot.name for a in workbook.assessments) == expected
+    csv_text = download(page, "Download the CSV").decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(csv_text)))
+    assert len(rows) == len(expected) + 1
+    no_exception(page)
 
 
 @pytest.mark.xfail(
