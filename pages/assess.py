@@ -26,7 +26,7 @@ from readiness.charts import (
 from readiness.errors import InvalidInput, Issue
 from readiness.model import Metric, Question, ReadinessModel, load_model
 from readiness.scoring import ScoreResult, score_assessment
-from readiness.store.repository import add_assessment
+from readiness.store import add_assessment
 from ui import (
     PILOT_PARAM,
     clear_caches,

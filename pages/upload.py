@@ -13,7 +13,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from readiness.assessment import Assessment
-from readiness.excel.template import template_bytes
+from readiness.excel import template_bytes
 from readiness.intake import FileReport, ImportOutcome, import_reports, issues_frame, preview_frame, validate_upload
 from readiness.model import GAP_IDS, load_model
 from ui import clear_caches, get_engine, guarded, pilot_history_cached, pilot_names_cached

@@ -16,12 +16,12 @@ from sqlalchemy import Engine
 
 from readiness.assessment import Assessment
 from readiness.errors import InvalidInput, Issue
-from readiness.excel.reader import read_workbook
+from readiness.excel import read_workbook
 from readiness.model import GAP_IDS, ReadinessModel, load_model
 from readiness.portfolio import assessments_to_frame, score_frame
 from readiness.scoring import VERDICT_LABELS
 from readiness.sources import read_json_assessments
-from readiness.store.repository import add_assessments
+from readiness.store import add_assessments
 
 ACCEPTED_SUFFIXES = (".xlsx", ".json")
 ISSUE_COLUMNS = ["severity", "sheet", "cell", "message"]

@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import Engine
 
 from readiness.assessment import Assessment
-from readiness.store.repository import latest_assessments, list_pilots, pilot_history
+from readiness.store import all_assessments, latest_assessments
 
 
 def export_assessments(engine: Engine, as_of: date | None = None, history: bool = False) -> list[Assessment]:
@@ -20,12 +20,5 @@ def export_assessments(engine: Engine, as_of: date | None = None, history: bool 
     Without ``history``: each pilot's latest snapshot dated on or before ``as_of`` (default: the latest).
     With ``history``: every snapshot dated on or before ``as_of`` (default: all of them).
     """
-    if not history:
-        return [stored.assessment for stored in latest_assessments(engine, as_of)]
-    chosen: list[Assessment] = []
-    # One read per pilot: an export is built on request, and the store reads a pilot's history set-based.
-    for record in list_pilots(engine):
-        for stored in pilot_history(engine, record.context.name):
-            if as_of is None or stored.assessment.as_of <= as_of:
-                chosen.append(stored.assessment)
-    return chosen
+    chosen = all_assessments(engine, as_of) if history else latest_assessments(engine, as_of)
+    return [stored.assessment for stored in chosen]

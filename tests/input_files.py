@@ -9,7 +9,7 @@ from datetime import date
 import openpyxl
 
 from readiness.assessment import Assessment, PilotContext
-from readiness.excel.template import template_bytes
+from readiness.excel import template_bytes
 
 BAD_CELL = "E5"  # Metrics sheet: the first metric (a percentage), given 150
 
