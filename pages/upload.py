@@ -144,7 +144,12 @@ def file_card(report: FileReport) -> None:
             preview_table(report)
 
 
-def import_files(reports: list[FileReport], actor: str | None) -> None:
+def batch_key(reports: list[FileReport]) -> frozenset[tuple[str, str]]:
+    """Identifies the uploaded set of files, so that an import's outcome is shown only beside its files."""
+    return frozenset((r.name, r.source_hash) for r in reports)
+
+
+def import_files(reports: list[FileReport], actor: str | None, batch: frozenset[tuple[str, str]]) -> None:
     """Import every valid file, each all or nothing, with a progress bar; keep the outcome for display."""
     bar = st.progress(0.0, text="Importing…")
 
@@ -162,15 +167,16 @@ def import_files(reports: list[FileReport], actor: str | None) -> None:
     finally:
         clear_caches()
     bar.empty()
-    st.session_state[RESULTS_KEY] = (outcomes, failures)
+    st.session_state[RESULTS_KEY] = (batch, outcomes, failures)
 
 
-def show_results() -> None:
-    """What the last import did: created, already present, or failed (with why)."""
-    results: tuple[list[ImportOutcome], list[tuple[str, str]]] | None = st.session_state.get(RESULTS_KEY)
-    if not results:
+def show_results(batch: frozenset[tuple[str, str]]) -> None:
+    """What the last import of these files did: created, already present, or failed (with why)."""
+    results = st.session_state.get(RESULTS_KEY)
+    if not results or results[0] != batch:
         return
-    outcomes, failures = results
+    outcomes: list[ImportOutcome] = results[1]
+    failures: list[tuple[str, str]] = results[2]
     created = sum(o.created for o in outcomes)
     if created:
         st.success(f"Imported {created} new snapshot{'s' if created != 1 else ''}. The portfolio is up to date.")
@@ -191,7 +197,6 @@ def upload_section() -> None:
         help="Each file is checked on its own; a file with any error imports nothing.",
     )
     if not files:
-        st.session_state.pop(RESULTS_KEY, None)
         st.caption(
             "Nothing uploaded yet. Files are checked as soon as they arrive; nothing is stored until you confirm."
         )
@@ -210,8 +215,8 @@ def upload_section() -> None:
     if not valid:
         st.caption("Nothing to import: correct the cells listed above in the workbook, then upload it again.")
     if st.button(label, type="primary", disabled=not valid, key="upload.confirm"):
-        import_files(valid, actor.strip() or None)
-    show_results()
+        import_files(valid, actor.strip() or None, batch_key(reports))
+    show_results(batch_key(reports))
 
 
 def main() -> None:

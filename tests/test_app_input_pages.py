@@ -15,7 +15,7 @@ from readiness.snapshots import export_assessments
 from readiness.store.engine import make_engine
 from readiness.store.migrate import migrate
 from readiness.store.repository import add_assessments, count_rows, latest_assessments, list_pilots, pilot_history
-from tests.input_files import BAD_CELL, filled_workbook, sample_assessment
+from tests.input_files import BAD_CELL, assessment_json, filled_workbook, sample_assessment
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROOT = Path(__file__).resolve().parents[1]
@@ -211,6 +211,23 @@ def test_uploading_a_valid_and_an_invalid_workbook(any_db: str) -> None:
     at.button(key="upload.confirm").click().run()
     assert "already present" in texts(at.info)
     assert count_rows(engine)["snapshot"] == before + 1
+
+
+def test_uploading_many_files_at_once_including_json(empty_db: str) -> None:
+    at = open_page("upload")
+    files = [(f"p{i}.xlsx", filled_workbook(sample_assessment(f"Pilot {i}")), XLSX) for i in range(3)]
+    files.append(("p3.json", assessment_json(sample_assessment("Pilot 3")), "application/json"))
+    at.file_uploader(key="upload.files").set_value(files).run()
+    confirm = at.button(key="upload.confirm")
+    assert confirm.label == "Import 4 valid files (4 assessments)"
+    confirm.click().run()
+    assert "Imported 4 new snapshots" in texts(at.success)
+    engine = engine_of(empty_db)
+    assert [p.context.name for p in list_pilots(engine)] == [f"Pilot {i}" for i in range(4)]
+    assert pilot_history(engine, "Pilot 3")[0].source == "app"
+    # Another set of files: the previous import's outcome is not shown beside them.
+    at.file_uploader(key="upload.files").set_value([files[0]]).run()
+    assert not at.success
 
 
 def test_only_invalid_files_cannot_be_confirmed(empty_db: str) -> None:
