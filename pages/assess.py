@@ -316,6 +316,9 @@ def pick_pilot(names: list[str]) -> str:
     if PENDING_KEY in st.session_state:
         st.session_state[CHOICE_KEY] = st.session_state.pop(PENDING_KEY)
     options = [NEW_PILOT, *names]
+    linked = st.query_params.get(PILOT_PARAM)
+    if linked and linked not in names:
+        st.warning(f"There is no pilot named “{linked}” yet: assess it as a new pilot, or pick one in the list.")
     if st.session_state.get(CHOICE_KEY) not in options:
         wanted = selected_pilot()
         st.session_state[CHOICE_KEY] = wanted if wanted in names else NEW_PILOT

@@ -144,6 +144,12 @@ def test_assess_opens_the_pilot_named_in_the_url(demo_db: str) -> None:
     assert at.text_input(key=form.context_key("name")).value == name
 
 
+def test_assess_warns_about_an_unknown_pilot_in_the_url(demo_db: str) -> None:
+    at = open_page("assess", pilot="No such pilot")
+    assert "no pilot named" in texts(at.warning).lower()
+    assert at.selectbox(key="assess.pilot_choice").value == "+ New pilot"
+
+
 def test_assess_shows_validation_problems_with_their_field_and_saves_nothing(demo_db: str) -> None:
     before = count_rows(engine_of(demo_db))
     at = open_page("assess")
