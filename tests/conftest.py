@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine
@@ -89,3 +90,30 @@ def postgres_engine(postgres_url: str) -> Iterator[Engine]:
 def engine(request: pytest.FixtureRequest) -> Engine:
     """A migrated store on each backend: the test runs once on SQLite and once on PostgreSQL."""
     return request.getfixturevalue(f"{request.param}_engine")
+
+
+# --------------------------------------------------------------------------------------------
+# The browser: one Playwright session for the whole run. Playwright's sync API runs an event loop
+# for as long as it is open, so two suites opening their own would collide; they share this one.
+# --------------------------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """The system Chromium, headless (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -264,35 +264,32 @@ def test_report_has_every_chart_and_section(demo, report: str) -> None:
 
 @pytest.mark.e2e
 @requires_chromium
-def test_report_draws_every_chart_with_the_network_off(report: str, tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_report_draws_every_chart_with_the_network_off(report: str, tmp_path: Path, browser) -> None:
     path = tmp_path / "report.html"
     path.write_text(report, encoding="utf-8")
     outside: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
 
-            def block(route) -> None:
-                if route.request.url.startswith("file://"):
-                    route.continue_()
-                else:
-                    outside.append(route.request.url)
-                    route.abort()
+        def block(route) -> None:
+            if route.request.url.startswith("file://"):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
 
-            page.route("**/*", block)
-            page.goto(path.as_uri())
-            expected = len(re.findall(r'data-chart="', report))
-            page.wait_for_function(
-                f"document.querySelectorAll('.chart .plotly-graph-div .main-svg').length >= {expected}", timeout=60_000
-            )
-            drawn = page.eval_on_selector_all(
-                ".chart .plotly-graph-div", "els => els.filter(e => e.querySelector('.main-svg')).length"
-            )
-        finally:
-            browser.close()
+        page.route("**/*", block)
+        page.goto(path.as_uri())
+        expected = len(re.findall(r'data-chart="', report))
+        page.wait_for_function(
+            f"document.querySelectorAll('.chart .plotly-graph-div .main-svg').length >= {expected}", timeout=60_000
+        )
+        drawn = page.eval_on_selector_all(
+            ".chart .plotly-graph-div", "els => els.filter(e => e.querySelector('.main-svg')).length"
+        )
+    finally:
+        context.close()
     assert drawn == expected
     assert outside == []
 

@@ -29,22 +29,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
 IN_CI = bool(os.environ.get("CI"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SERVER_START_TIMEOUT_S = 90.0
 RUN_TIMEOUT_MS = 60_000
 
 # Test modules here set ``pytestmark = [pytest.mark.e2e, requires_chromium]``.
 requires_chromium = pytest.mark.skipif(
-    not CHROMIUM.exists() and not IN_CI,
+    not Path("/usr/bin/chromium").exists() and not IN_CI,
     reason="end-to-end tests need /usr/bin/chromium (in CI they always run)",
 )
 
@@ -191,17 +182,6 @@ def empty_server(empty_db_url: str, browser: Any) -> Iterator[AppServer]:
 # --------------------------------------------------------------------------------------------
 # The browser
 # --------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """The system Chromium, headless (never a downloaded browser)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
