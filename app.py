@@ -10,7 +10,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import guarded, is_database_empty, latest_portfolio, model_version, redacted_database, sidebar_filters
+from ui import (
+    guarded,
+    is_database_empty,
+    latest_portfolio,
+    mark_routed,
+    model_version,
+    redacted_database,
+    sidebar_filters,
+)
 from ui.state import PAGES
 
 HERE = Path(__file__).resolve().parent
@@ -50,4 +58,5 @@ def sidebar() -> None:
 st.set_page_config(page_title="AI pilot readiness", page_icon=":material/verified:", layout="wide")
 navigation = st.navigation(pages())
 sidebar()
+mark_routed()
 navigation.run()

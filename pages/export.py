@@ -13,7 +13,9 @@ import streamlit as st
 
 from readiness.excel.export import portfolio_csv_bytes, portfolio_workbook_bytes
 from readiness.snapshots import export_assessments
-from ui import empty_state, get_engine, guarded, is_database_empty
+from ui import empty_state, get_engine, guarded, is_database_empty, require_router
+
+require_router()
 
 BUILD_KEY = "export.build"
 EARLIEST = date(1990, 1, 1)  # Streamlit's default lower bound (ten years back) would hide older snapshots

@@ -7,7 +7,9 @@ import streamlit as st
 
 from readiness import charts
 from readiness.model import ReadinessModel, load_model
-from ui import guarded, render_chart
+from ui import guarded, render_chart, require_router
+
+require_router()
 
 
 def rules(model: ReadinessModel) -> None:

@@ -220,12 +220,6 @@ def test_export_builds_the_workbook_and_csv_on_request(demo_server: AppServer, d
     no_exception(page)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Streamlit auto-discovers the pages/ folder: on a freshly started server, a deep link to a page other "
-    "than the root shows the file names of pages/ in the sidebar instead of the router's navigation, until the "
-    "root has been opened once (renaming the folder fixes it). Remove this mark when that is fixed.",
-)
 def test_cold_deep_link_shows_the_router_navigation(demo_db_url: str, browser: Any) -> None:
     server = AppServer(demo_db_url)
     server.start()
