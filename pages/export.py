@@ -1,4 +1,5 @@
-"""Export: the portfolio as an Excel workbook and as CSV, built on request for a chosen date and scope.
+"""Export: the portfolio as an Excel workbook and as CSV, and the board pack (deck, offline report, chart
+images), each built on request for a chosen date and scope.
 
 Files are built only when asked (a build button, then the download buttons), so visiting the page costs
 nothing; a build is kept for the session until its options change.
@@ -11,13 +12,17 @@ from datetime import date
 
 import streamlit as st
 
+from readiness.boardpack import HTML_MIME, PPTX_MIME, build_deck, build_html, images_available, images_zip
+from readiness.boardpack import pack_from_store as board_pack
 from readiness.excel.export import portfolio_csv_bytes, portfolio_workbook_bytes
 from readiness.snapshots import export_assessments
-from ui import empty_state, get_engine, guarded, is_database_empty, require_router
+from ui import empty_state, get_engine, guarded, is_database_empty, latest_portfolio, require_router
 
 require_router()
 
 BUILD_KEY = "export.build"
+PACK_KEY = "export.pack"
+DEFAULT_PILOT_PAGES = 8  # a board reads a handful of pilot pages; the heatmap covers the rest
 EARLIEST = date(1990, 1, 1)  # Streamlit's default lower bound (ten years back) would hide older snapshots
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -116,6 +121,89 @@ def portfolio_section() -> None:
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class PackOptions:
+    """What the board pack holds: the date it describes (None: latest) and the pilots that get a page."""
+
+    as_of: date | None
+    pilots: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PackBuild:
+    """The built board pack files."""
+
+    options: PackOptions
+    deck: bytes
+    html: bytes
+    images: bytes | None
+
+
+def choose_pack_options() -> PackOptions:
+    """The pilots that get a page (least ready first by default) and the date of the pack."""
+    latest = latest_portfolio().sort_values(["overall", "pilot"])
+    names = latest["pilot"].tolist()
+    left, right = st.columns([3, 1])
+    pilots = left.multiselect(
+        "Pilot pages", names, default=names[:DEFAULT_PILOT_PAGES], key="export.pack_pilots",
+        help="Each chosen pilot gets a page with its radar, verdict, reasons and top actions. "
+        "The portfolio pages always cover every pilot.",
+    )  # fmt: skip
+    use_date = right.toggle("As of a past date", key="export.pack_dated")
+    as_of = (
+        right.date_input("Date", value=date.today(), min_value=EARLIEST, key="export.pack_as_of") if use_date else None
+    )
+    return PackOptions(as_of=as_of, pilots=tuple(pilots))
+
+
+def build_pack(options: PackOptions) -> PackBuild:
+    """Build the deck, the offline report and (where Chromium is installed) the chart images, with progress."""
+    bar = st.progress(0.0, text="Scoring the portfolio…")
+    pack = board_pack(get_engine(), options.as_of, list(options.pilots) or None)
+    steps = 3 if images_available() else 2
+
+    def stage(index: int):
+        return lambda done, what: bar.progress(min(1.0, (index + done) / steps), text=what)
+
+    deck = build_deck(pack, progress=stage(0))
+    html = build_html(pack, progress=stage(1)).encode("utf-8")
+    images = images_zip(pack, ["png", "svg"], progress=stage(2)) if steps == 3 else None
+    bar.empty()
+    return PackBuild(options, deck, html, images)
+
+
+def board_pack_section() -> None:
+    """The board deck, the offline HTML report and every chart as PNG and SVG."""
+    st.subheader("Board pack")
+    st.caption(
+        "A 16:9 deck with native, editable charts (the same numbers as the dashboard), a self-contained HTML "
+        "report that opens offline, and every chart as PNG (2×) and SVG."
+    )
+    options = choose_pack_options()
+    if st.button("Build the board pack", type="primary", key="export.pack_button"):
+        st.session_state[PACK_KEY] = build_pack(options)
+    built: PackBuild | None = st.session_state.get(PACK_KEY)
+    if built is None or built.options != options:
+        return
+    stem = f"readiness-board-pack-{(options.as_of or date.today()).isoformat()}"
+    deck, html, images = st.columns(3)
+    deck.download_button(
+        "Download the deck (.pptx)", data=built.deck, file_name=f"{stem}.pptx", mime=PPTX_MIME,
+        icon=":material/slideshow:", key="export.deck", on_click="ignore",
+    )  # fmt: skip
+    html.download_button(
+        "Download the report (.html)", data=built.html, file_name=f"{stem}.html", mime=HTML_MIME,
+        icon=":material/description:", key="export.html", on_click="ignore",
+    )  # fmt: skip
+    if built.images is None:
+        images.info("Chart images need Chromium on the server; each chart's camera button still downloads a PNG.")
+    else:
+        images.download_button(
+            "Download the charts (PNG + SVG, .zip)", data=built.images, file_name=f"{stem}-charts.zip",
+            mime="application/zip", icon=":material/image:", key="export.images", on_click="ignore",
+        )  # fmt: skip
+
+
 def main() -> None:
     """Draw the Export page."""
     st.title("Export")
@@ -123,6 +211,8 @@ def main() -> None:
         empty_state()
         return
     portfolio_section()
+    st.divider()
+    board_pack_section()
 
 
 with guarded("the Export page"):

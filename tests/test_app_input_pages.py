@@ -289,3 +289,15 @@ def test_export_selection_rules(demo_db: str) -> None:
     dated = export_assessments(engine, as_of=cut, history=True)
     assert len(dated) == sum(1 for a in everything if a.as_of <= cut)
     assert all(a.as_of <= cut for a in export_assessments(engine, as_of=cut))
+
+
+def test_export_builds_the_board_pack_for_the_chosen_pilots(demo_db: str) -> None:
+    at = open_page("export")
+    chosen = at.multiselect(key="export.pack_pilots")
+    assert len(chosen.value) == 8, "the eight least ready pilots get a page by default"
+    chosen.set_value(["Claims triage", "Invoice matching"]).run()
+    at.button(key="export.pack_button").click().run()
+    assert not at.exception
+    labels = [d.proto.label for d in at.get("download_button")]
+    assert "Download the deck (.pptx)" in labels and "Download the report (.html)" in labels
+    assert any(label.startswith("Download the charts") for label in labels) or at.info
