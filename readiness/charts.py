@@ -508,7 +508,8 @@ def _polar_layout(fig: go.Figure) -> None:
         polar={"radialaxis": {"range": [0, 100], "tickvals": [40, 70, 100], "angle": 90, "tickangle": 90},
                "angularaxis": {"direction": "clockwise", "rotation": 90}},
         legend={"orientation": "h", "y": -0.08, "yanchor": "top", "x": 0.5, "xanchor": "center"},
-        margin={"l": 50, "r": 50, "t": 60, "b": 40},
+        # Room for the longest axis labels ("Latency & scale") in a half-width column.
+        margin={"l": 95, "r": 95, "t": 60, "b": 40},
     )  # fmt: skip
 
 

@@ -27,6 +27,29 @@ class Issue:
         return f"{self.severity}: {where}{self.message}"
 
 
+class IssueReport:
+    """For reports that hold ``issues`` and the ``assessments`` read: errors, warnings, and whether it can
+    be imported (at least one assessment, no error)."""
+
+    issues: list[Issue]
+    assessments: list
+
+    @property
+    def errors(self) -> list[Issue]:
+        """Problems that block the import."""
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        """Problems worth reading that do not block the import."""
+        return [i for i in self.issues if i.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        """Whether the input can be imported: at least one assessment and no error."""
+        return bool(self.assessments) and not self.errors
+
+
 class InvalidInput(Exception):
     """Input that cannot be accepted; ``issues`` says what and where (never a traceback)."""
 

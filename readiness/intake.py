@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from readiness.assessment import Assessment
-from readiness.errors import InvalidInput, Issue
+from readiness.errors import InvalidInput, Issue, IssueReport
 from readiness.excel import read_workbook
 from readiness.model import GAP_IDS, ReadinessModel, load_model
 from readiness.portfolio import assessments_to_frame, score_frame
@@ -28,7 +28,7 @@ ISSUE_COLUMNS = ["severity", "sheet", "cell", "message"]
 
 
 @dataclass
-class FileReport:
+class FileReport(IssueReport):
     """What one uploaded file holds and what is wrong with it; ``ok`` when it can be imported."""
 
     name: str
@@ -36,21 +36,6 @@ class FileReport:
     kind: str
     assessments: list[Assessment] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Issue]:
-        """The problems that block the import."""
-        return [i for i in self.issues if i.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Issue]:
-        """The problems worth reading that do not block the import."""
-        return [i for i in self.issues if i.severity == "warning"]
-
-    @property
-    def ok(self) -> bool:
-        """Whether the file can be imported: at least one assessment and no error."""
-        return bool(self.assessments) and not self.errors
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from typing import Any, Literal
 from python_calamine import CalamineWorkbook
 
 from readiness.assessment import STAGES, Assessment, parse_assessment
-from readiness.errors import InvalidInput, Issue
+from readiness.errors import InvalidInput, Issue, IssueReport
 from readiness.excel import layout
 from readiness.excel.layout import PILOT_FIELDS, PilotField, normalise_header
 from readiness.excel.safe import (
@@ -54,28 +54,13 @@ ensure_defusedxml()
 
 
 @dataclass
-class WorkbookReport:
+class WorkbookReport(IssueReport):
     """What a workbook holds and what is wrong with it. ``assessments`` is empty when there is any error."""
 
     source: str
     kind: Literal["template", "portfolio", "unknown"] = "unknown"
     assessments: list[Assessment] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Issue]:
-        """Problems that block the import."""
-        return [i for i in self.issues if i.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Issue]:
-        """Problems worth reading that do not block the import."""
-        return [i for i in self.issues if i.severity == "warning"]
-
-    @property
-    def ok(self) -> bool:
-        """Whether the workbook can be imported."""
-        return bool(self.assessments) and not self.errors
 
     def raise_for_errors(self) -> list[Assessment]:
         """The assessments, or :class:`InvalidInput` with every issue (errors first)."""
