@@ -8,6 +8,7 @@ which :func:`readiness.portfolio.score_frame` re-scores with the current model.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -55,32 +56,48 @@ def portfolio_frame(
         ).all()
         if not snapshots:
             return _empty(model)
-        answers = _fetch_raw(
-            connection,
-            select(ANSWER.c.snapshot_id, ANSWER.c.question_id, ANSWER.c.answer, ANSWER.c.documented).join(
-                ids, ids.c.id == ANSWER.c.snapshot_id
+        ordered = sorted(snapshots, key=lambda s: (s.name, s.as_of, s.id))
+        row_of = pd.Index([s.id for s in ordered])
+        answers = _answer_grid(
+            _fetch_raw(
+                connection,
+                select(ANSWER.c.snapshot_id, ANSWER.c.question_id, ANSWER.c.answer, ANSWER.c.documented).join(
+                    ids, ids.c.id == ANSWER.c.snapshot_id
+                ),
             ),
+            row_of,
+            [q.id for q in model.questions],
         )
-        metrics = _fetch_raw(
-            connection,
-            select(METRIC_VALUE.c.snapshot_id, METRIC_VALUE.c.metric_id, METRIC_VALUE.c.value).join(
-                ids, ids.c.id == METRIC_VALUE.c.snapshot_id
+        metrics = _metric_grid(
+            _fetch_raw(
+                connection,
+                select(METRIC_VALUE.c.snapshot_id, METRIC_VALUE.c.metric_id, METRIC_VALUE.c.value).join(
+                    ids, ids.c.id == METRIC_VALUE.c.snapshot_id
+                ),
             ),
+            row_of,
+            [m.id for m in model.metrics],
         )
-    return _assemble(snapshots, answers, metrics, model)
+    return _assemble(ordered, answers, metrics, model)
 
 
-def _fetch_raw(connection: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
-    """All rows of a query as the driver's plain tuples, in the connection's current transaction.
+FETCH_ROWS = 50_000
+
+
+def _fetch_raw(connection: Connection, query: Select[Any]) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of a query as the driver's plain tuples, in chunks, in the connection's current transaction.
 
     Skips SQLAlchemy's per-row result objects, which cost more than the query itself on the long answer
-    and metric tables. The query binds only dates and ids, so it is safe to render them as literals.
+    and metric tables, and never holds more than one chunk of them: a whole history at once would be
+    over a million tuples, hundreds of megabytes at the app's peak. The query binds only dates and ids,
+    so it is safe to render them as literals.
     """
     sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql)
-        return cursor.fetchall()
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            yield rows
     finally:
         cursor.close()
 
@@ -97,25 +114,20 @@ def _consistent_read(engine: Engine) -> Any:
 
 
 def _assemble(
-    snapshots: list[Any], answers: list[tuple[Any, ...]], metrics: list[tuple[Any, ...]], model: ReadinessModel
+    ordered: list[Any], answers: tuple[np.ndarray, np.ndarray], metric_cells: np.ndarray, model: ReadinessModel
 ) -> pd.DataFrame:
-    ordered = sorted(snapshots, key=lambda s: (s.name, s.as_of, s.id))
     snapshot_ids = [s.id for s in ordered]
     columns: dict[str, Any] = {"pilot": [s.name for s in ordered]}
     for name in CONTEXT_COLUMNS[1:]:
         columns[name] = [getattr(s, name) for s in ordered]
-    row_of = pd.Index(snapshot_ids)
-
+    answer_cells, documented_cells = answers
     question_ids = [q.id for q in model.questions]
-    answer_cells, documented_cells = _answer_grid(answers, row_of, question_ids)
     for k, question_id in enumerate(question_ids):
         columns[question_id] = answer_cells[:, k]
     for k, question_id in enumerate(question_ids):
         columns[documented_column(question_id)] = documented_cells[:, k]
-    metric_ids = [m.id for m in model.metrics]
-    metric_cells = _metric_grid(metrics, row_of, metric_ids)
-    for k, metric_id in enumerate(metric_ids):
-        columns[metric_id] = metric_cells[:, k]
+    for k, metric in enumerate(model.metrics):
+        columns[metric.id] = metric_cells[:, k]
     columns["snapshot_id"] = np.array(snapshot_ids, dtype=np.int64)
     columns["model_version"] = [s.model_version for s in ordered]
     return pd.DataFrame(columns, columns=frame_columns(model) + EXTRA_COLUMNS)
@@ -134,21 +146,23 @@ def _long_table(
 
 
 def _answer_grid(
-    answers: list[tuple[Any, ...]], row_of: pd.Index, question_ids: list[str]
+    chunks: Iterable[list[tuple[Any, ...]]], row_of: pd.Index, question_ids: list[str]
 ) -> tuple[np.ndarray, np.ndarray]:
     shape = (len(row_of), len(question_ids))
     answer_cells = np.full(shape, None, dtype=object)
     documented_cells = np.zeros(shape, dtype=bool)
-    rows, columns, values = _long_table(answers, row_of, question_ids, 4)
-    answer_cells[rows, columns] = values[:, 0]
-    documented_cells[rows, columns] = values[:, 1].astype(bool)
+    for answers in chunks:
+        rows, columns, values = _long_table(answers, row_of, question_ids, 4)
+        answer_cells[rows, columns] = values[:, 0]
+        documented_cells[rows, columns] = values[:, 1].astype(bool)
     return answer_cells, documented_cells
 
 
-def _metric_grid(metrics: list[tuple[Any, ...]], row_of: pd.Index, metric_ids: list[str]) -> np.ndarray:
+def _metric_grid(chunks: Iterable[list[tuple[Any, ...]]], row_of: pd.Index, metric_ids: list[str]) -> np.ndarray:
     cells = np.full((len(row_of), len(metric_ids)), np.nan)
-    rows, columns, values = _long_table(metrics, row_of, metric_ids, 3)
-    cells[rows, columns] = values[:, 0].astype(float)
+    for metrics in chunks:
+        rows, columns, values = _long_table(metrics, row_of, metric_ids, 3)
+        cells[rows, columns] = values[:, 0].astype(float)
     return cells
 
 
