@@ -44,13 +44,13 @@ def side_by_side(latest: pd.DataFrame) -> None:
         st.info("Choose at least two pilots to compare.")
         return
     rows = latest.set_index("pilot").loc[chosen].reset_index()
-    left, right = st.columns([2, 3], vertical_alignment="center")
-    with left:
+    # The table spans the page so every gap column shows; the radar sits centred below it.
+    table = gap_table(rows)
+    columns = {c: st.column_config.NumberColumn(c, format="%d") for c in table.columns[2:]}
+    st.dataframe(table, hide_index=True, width="stretch", column_config=columns)
+    _, middle, _ = st.columns([1, 3, 1])
+    with middle:
         render_chart(charts.compare_radar(rows, title=None), key="compare_radar")
-    with right:
-        table = gap_table(rows)
-        columns = {c: st.column_config.NumberColumn(c, format="%d", width="small") for c in table.columns[2:]}
-        st.dataframe(table, hide_index=True, width="stretch", column_config=columns)
 
 
 def two_dates(history: pd.DataFrame) -> None:
