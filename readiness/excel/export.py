@@ -97,6 +97,16 @@ def exact_number(cell: Any, value: float, **style: Any) -> Any:
     return cell
 
 
+def _read_umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+# Read once at import: os.umask can only be read by setting it, which is not safe once threads run.
+UMASK = _read_umask()
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """Write a file whole or not at all: a temporary file in the same folder, then an atomic rename."""
     path = Path(path)
@@ -107,6 +117,8 @@ def write_atomically(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+        # mkstemp creates the file private (0600); a written export gets the permissions of any new file.
+        os.chmod(temporary, 0o666 & ~UMASK)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
