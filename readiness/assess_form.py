@@ -13,22 +13,14 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from readiness.assessment import Assessment
+from readiness.assessment import Assessment, PilotContext
+from readiness.excel.layout import PILOT_FIELDS
 from readiness.model import ANSWER_LABELS, Metric, ReadinessModel, load_model
 
 CONTEXT_TEXT_FIELDS = ("business_unit", "owning_team", "executive_sponsor")
 CONTEXT_NUMBER_FIELDS = ("expected_annual_value", "monthly_run_cost", "peak_concurrent_users")
-CONTEXT_LABELS: dict[str, str] = {
-    "name": "Pilot name",
-    "business_unit": "Business unit",
-    "owning_team": "Owning team",
-    "executive_sponsor": "Executive sponsor",
-    "stage": "Stage",
-    "start_date": "Pilot start date",
-    "expected_annual_value": "Expected annual value",
-    "monthly_run_cost": "Monthly run cost",
-    "peak_concurrent_users": "Peak concurrent users",
-}
+# The same labels as the workbook's Pilot sheet, so a team sees one name per field everywhere.
+CONTEXT_LABELS: dict[str, str] = {f.key: f.label for f in PILOT_FIELDS if f.key in PilotContext.model_fields}
 CORE_ANSWERS = ("yes", "no", "not_sure")
 DEEPER_ANSWERS = ("yes", "no", "not_sure", "n_a")
 PREFIX = "assess."

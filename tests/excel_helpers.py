@@ -18,23 +18,14 @@ from xml.sax.saxutils import escape
 
 import openpyxl
 
+from readiness.excel.layout import PILOT_FIELDS
 from readiness.model import ANSWER_LABELS
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
-PILOT_LABELS = {
-    "name": "Pilot name",
-    "business_unit": "Business unit",
-    "owning_team": "Owning team",
-    "executive_sponsor": "Executive sponsor",
-    "stage": "Stage",
-    "start_date": "Pilot start date",
-    "expected_annual_value": "Expected annual value",
-    "monthly_run_cost": "Monthly run cost",
-    "peak_concurrent_users": "Peak concurrent users",
-}
+PILOT_LABELS = {f.key: f.label for f in PILOT_FIELDS}
 
 
 def _columns(sheet: Any, *names: str) -> tuple[int, dict[str, int]]:
