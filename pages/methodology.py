@@ -7,7 +7,7 @@ import streamlit as st
 
 from readiness import charts
 from readiness.model import ReadinessModel, load_model
-from ui import guarded, render_chart, require_router
+from ui import audit_log_cached, guarded, is_database_empty, render_chart, require_router
 
 require_router()
 
@@ -92,5 +92,26 @@ def body() -> None:
                                 "Chain": e.chain} for e in model.edges]), hide_index=True, width="stretch")  # fmt: skip
 
 
+def audit_log() -> None:
+    """Who wrote what and when: the append-only log the database itself protects."""
+    st.subheader("Audit log")
+    st.caption("Every write to the store, newest first. The database refuses UPDATE and DELETE on this log, "
+               "and snapshots are never changed: a correction is a new dated snapshot.")  # fmt: skip
+    if is_database_empty():
+        st.info("Nothing has been written to this store yet.")
+        return
+    log = audit_log_cached()
+    columns = {
+        "at": "When (UTC)",
+        "actor": "Who",
+        "action": "Action",
+        "what": "What",
+        "source_hash": "Source file (SHA-256)",
+    }
+    st.dataframe(log[list(columns)].rename(columns=columns), hide_index=True, width="stretch", height=320)
+
+
 with guarded("the methodology"):
     body()
+with guarded("the audit log"):
+    audit_log()

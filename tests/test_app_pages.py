@@ -156,6 +156,9 @@ def test_methodology(demo_app: AppTest) -> None:
     version = load_model().version
     assert version in at.caption[0].value
     assert len(figures(at)) == len(load_model().scored_metrics)  # one curve per scored metric
+    audit = at.dataframe[-1].value
+    assert list(audit.columns) == ["When (UTC)", "Who", "Action", "What", "Source file (SHA-256)"]
+    assert (audit["Action"] == "snapshot.add").sum() == len(DEMO)
 
 
 @pytest.mark.parametrize("page", ["pages/portfolio.py", "pages/pilot.py", "pages/compare.py"])
@@ -179,6 +182,7 @@ def test_methodology_on_an_empty_database(empty_app: AppTest) -> None:
     at.switch_page("pages/methodology.py").run()
     assert_clean(at)
     assert at.get("plotly_chart")
+    assert "Nothing has been written to this store yet." in [i.value for i in at.info]
 
 
 def test_an_unusable_database_gives_a_message_not_a_trace(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -87,6 +88,15 @@ def test_import_reimport_and_rejection_through_the_console_script(store_url: str
     assert rejected.returncode == 2
     assert rejected.stdout == "rejected: bad.json: answers.DATA-99: unknown question ID 'DATA-99'\n"
     assert counts(store_url) == before
+
+    audit = readiness("audit", "--json", cwd=tmp_path, env=env)
+    assert audit.returncode == 0, audit.stderr
+    newest, oldest = json.loads(audit.stdout)  # one pilot created, one snapshot added; the re-import wrote nothing
+    assert (oldest["action"], oldest["what"]) == ("pilot.create", "Claims triage")
+    assert (newest["action"], newest["what"]) == ("snapshot.add", "Claims triage, assessment of 2026-11-01")
+    assert newest["source_hash"] == hashlib.sha256((tmp_path / "a.json").read_bytes()).hexdigest()
+    table = readiness("audit", cwd=tmp_path, env=env)
+    assert "snapshot.add" in table.stdout and "Claims triage, assessment of 2026-11-01" in table.stdout
 
 
 def test_each_file_is_imported_or_rejected_on_its_own(engine: Engine, tmp_path: Path) -> None:

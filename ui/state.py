@@ -63,8 +63,9 @@ from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, ScoreResult, score_
 from readiness.store.engine import database_url, make_engine, redact
 from readiness.store.frame import portfolio_frame
 from readiness.store.migrate import migrate
-from readiness.store.repository import StoredAssessment, is_empty, list_pilots, pilot_history
+from readiness.store.repository import StoredAssessment, audit_entries, is_empty, list_pilots, pilot_history
 from readiness.store.tables import PILOT, SNAPSHOT
+from readiness.store.views import audit_rows
 
 log = logging.getLogger("readiness.ui")
 
@@ -137,7 +138,16 @@ def data_version() -> str:
 
 def clear_caches() -> None:
     """Forget every cached query result (call after writing, so this session sees its own write at once)."""
-    caches = (_scored_history, _latest_portfolio, _pilot_names, _pilot_history, _pilot_scored, _explained, _empty)
+    caches = (
+        _scored_history,
+        _latest_portfolio,
+        _pilot_names,
+        _pilot_history,
+        _pilot_scored,
+        _explained,
+        _empty,
+        _audit_log,
+    )
     for cached in (*caches, _figure):
         cached.clear()
 
@@ -194,6 +204,16 @@ def _pilot_names(url: str, version: str) -> list[str]:
 def pilot_names_cached() -> list[str]:
     """Names of every pilot of the registry, sorted."""
     return _pilot_names(database_in_use(), data_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _audit_log(url: str, version: str, limit: int) -> pd.DataFrame:
+    return pd.DataFrame(audit_rows(audit_entries(_engine(url), limit=limit)))
+
+
+def audit_log_cached(limit: int = 500) -> pd.DataFrame:
+    """The newest ``limit`` entries of the audit log (one row each: at, actor, action, what, source hash)."""
+    return _audit_log(database_in_use(), data_version(), limit)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

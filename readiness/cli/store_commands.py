@@ -1,4 +1,4 @@
-"""Commands over the store: ``import``, ``portfolio``, ``demo``, ``db upgrade``, ``backup``.
+"""Commands over the store: ``import``, ``portfolio``, ``audit``, ``demo``, ``db upgrade``, ``backup``.
 
 Every command takes ``--db URL``; without it ``READINESS_DATABASE_URL``, then the embedded SQLite file
 ``data/readiness.db`` under the current directory. The schema is migrated on start.
@@ -35,7 +35,8 @@ from readiness.store import (
     portfolio_frame,
     redact,
 )
-from readiness.store.views import portfolio_json
+from readiness.store.repository import audit_entries
+from readiness.store.views import audit_rows, portfolio_json
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 
@@ -242,3 +243,22 @@ def backup_command(out: Path, db_url: str | None) -> None:
     with store(db_url, upgrade=False) as engine:
         written = backup(engine, out)
     click.echo(f"Backed up {redact(engine.url)} to {written} ({written.stat().st_size:,} bytes, integrity ok).")
+
+
+@cli.command("audit")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1), help="How many entries.")
+@click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
+@db_option
+def audit_command(limit: int, as_json: bool, db_url: str | None) -> None:
+    """Show the append-only audit log, newest first: who wrote what, when, and from which file."""
+    with store(db_url) as engine:
+        rows = audit_rows(audit_entries(engine, limit=limit))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("The audit log is empty: nothing has been written to this store yet.")
+        return
+    for row in rows:
+        source = f"  file sha256 {row['source_hash'][:12]}…" if row["source_hash"] else ""
+        click.echo(f"{row['at']}  {row['actor']:<28} {row['action']:<16} {row['what']}{source}")

@@ -10,7 +10,7 @@ from typing import Any
 
 from readiness.model import ReadinessModel, load_model
 from readiness.scoring import score_assessment
-from readiness.store.repository import StoredAssessment
+from readiness.store.repository import AuditEntry, StoredAssessment
 
 
 def portfolio_entry(stored: StoredAssessment, model: ReadinessModel | None = None) -> dict[str, Any]:
@@ -37,3 +37,28 @@ def portfolio_json(stored: list[StoredAssessment], model: ReadinessModel | None 
     """The Portfolio JSON: one entry per pilot, re-scored with the current model."""
     model = model or load_model()
     return [portfolio_entry(s, model) for s in stored]
+
+
+def audit_rows(entries: list[AuditEntry]) -> list[dict[str, Any]]:
+    """The audit log as plain rows (newest first): when, who, what, on which object, from which file."""
+    return [
+        {
+            "id": entry.id,
+            "at": entry.at.isoformat(timespec="seconds"),
+            "actor": entry.actor,
+            "action": entry.action,
+            "object": entry.object,
+            "what": _audit_subject(entry),
+            "source_hash": entry.source_hash,
+            "detail": entry.detail,
+        }
+        for entry in entries
+    ]
+
+
+def _audit_subject(entry: AuditEntry) -> str:
+    """The object in words: the pilot and the snapshot's date where the entry records them."""
+    pilot, as_of = entry.detail.get("pilot") or entry.detail.get("name"), entry.detail.get("as_of")
+    if pilot and as_of:
+        return f"{pilot}, assessment of {as_of}"
+    return str(pilot or entry.object)
