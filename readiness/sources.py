@@ -7,6 +7,7 @@ judged by the same rules wherever it comes from.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from readiness.assessment import Assessment, parse_assessment
@@ -56,12 +57,25 @@ NOT_WORKBOOKS = {
 WORKBOOK_SUFFIXES = (".xlsx", ".xltx", ".xlsm", ".xltm", ".xls", ".xlsb", ".ods")
 
 
+@dataclass(frozen=True)
+class FileContents:
+    """The assessments a file holds, and the warnings worth reading that did not block them."""
+
+    assessments: list[Assessment]
+    warnings: list[Issue] = field(default_factory=list)
+
+
 def read_assessment_file(path: Path) -> list[Assessment]:
     """Read every assessment in a file, or raise :class:`InvalidInput` saying what and where.
 
     ``.json`` holds Assessment JSON; ``.xlsx`` the self-assessment template or a Portfolio sheet. Other
     spreadsheet formats are answered with "save as .xlsx"; a workbook with any error gives nothing.
     """
+    return read_file_contents(path).assessments
+
+
+def read_file_contents(path: Path) -> FileContents:
+    """:func:`read_assessment_file`, keeping the warnings (hidden sheets, extra columns) for the reader."""
     source = path.name
     if not path.is_file():
         raise InvalidInput([Issue("error", "", "no such file")], str(path))
@@ -71,7 +85,7 @@ def read_assessment_file(path: Path) -> list[Assessment]:
     if suffix in WORKBOOK_SUFFIXES:
         return _read_workbook_file(path, source)
     if suffix == ".json":
-        return read_json_assessments(_bounded_read(path, MAX_JSON_BYTES, source), source)
+        return FileContents(read_json_assessments(_bounded_read(path, MAX_JSON_BYTES, source), source))
     raise InvalidInput(
         [Issue("error", "", f"unsupported file type '{suffix or 'none'}': expected .json or .xlsx")], source
     )
@@ -84,9 +98,10 @@ def _bounded_read(path: Path, limit: int, source: str) -> bytes:
     return path.read_bytes()
 
 
-def _read_workbook_file(path: Path, source: str) -> list[Assessment]:
+def _read_workbook_file(path: Path, source: str) -> FileContents:
     # Imported here so that reading JSON never pays for (or depends on) the spreadsheet stack.
-    from readiness.excel.reader import read_workbook_assessments
+    from readiness.excel.reader import read_workbook
     from readiness.excel.safe import DEFAULT_LIMITS
 
-    return read_workbook_assessments(_bounded_read(path, DEFAULT_LIMITS.max_file_bytes, source), source)
+    report = read_workbook(_bounded_read(path, DEFAULT_LIMITS.max_file_bytes, source), source)
+    return FileContents(report.raise_for_errors(), report.warnings)

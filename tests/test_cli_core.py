@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from readiness.model import load_model
@@ -95,3 +97,18 @@ def test_a_list_of_assessments_is_scored_one_by_one(tmp_path: Path) -> None:
     )
     assert result.returncode == 0
     assert [s["verdict"] for s in json.loads(result.stdout)] == ["ready", "conditional"]
+
+
+def test_workbook_warnings_are_printed_beside_the_score(tmp_path: Path) -> None:
+    from readiness.excel.template import template_bytes
+    from tests.excel_helpers import fill_template
+
+    workbook = fill_template(template_bytes(), assessment_data())
+    book = openpyxl.load_workbook(io.BytesIO(workbook))
+    book.create_sheet("Scratch").sheet_state = "hidden"
+    path = tmp_path / "filled.xlsx"
+    book.save(path)
+    result = run("score", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["verdict"] == "ready"
+    assert "warning: filled.xlsx:" in result.stderr and "hidden sheet 'Scratch'" in result.stderr

@@ -22,7 +22,7 @@ from readiness.cli.main import cli
 from readiness.errors import InvalidInput
 from readiness.model import load_model
 from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER
-from readiness.sources import read_assessment_file
+from readiness.sources import WORKBOOK_SUFFIXES, read_file_contents
 from readiness.store import (
     add_assessments,
     backup,
@@ -37,8 +37,6 @@ from readiness.store import (
 )
 from readiness.store.repository import audit_entries
 from readiness.store.views import audit_rows, portfolio_json
-
-WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 
 db_option = click.option(
     "--db",
@@ -98,7 +96,10 @@ def import_files(ctx: click.Context, files: tuple[Path, ...], db_url: str | None
 def import_one(engine: Engine, path: Path, actor: str) -> tuple[str, bool]:
     """Import one file atomically; returns its report line and whether it was accepted."""
     try:
-        assessments = read_assessment_file(path)
+        contents = read_file_contents(path)
+        assessments = contents.assessments
+        for warning in contents.warnings:
+            click.echo(f"  warning: {warning.location}: {warning.message}", err=True)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         source = "excel" if path.suffix.lower() in WORKBOOK_SUFFIXES else "cli"
         results = add_assessments(engine, assessments, source=source, actor=actor, source_hash=digest, origin=path.name)
