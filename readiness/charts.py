@@ -505,7 +505,8 @@ def _rgba(color: str, alpha: float) -> str:
 
 def _polar_layout(fig: go.Figure) -> None:
     fig.update_layout(
-        polar={"radialaxis": {"range": [0, 100], "tickvals": [40, 70, 100], "angle": 90, "tickangle": 90},
+        # The radial ticks run between the first two axes, so they never sit on an axis or its label.
+        polar={"radialaxis": {"range": [0, 100], "tickvals": [40, 70, 100], "angle": 60, "tickangle": 60},
                "angularaxis": {"direction": "clockwise", "rotation": 90}},
         legend={"orientation": "h", "y": -0.08, "yanchor": "top", "x": 0.5, "xanchor": "center"},
         # Room for the longest axis labels ("Latency & scale") in a half-width column.
