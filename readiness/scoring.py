@@ -224,11 +224,11 @@ def metric_item(metric: Metric, assessment: Assessment, model: ReadinessModel) -
 
 
 def _format_value(metric: Metric, raw: object) -> str:
+    """A metric value with its unit, as a reader expects it (``45%``, ``2.4 s``, ``yes``)."""
     if metric.kind == "bool":
         return "yes" if raw else "no"
-    unit = metric.unit if metric.unit not in {"of 5"} else "of 5"
-    spacer = "" if unit in {"%", "×"} else " "
-    return f"{float(raw):g}{spacer}{unit}"  # type: ignore[arg-type]
+    spacer = "" if metric.unit in {"%", "×"} else " "
+    return f"{float(raw):g}{spacer}{metric.unit}"  # type: ignore[arg-type]
 
 
 def score_items(assessment: Assessment, model: ReadinessModel) -> dict[str, list[ItemScore]]:
