@@ -42,6 +42,10 @@ class PilotContext(BaseModel):
     peak_concurrent_users: int | None = Field(default=None, ge=0)
 
 
+# The context fields besides the name, in declaration order: the store's columns and the frame's follow it.
+CONTEXT_FIELDS: tuple[str, ...] = tuple(name for name in PilotContext.model_fields if name != "name")
+
+
 class Assessment(BaseModel):
     """One dated self-assessment of one pilot (the Assessment JSON of product.md)."""
 

@@ -18,24 +18,12 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from readiness.assessment import Assessment
+from readiness.assessment import CONTEXT_FIELDS, Assessment
 from readiness.curves import curve_score
 from readiness.model import GAP_IDS, AggregatorId, RatioCurve, ReadinessModel, load_model
 from readiness.scoring import PRECISION
 
-CONTEXT_COLUMNS = [
-    "pilot",
-    "business_unit",
-    "owning_team",
-    "executive_sponsor",
-    "stage",
-    "start_date",
-    "expected_annual_value",
-    "monthly_run_cost",
-    "peak_concurrent_users",
-    "as_of",
-    "submitted_by",
-]
+CONTEXT_COLUMNS = ["pilot", *CONTEXT_FIELDS, "as_of", "submitted_by"]
 DOCUMENTED_SUFFIX = ":documented"
 DAYS_PER_MONTH = 365.25 / 12
 

@@ -17,10 +17,11 @@ import pandas as pd
 from sqlalchemy import Engine, Select, select
 from sqlalchemy.engine import Connection
 
+from readiness.assessment import CONTEXT_FIELDS
 from readiness.model import ReadinessModel, load_model
 from readiness.portfolio import CONTEXT_COLUMNS, assessments_to_frame, documented_column, frame_columns
 from readiness.store.repository import latest_snapshot_ids
-from readiness.store.tables import ANSWER, CONTEXT_FIELDS, METRIC_VALUE, SNAPSHOT
+from readiness.store.tables import ANSWER, METRIC_VALUE, SNAPSHOT
 
 EXTRA_COLUMNS = ["snapshot_id", "model_version"]
 

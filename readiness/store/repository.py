@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from readiness.assessment import Assessment, PilotContext, check_against_model
+from readiness.assessment import CONTEXT_FIELDS, Assessment, PilotContext, check_against_model
 from readiness.errors import InvalidInput, Issue
 from readiness.model import ReadinessModel, load_model
 from readiness.scoring import issued_score
@@ -27,7 +27,6 @@ from readiness.store.engine import writer
 from readiness.store.tables import (
     ANSWER,
     AUDIT_LOG,
-    CONTEXT_FIELDS,
     METRIC_VALUE,
     PILOT,
     SNAPSHOT,

@@ -68,7 +68,22 @@ class StoreModel(SQLModel, registry=registry(metadata=metadata)):
     """Base of the store's tables, bound to the store's own metadata."""
 
 
-class PilotRow(StoreModel, table=True):
+class PilotContextColumns(StoreModel):
+    """The pilot's context, as the registry holds it now and as each snapshot held it then (the stage of
+    the day decides the "stalled" flag). Declared once; each table gets its own columns from it."""
+
+    name: str = Field(sa_type=String(200), nullable=False)
+    business_unit: str | None = Field(default=None, sa_type=String(200))
+    owning_team: str | None = Field(default=None, sa_type=String(200))
+    executive_sponsor: str | None = Field(default=None, sa_type=String(200))
+    stage: str = Field(sa_type=String(20), nullable=False)
+    start_date: date | None = Field(default=None, sa_type=Date)
+    expected_annual_value: float | None = Field(default=None, sa_type=Float)
+    monthly_run_cost: float | None = Field(default=None, sa_type=Float)
+    peak_concurrent_users: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class PilotRow(PilotContextColumns, table=True):
     """The pilot registry: one row per pilot, holding its current context (that of its latest snapshot
     unless someone edited it since)."""
 
@@ -80,15 +95,6 @@ class PilotRow(StoreModel, table=True):
     )
 
     id: int | None = Field(default=None, sa_column=Column("id", Integer, autoincrement=True))
-    name: str = Field(sa_column=Column("name", String(200), nullable=False))
-    business_unit: str | None = Field(default=None, sa_column=Column("business_unit", String(200)))
-    owning_team: str | None = Field(default=None, sa_column=Column("owning_team", String(200)))
-    executive_sponsor: str | None = Field(default=None, sa_column=Column("executive_sponsor", String(200)))
-    stage: str = Field(sa_column=Column("stage", String(20), nullable=False))
-    start_date: date | None = Field(default=None, sa_column=Column("start_date", Date))
-    expected_annual_value: float | None = Field(default=None, sa_column=Column("expected_annual_value", Float))
-    monthly_run_cost: float | None = Field(default=None, sa_column=Column("monthly_run_cost", Float))
-    peak_concurrent_users: int | None = Field(default=None, sa_column=Column("peak_concurrent_users", BigInteger))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column("created_at", DateTime(timezone=True), nullable=False)
     )
@@ -97,7 +103,7 @@ class PilotRow(StoreModel, table=True):
     )
 
 
-class SnapshotRow(StoreModel, table=True):
+class SnapshotRow(PilotContextColumns, table=True):
     """One dated, immutable assessment of one pilot, with the pilot's context as it was then and the
     score as it was issued. Corrections are new snapshots."""
 
@@ -125,16 +131,6 @@ class SnapshotRow(StoreModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column("created_at", DateTime(timezone=True), nullable=False)
     )
-    # The pilot's context as it was at this snapshot: the stage decides the "stalled" flag.
-    name: str = Field(sa_column=Column("name", String(200), nullable=False))
-    business_unit: str | None = Field(default=None, sa_column=Column("business_unit", String(200)))
-    owning_team: str | None = Field(default=None, sa_column=Column("owning_team", String(200)))
-    executive_sponsor: str | None = Field(default=None, sa_column=Column("executive_sponsor", String(200)))
-    stage: str = Field(sa_column=Column("stage", String(20), nullable=False))
-    start_date: date | None = Field(default=None, sa_column=Column("start_date", Date))
-    expected_annual_value: float | None = Field(default=None, sa_column=Column("expected_annual_value", Float))
-    monthly_run_cost: float | None = Field(default=None, sa_column=Column("monthly_run_cost", Float))
-    peak_concurrent_users: int | None = Field(default=None, sa_column=Column("peak_concurrent_users", BigInteger))
     # The score as issued (what was shown at the time); views re-score with the current model.
     verdict: str = Field(sa_column=Column("verdict", String(20), nullable=False))
     overall: float = Field(sa_column=Column("overall", Float, nullable=False))
@@ -213,13 +209,3 @@ SNAPSHOT: Table = SnapshotRow.__table__  # type: ignore[assignment]
 ANSWER: Table = AnswerRow.__table__  # type: ignore[assignment]
 METRIC_VALUE: Table = MetricValueRow.__table__  # type: ignore[assignment]
 AUDIT_LOG: Table = AuditLogRow.__table__  # type: ignore[assignment]
-CONTEXT_FIELDS = (
-    "business_unit",
-    "owning_team",
-    "executive_sponsor",
-    "stage",
-    "start_date",
-    "expected_annual_value",
-    "monthly_run_cost",
-    "peak_concurrent_users",
-)
