@@ -1,7 +1,7 @@
 """The Readiness dashboard: a router over the pages, with the shared sidebar (filters, database, model).
 
 Run with ``streamlit run app.py`` (or ``make run``). Everything shown comes from :mod:`readiness`; the
-pages in ``pages/`` only wire widgets to it, through the shared layer in :mod:`ui`.
+pages in ``screens/`` only wire widgets to it, through the shared layer in :mod:`ui`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from ui import (
     guarded,
     is_database_empty,
     latest_portfolio,
-    mark_routed,
     model_version,
     redacted_database,
     sidebar_filters,
@@ -58,5 +57,4 @@ def sidebar() -> None:
 st.set_page_config(page_title="AI pilot readiness", page_icon=":material/verified:", layout="wide")
 navigation = st.navigation(pages())
 sidebar()
-mark_routed()
 navigation.run()

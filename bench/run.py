@@ -128,7 +128,7 @@ def bench_pages(database_url: str) -> list[Measurement]:
 
     os.environ["READINESS_DATABASE_URL"] = database_url
     results = []
-    for page, query in (("pages/portfolio.py", {}), ("pages/pilot.py", {"pilot": "Pilot 0001"})):
+    for page, query in (("screens/portfolio.py", {}), ("screens/pilot.py", {"pilot": "Pilot 0001"})):
         app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         for key, value in query.items():
             app.query_params[key] = value

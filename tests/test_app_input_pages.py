@@ -65,7 +65,7 @@ def open_page(page: str, **query: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     for name, value in query.items():
         at.query_params[name] = value
-    at.switch_page(f"pages/{page}.py").run()
+    at.switch_page(f"screens/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

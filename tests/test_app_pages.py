@@ -105,7 +105,7 @@ def _expected_verdict(name: str) -> str:
 
 def test_choosing_a_pilot_shows_its_verdict(demo_app: AppTest) -> None:
     at = demo_app.run()
-    at.switch_page("pages/pilot.py").run()
+    at.switch_page("screens/pilot.py").run()
     assert_clean(at)
     at.selectbox(key="pilot").select("Claims triage").run()
     assert_clean(at)
@@ -117,7 +117,7 @@ def test_choosing_a_pilot_shows_its_verdict(demo_app: AppTest) -> None:
 def test_a_deep_link_opens_the_pilot(demo_app: AppTest) -> None:
     demo_app.query_params["pilot"] = "Route optimisation"
     at = demo_app.run()
-    at.switch_page("pages/pilot.py").run()
+    at.switch_page("screens/pilot.py").run()
     assert_clean(at)
     assert at.title[0].value == "Route optimisation"
     assert _expected_verdict("Route optimisation") in texts(at)
@@ -126,7 +126,7 @@ def test_a_deep_link_opens_the_pilot(demo_app: AppTest) -> None:
 def test_a_deep_link_to_an_unknown_pilot_says_so(demo_app: AppTest) -> None:
     demo_app.query_params["pilot"] = "No such pilot"
     at = demo_app.run()
-    at.switch_page("pages/pilot.py").run()
+    at.switch_page("screens/pilot.py").run()
     assert not at.exception
     assert any("No such pilot" in w.value for w in at.warning)
 
@@ -141,7 +141,7 @@ def test_the_portfolio_picker_opens_the_pilot(demo_app: AppTest) -> None:
 def test_compare_on_the_demo(demo_app: AppTest) -> None:
     demo_app.query_params["compare"] = ["Fraud alerts", "Claims triage"]
     at = demo_app.run()
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("screens/compare.py").run()
     assert_clean(at)
     assert at.multiselect(key="compare").value == ["Fraud alerts", "Claims triage"]
     radar = figures(at)[0]
@@ -151,7 +151,7 @@ def test_compare_on_the_demo(demo_app: AppTest) -> None:
 
 def test_methodology(demo_app: AppTest) -> None:
     at = demo_app.run()
-    at.switch_page("pages/methodology.py").run()
+    at.switch_page("screens/methodology.py").run()
     assert_clean(at)
     version = load_model().version
     assert version in at.caption[0].value
@@ -161,7 +161,7 @@ def test_methodology(demo_app: AppTest) -> None:
     assert (audit["Action"] == "snapshot.add").sum() == len(DEMO)
 
 
-@pytest.mark.parametrize("page", ["pages/portfolio.py", "pages/pilot.py", "pages/compare.py"])
+@pytest.mark.parametrize("page", ["screens/portfolio.py", "screens/pilot.py", "screens/compare.py"])
 def test_empty_database_offers_three_ways_to_start(empty_app: AppTest, page: str) -> None:
     at = empty_app.run()
     at.switch_page(page).run()
@@ -179,7 +179,7 @@ def test_loading_the_demo_from_the_empty_state(empty_app: AppTest) -> None:
 
 def test_methodology_on_an_empty_database(empty_app: AppTest) -> None:
     at = empty_app.run()
-    at.switch_page("pages/methodology.py").run()
+    at.switch_page("screens/methodology.py").run()
     assert_clean(at)
     assert at.get("plotly_chart")
     assert "Nothing has been written to this store yet." in [i.value for i in at.info]

@@ -70,20 +70,18 @@ from readiness.store.views import audit_rows
 log = logging.getLogger("readiness.ui")
 
 PAGES = {
-    "portfolio": "pages/portfolio.py",
-    "pilot": "pages/pilot.py",
-    "assess": "pages/assess.py",
-    "upload": "pages/upload.py",
-    "compare": "pages/compare.py",
-    "export": "pages/export.py",
-    "methodology": "pages/methodology.py",
+    "portfolio": "screens/portfolio.py",
+    "pilot": "screens/pilot.py",
+    "assess": "screens/assess.py",
+    "upload": "screens/upload.py",
+    "compare": "screens/compare.py",
+    "export": "screens/export.py",
+    "methodology": "screens/methodology.py",
 }
 # Filter column → query parameter.
 FILTERS: dict[str, str] = {"business_unit": "bu", "stage": "stage", "verdict": "verdict", "owning_team": "team"}
 FILTER_LABELS = {"business_unit": "Business unit", "stage": "Stage", "verdict": "Verdict", "owning_team": "Owning team"}
 PILOT_PARAM = "pilot"
-ROUTED_KEY = "_readiness_routed"
-REROUTED_KEY = "_readiness_rerouted"
 COMPARE_PARAM = "compare"
 MAX_COMPARE = 8
 CHART_CONFIG: dict[str, Any] = {
@@ -416,32 +414,3 @@ def _load_demo() -> None:
 def model_version() -> str:
     """The version of the readiness model the scores use."""
     return load_model().version
-
-
-# --------------------------------------------------------------------------------------------
-# Routing
-# --------------------------------------------------------------------------------------------
-
-
-def mark_routed() -> None:
-    """Called by app.py before it runs a page: this session's pages go through the router."""
-    st.session_state[ROUTED_KEY] = True
-
-
-def require_router() -> None:
-    """Rerun through app.py when Streamlit ran this page without the router.
-
-    On a freshly started server Streamlit treats a ``pages/`` folder beside the main script as a
-    multipage app of the old kind, and a deep link (``/pilot?pilot=...``) runs that page directly:
-    without the page config, the shared sidebar or the filters. Streamlit leaves that mode only when
-    ``st.navigation`` runs, which app.py does; the page cannot call it, so it flips the same switch
-    (``PagesManager.uses_pages_directory``, the flag ``st.navigation`` clears) and reruns, landing on
-    the same URL path through the router. Once per session at most, so it can never loop.
-    """
-    if st.session_state.get(ROUTED_KEY) or st.session_state.get(REROUTED_KEY):
-        return
-    from streamlit.runtime.pages_manager import PagesManager
-
-    st.session_state[REROUTED_KEY] = True
-    PagesManager.uses_pages_directory = False
-    st.rerun()

@@ -7,9 +7,8 @@ import streamlit as st
 
 from readiness import charts
 from readiness.model import ReadinessModel, load_model
-from ui import audit_log_cached, guarded, is_database_empty, render_chart, require_router
+from ui import audit_log_cached, guarded, is_database_empty, render_chart
 
-require_router()
 
 
 def rules(model: ReadinessModel) -> None:

@@ -17,10 +17,8 @@ from ui import (
     latest_portfolio,
     open_pilot,
     render_chart,
-    require_router,
 )
 
-require_router()
 
 SORTS = {"readiness": "Least ready first", "risk": "Most compound risk first", "name": "Name"}
 ROW_LIMITS = {"40": "40 pilots", "100": "100 pilots", "all": "All pilots"}

@@ -21,10 +21,8 @@ from ui import (
     pilot_picker,
     pilot_scored_history,
     render_chart,
-    require_router,
 )
 
-require_router()
 
 EVIDENCE_WORDS = {"measured": "measured", "documented": "documented", "self_reported": "self-reported",
                   "unknown": "unknown", "missing": "missing", "n_a": "n/a"}  # fmt: skip

@@ -19,12 +19,10 @@ from ui import (
     latest_portfolio,
     portfolio_on,
     render_chart,
-    require_router,
     scored_history,
     selected_pilot,
 )
 
-require_router()
 
 
 def gap_table(rows: pd.DataFrame) -> pd.DataFrame:

@@ -16,9 +16,8 @@ from readiness.boardpack import HTML_MIME, PPTX_MIME, build_deck, build_html, im
 from readiness.boardpack import pack_from_store as board_pack
 from readiness.excel.export import portfolio_csv_bytes, portfolio_workbook_bytes
 from readiness.snapshots import export_assessments
-from ui import empty_state, get_engine, guarded, is_database_empty, latest_portfolio, require_router
+from ui import empty_state, get_engine, guarded, is_database_empty, latest_portfolio
 
-require_router()
 
 BUILD_KEY = "export.build"
 PACK_KEY = "export.pack"

@@ -35,11 +35,9 @@ from ui import (
     pilot_history_cached,
     pilot_names_cached,
     render_chart,
-    require_router,
     selected_pilot,
 )
 
-require_router()
 
 NEW_PILOT = "+ New pilot"
 CHOICE_KEY = "assess.pilot_choice"

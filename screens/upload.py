@@ -16,9 +16,8 @@ from readiness.assessment import Assessment
 from readiness.excel import template_bytes
 from readiness.intake import FileReport, ImportOutcome, import_reports, issues_frame, preview_frame, validate_upload
 from readiness.model import GAP_IDS, load_model
-from ui import clear_caches, get_engine, guarded, pilot_history_cached, pilot_names_cached, require_router
+from ui import clear_caches, get_engine, guarded, pilot_history_cached, pilot_names_cached
 
-require_router()
 
 UPLOADER_KEY = "upload.files"
 REPORTS_KEY = "upload.reports"
