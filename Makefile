@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8501
+TEST_WORKERS ?= auto
 
 .PHONY: install run test lint format bench clean
 
@@ -20,10 +21,13 @@ run: install
 	$(BIN)/readiness demo --if-empty
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
+# Lint first; then every test but the browser ones, in parallel (pytest-xdist, one worker per core);
+# then the browser (e2e) tests, serially: they share one Chromium and one app server per database.
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not e2e"
+	$(BIN)/pytest -m e2e
 
 lint: install
 	$(BIN)/ruff check .

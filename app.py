@@ -18,7 +18,7 @@ from ui import (
     redacted_database,
     sidebar_filters,
 )
-from ui.state import PAGES
+from ui.state import FILTERS, PAGES
 
 HERE = Path(__file__).resolve().parent
 # (key, title, icon); Portfolio is the default page.
@@ -34,12 +34,27 @@ PAGE_SPECS = [
 
 
 def pages() -> list[st.Page]:
-    """The pages whose file is present, Portfolio first and default."""
-    found = []
-    for key, title, icon in PAGE_SPECS:
-        if (HERE / PAGES[key]).is_file():
-            found.append(st.Page(PAGES[key], title=title, icon=icon, url_path=key, default=key == "portfolio"))
-    return found
+    """The pages whose file is present, each at its own URL (``/portfolio``, ``/pilot``...), and a hidden home.
+
+    Streamlit serves its default page only at ``/``, never at that page's own path; so the default is a hidden
+    page that forwards to the Portfolio, keeping the query (``/?bu=Finance`` opens ``/portfolio?bu=Finance``).
+    """
+    found = [
+        st.Page(PAGES[key], title=title, icon=icon, url_path=key)
+        for key, title, icon in PAGE_SPECS
+        if (HERE / PAGES[key]).is_file()
+    ]
+    home = st.Page(lambda: forward_to(found[0]), title=found[0].title, url_path="home", default=True,
+                   visibility="hidden")  # fmt: skip
+    return [home, *found]
+
+
+def forward_to(page: st.Page) -> None:
+    """Switch to ``page`` with the current query parameters (repeated ones included); the sidebar's filters are
+    bound to theirs, which follow by themselves (and cannot be set directly)."""
+    bound = set(FILTERS.values())
+    query = {name: st.query_params.get_all(name) for name in st.query_params if name not in bound}
+    st.switch_page(page, query_params=query)
 
 
 def sidebar() -> None:

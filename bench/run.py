@@ -1,4 +1,4 @@
-"""``make bench``: the performance targets of product.md, measured at ten times the largest portfolio.
+"""``make bench``: the performance targets of docs/contracts.md, measured at ten times the largest portfolio.
 
 Generates the deterministic 1,000 pilots × 24 monthly snapshots portfolio, then measures each target
 (median of several runs), prints a table and writes ``bench-results/bench-<time>.json`` with one

@@ -1,9 +1,10 @@
 """The assessment a pilot team submits: its context, checklist answers with evidence, and metrics.
 
-The shape is the Assessment JSON of product.md, a public contract. Parsing happens in two steps:
+The shape is the Assessment JSON of docs/contracts.md, a public contract. Parsing happens in two steps:
 pydantic checks types and shapes, then :func:`check_against_model` checks the content against the
 readiness model (known IDs, ``n_a`` only on deeper questions, values in range) so that every problem
-is reported with the exact field that holds it.
+is reported with the exact field that holds it. The check is pure: it returns the normalised
+assessment and never writes into the one it is given.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ CONTEXT_FIELDS: tuple[str, ...] = tuple(name for name in PilotContext.model_fiel
 
 
 class Assessment(BaseModel):
-    """One dated self-assessment of one pilot (the Assessment JSON of product.md)."""
+    """One dated self-assessment of one pilot (the Assessment JSON of docs/contracts.md)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -78,17 +79,33 @@ def parse_assessment(data: Any, source: str = "", model: ReadinessModel | None =
         assessment = Assessment.model_validate(data)
     except ValidationError as error:
         raise InvalidInput(issues_from_pydantic(error), source) from None
-    issues = check_against_model(assessment, model)
+    normalised, issues = check_against_model(assessment, model)
     if any(i.severity == "error" for i in issues):
         raise InvalidInput(issues, source)
-    return assessment
+    return normalised
 
 
-def check_against_model(assessment: Assessment, model: ReadinessModel) -> list[Issue]:
-    """Every way the assessment disagrees with the model, each with the field that holds it.
+def check_against_model(assessment: Assessment, model: ReadinessModel) -> tuple[Assessment, list[Issue]]:
+    """The assessment with its metric values normalised, and every way it disagrees with the model.
 
-    Normalises metric values in place (``"yes"`` → ``True``, ``45`` → ``45.0``) as it checks them.
+    Each issue names the field that holds it. Metric values come back normalised (``"yes"`` → ``True``,
+    ``45`` → ``45.0``) in a shallow copy; ``assessment`` itself is never modified, and is returned as it
+    is when nothing needed normalising.
     """
+    metrics, issues = _normalised_metrics(assessment.metrics, model)
+    issues = _answer_issues(assessment, model) + issues
+    start = assessment.pilot.start_date
+    if start is not None and assessment.as_of < start:
+        issues.append(
+            Issue("error", "as_of", f"assessment date {assessment.as_of} is before the pilot's start date {start}")
+        )
+    if _same_values(metrics, assessment.metrics):
+        return assessment, issues
+    return assessment.model_copy(update={"metrics": metrics}), issues
+
+
+def _answer_issues(assessment: Assessment, model: ReadinessModel) -> list[Issue]:
+    """Unknown question IDs in answers and evidence, and ``n_a`` on a core question."""
     issues: list[Issue] = []
     questions = model.question_by_id
     for question_id, answer in assessment.answers.items():
@@ -106,22 +123,33 @@ def check_against_model(assessment: Assessment, model: ReadinessModel) -> list[I
     for question_id in assessment.evidence:
         if question_id not in questions:
             issues.append(Issue("error", f"evidence.{question_id}", f"unknown question ID '{question_id}'"))
+    return issues
+
+
+def _normalised_metrics(
+    raw_metrics: dict[str, MetricValue], model: ReadinessModel
+) -> tuple[dict[str, MetricValue], list[Issue]]:
+    """A new dict of the metric values coerced to their kinds (a value that cannot be is kept as given),
+    and the problems found on the way."""
     metrics = model.metric_by_id
-    for metric_id, raw in list(assessment.metrics.items()):
+    normalised: dict[str, MetricValue] = {}
+    issues: list[Issue] = []
+    for metric_id, raw in raw_metrics.items():
+        normalised[metric_id] = raw
         metric = metrics.get(metric_id)
         if metric is None:
             issues.append(Issue("error", f"metrics.{metric_id}", f"unknown metric ID '{metric_id}'"))
             continue
         try:
-            assessment.metrics[metric_id] = coerce_metric_value(metric, raw)
+            normalised[metric_id] = coerce_metric_value(metric, raw)
         except ValueError as problem:
             issues.append(Issue("error", f"metrics.{metric_id}", str(problem)))
-    start = assessment.pilot.start_date
-    if start is not None and assessment.as_of < start:
-        issues.append(
-            Issue("error", "as_of", f"assessment date {assessment.as_of} is before the pilot's start date {start}")
-        )
-    return issues
+    return normalised, issues
+
+
+def _same_values(new: dict[str, MetricValue], old: dict[str, MetricValue]) -> bool:
+    # Types matter, not only equality: 45 == 45.0 and True == 1, yet they hash to different content.
+    return all(type(value) is type(old[key]) and value == old[key] for key, value in new.items())
 
 
 def coerce_metric_value(metric: Metric, raw: object) -> bool | float:

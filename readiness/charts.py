@@ -7,17 +7,20 @@ from red through amber to green that also runs dark → light → dark-teal, so 
 colour-blind readers; scores are written in the cells and verdicts carry a symbol and a word, so colour
 is never the only carrier of meaning.
 
-Inputs are the frames of :mod:`readiness.portfolio` (``score_frame`` output: one row per snapshot) or
-gap-score mappings taken from a :class:`readiness.scoring.ScoreResult`. Nothing here touches a database
-or Streamlit.
+Every number written on a chart (cell text, data labels, hover text, annotations) is made in Python by
+:mod:`readiness.display`, never by a Plotly number format: d3 rounds 6.5 up to 7 where the display rule
+writes 6, and a number must read the same on every surface. Colours and positions use the exact values.
+
+Inputs are the frames of :mod:`readiness.portfolio` (``score_frame`` output: one row per snapshot), the
+month-end table of :func:`readiness.service.portfolio.monthly_portfolio`, or a
+:class:`readiness.scoring.ScoreResult` (or gap-score mappings taken from one). Charts only draw: orders,
+statistics and compound-risk states come from the core. Nothing here touches a database or Streamlit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from itertools import pairwise
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -25,9 +28,10 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
+from readiness import display
 from readiness.curves import curve_score
 from readiness.model import GAP_IDS, BandCurve, BoolCurve, Metric, RatioCurve, ReadinessModel, load_model
-from readiness.portfolio import latest_per_pilot
+from readiness.portfolio import SortKey, sort_portfolio
 from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, ScoreResult
 
 TEMPLATE_NAME = "readiness"
@@ -61,7 +65,11 @@ SERIES_SYMBOLS = ["circle", "square", "diamond", "triangle-up", "x", "star", "he
 SHORT_GAP_LABELS = {"data": "Data quality", "scale": "Latency & scale", "monitoring": "Monitoring",
                     "governance": "Governance", "ownership": "Ownership", "trust": "User trust"}  # fmt: skip
 EDGE_STATES = ("inactive", "active", "critical")
-SortKey = Literal["readiness", "risk", "name"]
+# The portfolio heatmap's hover: customdata holds pilot, confidence, weakest items and score, all as text.
+HEATMAP_HOVER = (
+    "<b>%{customdata[0]}</b> · %{x}<br>Score %{customdata[3]} · confidence %{customdata[1]}"
+    "<br>Weakest items: %{customdata[2]}<extra></extra>"
+)
 
 
 def _template() -> go.layout.Template:
@@ -165,110 +173,21 @@ def gap_scores_of(source: ScoreResult | pd.Series | Mapping[str, float]) -> dict
     return {g: float(source[g]) for g in GAP_IDS}
 
 
-def median_gap_scores(scored: pd.DataFrame) -> dict[str, float]:
-    """The portfolio median of each gap over the latest snapshot of each pilot."""
-    latest = latest_per_pilot(scored)
-    return {g: float(latest[f"score.{g}"].median()) if len(latest) else 0.0 for g in GAP_IDS}
+def severity_text(severity: float) -> str:
+    """A compound risk's 0-1 severity with two decimals, rounded down like every shown number (``0.86``)."""
+    return f"{display.floor_to(severity, 2):.2f}"
 
 
-def sort_portfolio(latest: pd.DataFrame, by: SortKey = "readiness") -> pd.DataFrame:
-    """Order pilots for display: least ready first, most compound risk first, or by name."""
-    if by == "name":
-        return latest.sort_values("pilot", key=lambda s: s.str.casefold()).reset_index(drop=True)
-    if by == "risk":
-        return latest.sort_values(
-            ["critical_edges", "active_edges", "overall", "pilot"], ascending=[False, False, True, True]
-        ).reset_index(drop=True)
-    return latest.sort_values(["overall", "pilot"]).reset_index(drop=True)
+def score_texts(values: np.ndarray | Sequence[float]) -> np.ndarray:
+    """Scores as the text a reader sees (:func:`readiness.display.score_text`), element by element."""
+    array = np.asarray(values, dtype=float)
+    return np.array([display.score_text(v) for v in array.ravel()], dtype=object).reshape(array.shape)
 
 
-def weakest_items(frame: pd.DataFrame, model: ReadinessModel | None = None, limit: int = 3) -> pd.DataFrame:
-    """Per snapshot and gap, the IDs of the items that cost the gap the most points (``"DATA-1, DATA-3"``).
-
-    ``frame`` is the raw portfolio frame (answers and metric values, as the store returns it), scored
-    here item by item with whole-column operations: one pass per item, not per pilot.
-    """
-    model = model or load_model()
-    answer_scores = model.scoring.answer_scores
-    n = len(frame)
-    out = pd.DataFrame(index=frame.index)
-    for gap in GAP_IDS:
-        ids, losses = [], []
-        for item in model.items_of(gap):
-            ids.append(item.id)
-            if isinstance(item, Metric):
-                losses.append(_metric_loss(item, frame, n))
-                continue
-            raw = frame[item.id] if item.id in frame else pd.Series([None] * n, index=frame.index)
-            answers = raw.where(raw.notna(), "not_sure" if item.core else None).to_numpy(dtype=object)
-            score = np.select([answers == a for a in answer_scores], list(answer_scores.values()), default=np.nan)
-            losses.append((100 - score) * item.weight)
-        out[gap] = _top_ids(np.column_stack(losses) if n else np.zeros((0, len(ids))), ids, limit)
-    return out
-
-
-def _metric_loss(metric: Metric, frame: pd.DataFrame, n: int) -> np.ndarray:
-    assert metric.curve is not None
-
-    def column(metric_id: str) -> np.ndarray:
-        return frame[metric_id].to_numpy(dtype=float) if metric_id in frame else np.full(n, np.nan)
-
-    denominator = column(metric.curve.denominator) if isinstance(metric.curve, RatioCurve) else None
-    return (100 - curve_score(metric.curve, column(metric.id), denominator)) * metric.weight
-
-
-def _top_ids(losses: np.ndarray, ids: list[str], limit: int) -> list[str]:
-    """Join the IDs of the largest positive losses of each row, largest first."""
-    filled = np.nan_to_num(losses, nan=0.0)
-    order = np.argsort(-filled, axis=1, kind="stable")[:, :limit]
-    names = np.array(ids, dtype=object)
-    result = []
-    for row, picks in zip(filled, order, strict=True):
-        result.append(", ".join(names[k] for k in picks if row[k] > 0))
-    return result
-
-
-@dataclass(frozen=True)
-class PortfolioKpis:
-    """The headline numbers of the Portfolio page (and of the board pack's first slide)."""
-
-    pilots: int
-    by_verdict: dict[str, int]
-    ready_share: float | None
-    gartner_ready_share: float
-    median_months_in_pilot: float | None
-    stalled_after_months: float
-    active_compound_risks: int
-    critical_compound_risks: int
-    pilots_with_compound_risk: int
-    stalled: int
-
-
-def portfolio_kpis(latest: pd.DataFrame, model: ReadinessModel | None = None) -> PortfolioKpis:
-    """KPIs of the portfolio as it stands (one row per pilot: the latest snapshots).
-
-    ``median_months_in_pilot`` is over pilots still in the pilot stage (the Gartner reference is the time
-    pilots spend there); ``ready_share`` is the percentage of pilots whose verdict is ready.
-    """
-    model = model or load_model()
-    counts = (
-        {v: int((latest["verdict"] == v).sum()) for v in VERDICT_ORDER}
-        if len(latest)
-        else dict.fromkeys(VERDICT_ORDER, 0)
-    )
-    in_pilot = latest[latest["stage"] == "pilot"]["months_in_pilot"].dropna() if len(latest) else pd.Series([])
-    return PortfolioKpis(
-        pilots=len(latest),
-        by_verdict=counts,
-        ready_share=100 * counts["ready"] / len(latest) if len(latest) else None,
-        gartner_ready_share=float(model.scoring.gartner_ready_share),
-        median_months_in_pilot=float(in_pilot.median()) if len(in_pilot) else None,
-        stalled_after_months=float(model.scoring.stalled_after_months),
-        active_compound_risks=int(latest["active_edges"].sum()) if len(latest) else 0,
-        critical_compound_risks=int(latest["critical_edges"].sum()) if len(latest) else 0,
-        pilots_with_compound_risk=int((latest["active_edges"] > 0).sum()) if len(latest) else 0,
-        stalled=int(latest["stalled"].sum()) if len(latest) else 0,
-    )
+def confidence_texts(values: np.ndarray | Sequence[float]) -> np.ndarray:
+    """0-1 confidences as whole percentages (:func:`readiness.display.confidence_text`), element by element."""
+    array = np.asarray(values, dtype=float)
+    return np.array([display.confidence_text(v) for v in array.ravel()], dtype=object).reshape(array.shape)
 
 
 # --------------------------------------------------------------------------------------------
@@ -286,8 +205,9 @@ def portfolio_heatmap(
     """Pilots × the six gaps (and overall), each cell coloured on the readiness scale with its score written
     in it; a verdict column on the left says the verdict in words.
 
-    ``weak`` (from :func:`weakest_items`, same index as ``latest``) adds the weakest items to the hover; so do
-    ``weak.<gap>`` columns already in ``latest``.
+    ``weak`` (from :func:`readiness.portfolio.weakest_items`, same index as ``latest``) adds the weakest
+    items to the hover; so do ``weak.<gap>`` columns already in ``latest``. Cell text and hover are written
+    with :mod:`readiness.display`, so a cell reads what every other surface reads.
     Every cell's ``customdata[0]`` is the pilot name, so a click can open the pilot.
     """
     model = model or load_model()
@@ -311,7 +231,10 @@ def portfolio_heatmap(
     ) if len(frame) else np.zeros((0, len(columns)), dtype=object)  # fmt: skip
     weak_text = np.where(weak_text == "", "—", weak_text)
     pilot_grid = np.repeat(np.array(names, dtype=object)[:, None], len(columns), axis=1)
-    customdata = np.dstack([pilot_grid, conf, weak_text]) if len(frame) else None
+    # Every number is written in Python with the one display rule (Plotly's d3 format rounds 6.5 up to 7,
+    # the deck would show 6); the colour still comes from the exact score in ``z``.
+    scores = score_texts(z)
+    customdata = np.dstack([pilot_grid, confidence_texts(conf), weak_text, scores]) if len(frame) else None
 
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.13, 0.87], horizontal_spacing=0.006)
     verdicts = frame["verdict"].astype(str).tolist()
@@ -328,19 +251,16 @@ def portfolio_heatmap(
     )  # fmt: skip
     fig.add_trace(
         go.Heatmap(
-            z=z, x=x_labels, y=names, customdata=customdata, texttemplate="%{z:.0f}", textfont={"size": 13},
+            z=z, x=x_labels, y=names, customdata=customdata, text=scores, texttemplate="%{text}", textfont={"size": 13},
             colorscale=READINESS_SCALE, zmin=0, zmax=100, xgap=2, ygap=2,
             colorbar={"title": {"text": "Score", "side": "top"}, "thickness": 10, "y": 1, "yanchor": "top",
                       "len": min(1.0, 300 / _height(len(frame))), "tickvals": [0, 40, 70, 100], "outlinewidth": 0},
-            hovertemplate=(
-                "<b>%{customdata[0]}</b> · %{x}<br>Score %{z:.0f} · confidence %{customdata[1]:.2f}"
-                "<br>Weakest items: %{customdata[2]}<extra></extra>"
-            ),
+            hovertemplate=HEATMAP_HOVER,
         ),
         row=1, col=2,
     )  # fmt: skip
     if len(frame):
-        fig.add_trace(_click_targets(x_labels, names, z, customdata), row=1, col=2)
+        fig.add_trace(_click_targets(x_labels, names, customdata), row=1, col=2)
         fig.update_traces(hoverinfo="skip", hovertemplate=None, selector={"type": "heatmap", "xaxis": "x2"})
     # A thin white separator before the Overall column.
     fig.add_vline(x=len(GAP_IDS) - 0.5, line={"color": "white", "width": 6}, row=1, col=2)
@@ -353,19 +273,16 @@ def portfolio_heatmap(
     return styled(fig, title, _height(len(frame)))
 
 
-def _click_targets(x_labels: list[str], names: list[str], z: np.ndarray, customdata: np.ndarray) -> go.Scatter:
+def _click_targets(x_labels: list[str], names: list[str], customdata: np.ndarray) -> go.Scatter:
     """Invisible markers at the centre of every cell. Plotly cannot select a heatmap cell, but it can select a
     point: a click on a cell selects its marker, whose ``customdata[0]`` is the pilot (the app opens it)."""
-    rows, cols = z.shape
+    rows, cols = customdata.shape[:2]
     return go.Scatter(
         x=np.tile(x_labels, rows), y=np.repeat(names, cols), mode="markers", showlegend=False, name="cells",
         marker={"size": 24, "symbol": "square", "opacity": 0, "color": "white"},
-        customdata=customdata.reshape(rows * cols, -1), text=z.reshape(-1),
+        customdata=customdata.reshape(rows * cols, -1),
         selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}},
-        hovertemplate=(
-            "<b>%{customdata[0]}</b> · %{x}<br>Score %{text:.0f} · confidence %{customdata[1]:.2f}"
-            "<br>Weakest items: %{customdata[2]}<extra></extra>"
-        ),
+        hovertemplate=HEATMAP_HOVER,
     )  # fmt: skip
 
 
@@ -406,25 +323,38 @@ def value_readiness_matrix(latest: pd.DataFrame, model: ReadinessModel | None = 
         if part.empty:
             continue
         size = 14 + 36 * np.sqrt(part["monthly_run_cost"].to_numpy(float) / max(max_cost, 1.0))
+        value = part["expected_annual_value"].to_numpy(float) / 1e6
+        cost = part["monthly_run_cost"].to_numpy(float) / 1e3
+        hover = [
+            f"<b>{name}</b><br>Readiness {display.score_text(x)}<br>Value {_decimal_text(v, 1)} M/yr"
+            f"<br>Run cost {_decimal_text(c, 0)} k/month"
+            for name, x, v, c in zip(part["pilot"], part["overall"], value, cost, strict=True)
+        ]
         fig.add_trace(
             go.Scatter(
-                x=part["overall"], y=part["expected_annual_value"] / 1e6, mode="markers+text",
+                x=part["overall"], y=value, mode="markers+text",
                 name=VERDICT_LABELS[verdict], text=part["pilot"], textposition="top center",
-                textfont={"size": 11, "color": MUTED}, cliponaxis=False, customdata=np.column_stack(
-                    [part["pilot"], part["monthly_run_cost"].to_numpy(float) / 1e3]),
+                textfont={"size": 11, "color": MUTED}, cliponaxis=False,
+                customdata=np.column_stack([part["pilot"], hover]),
                 marker={"size": size, "color": VERDICT_COLORS[verdict], "symbol": VERDICT_SYMBOLS[verdict],
                         "opacity": 0.8, "line": {"color": "white", "width": 1}},
-                hovertemplate=("<b>%{customdata[0]}</b><br>Readiness %{x:.0f}<br>Value %{y:.1f} M/yr"
-                               "<br>Run cost %{customdata[1]:.0f} k/month<extra></extra>"),
+                hovertemplate="%{customdata[1]}<extra></extra>",
             )
         )  # fmt: skip
     ready_at = model.verdict.ready_overall_at_least
     fig.add_vline(x=ready_at, line={"color": MUTED, "width": 1, "dash": "dot"}, annotation_position="bottom right",
-                  annotation={"text": f"ready needs ≥ {ready_at:g}", "font": {"color": MUTED, "size": 11}})  # fmt: skip
+                  annotation={"text": f"ready needs ≥ {display.threshold_text(ready_at)}",
+                              "font": {"color": MUTED, "size": 11}})  # fmt: skip
     fig.update_xaxes(title_text="Overall readiness (0-100)", range=[-8, 108])
     fig.update_yaxes(title_text="Expected annual value (millions)", rangemode="tozero")
     fig.update_layout(showlegend=True)
     return styled(fig, title, 440)
+
+
+def _decimal_text(value: float, decimals: int) -> str:
+    """A measured value (money in thousands or millions, a metric's raw value) with ``decimals`` decimals,
+    rounded down like every shown number (``2.4``)."""
+    return f"{display.floor_to(value, decimals):.{decimals}f}"
 
 
 def verdict_distribution(latest: pd.DataFrame, by: str = "business_unit",
@@ -480,7 +410,7 @@ def pilot_radar(
         fig.add_trace(_radar_trace([previous[g] for g in GAP_IDS], theta, names[1], "#8d6cab", "dash", "diamond"))
     values = [latest[g] for g in GAP_IDS]
     trace = _radar_trace(values, theta, names[0], SERIES_COLORS[0], "solid", "circle", fill=True)
-    trace.update(mode="lines+markers+text", text=[f"{v:.0f}" for v in _closed(values)], textposition="top center",
+    trace.update(mode="lines+markers+text", text=list(score_texts(_closed(values))), textposition="top center",
                  textfont={"size": 12, "color": INK})  # fmt: skip
     fig.add_trace(trace)
     _polar_layout(fig)
@@ -494,7 +424,8 @@ def _radar_trace(values: Sequence[float], theta: list[str], name: str, color: st
         line={"color": color, "dash": dash, "width": 2.5 if fill else 1.8},
         marker={"symbol": symbol, "size": 7, "color": color},
         fill="toself" if fill else None, fillcolor=_rgba(color, 0.12) if fill else None,
-        hovertemplate=f"<b>{name}</b><br>%{{theta}}: %{{r:.0f}}<extra></extra>",
+        customdata=list(score_texts(_closed(list(values)))),
+        hovertemplate=f"<b>{name}</b><br>%{{theta}}: %{{customdata}}<extra></extra>",
     )  # fmt: skip
 
 
@@ -515,31 +446,29 @@ def _polar_layout(fig: go.Figure) -> None:
 
 
 def compound_risk_heatmap(
-    scores: Mapping[str, float], model: ReadinessModel | None = None, title: str | None = "Compound risks"
+    result: ScoreResult, model: ReadinessModel | None = None, title: str | None = "Compound risks"
 ) -> go.Figure:
-    """The 6 × 6 interaction matrix: rows amplify columns. Each edge of the model is a cell whose colour
-    and word give its state (inactive, active, critical) and whose number is its severity; cells with no
-    edge stay blank."""
-    model = model or load_model()
+    """The 6 × 6 interaction matrix of one scored snapshot: rows amplify columns. Each compound risk the
+    scoring found (``result.compound_risks``) is a cell whose colour and word give its state (inactive,
+    active, critical) and whose number is its severity; cells with no edge stay blank.
+
+    States and severities are drawn as the core computed them, never recomputed here: the chart and the
+    pilot's reasons cannot disagree."""
     shorts = short_gap_labels(model)
     labels = [shorts[g] for g in GAP_IDS]
     index = {g: k for k, g in enumerate(GAP_IDS)}
-    rules = model.compound
     z = np.full((6, 6), np.nan)
     text = np.full((6, 6), "", dtype=object)
     hover = np.full((6, 6), "no interaction in the model", dtype=object)
-    for edge in model.edges:
-        a, b = scores[edge.source], scores[edge.target]
-        severity = edge.weight * (100 - a) / 100 * (100 - b) / 100
-        state = "inactive"
-        if a < rules.active_below and b < rules.active_below:
-            state = "active"
-        if a < rules.critical_below and b < rules.critical_below:
-            state = "critical"
-        i, j = index[edge.source], index[edge.target]
-        z[i, j] = EDGE_STATES.index(state)
-        text[i, j] = f"{edge.id} {state}<br>{severity:.2f}"
-        hover[i, j] = f"{edge.id}: {edge.chain}<br>{shorts[edge.source]} {a:.0f} → {shorts[edge.target]} {b:.0f}"
+    for risk in result.compound_risks:
+        a, b = result.gaps[risk.source].score, result.gaps[risk.target].score
+        i, j = index[risk.source], index[risk.target]
+        z[i, j] = EDGE_STATES.index(risk.state)
+        text[i, j] = f"{risk.id} {risk.state}<br>{severity_text(risk.severity)}"
+        hover[i, j] = (
+            f"{risk.id}: {risk.chain}<br>{shorts[risk.source]} {display.score_text(a)} → "
+            f"{shorts[risk.target]} {display.score_text(b)}"
+        )
     state_colors = ["#e5e7eb", VERDICT_COLORS["conditional"], VERDICT_COLORS["not_ready"]]
     fig = go.Figure(
         go.Heatmap(
@@ -571,14 +500,16 @@ def trend_figure(
                 x=dates, y=data[f"score.{gap}"], name=shorts[gap], mode="lines+markers",
                 line={"width": 1.4, "dash": SERIES_DASHES[k], "color": SERIES_COLORS[k + 1]},
                 marker={"symbol": SERIES_SYMBOLS[k], "size": 6}, opacity=0.9,
-                hovertemplate=f"{shorts[gap]} %{{y:.0f}}<extra></extra>",
+                customdata=score_texts(data[f"score.{gap}"]),
+                hovertemplate=f"{shorts[gap]} %{{customdata}}<extra></extra>",
             )
         )  # fmt: skip
+    overall = score_texts(data["overall"])
     fig.add_trace(
         go.Scatter(
             x=dates, y=data["overall"], name="Overall", mode="lines+markers+text", line={"width": 3.5, "color": INK},
-            marker={"size": 8}, text=[f"{v:.0f}" for v in data["overall"]], textposition="top center",
-            textfont={"size": 11, "color": INK}, hovertemplate="Overall %{y:.0f}<extra></extra>",
+            marker={"size": 8}, text=overall, textposition="top center",
+            textfont={"size": 11, "color": INK}, hovertemplate="Overall %{text}<extra></extra>",
         )
     )  # fmt: skip
     _threshold_lines(fig, model)
@@ -590,29 +521,26 @@ def trend_figure(
 def _threshold_lines(fig: go.Figure, model: ReadinessModel) -> None:
     ready, not_ready = model.verdict.ready_overall_at_least, model.verdict.not_ready_gap_below
     fig.add_hline(y=ready, line={"color": VERDICT_COLORS["ready"], "width": 1, "dash": "dot"},
-                  annotation={"text": f"ready ≥ {ready:g}", "font": {"size": 11, "color": MUTED},
+                  annotation={"text": f"ready ≥ {display.threshold_text(ready)}", "font": {"size": 11, "color": MUTED},
                               "xanchor": "right", "x": 1, "yanchor": "bottom"})  # fmt: skip
     fig.add_hline(y=not_ready, line={"color": VERDICT_COLORS["not_ready"], "width": 1, "dash": "dot"},
-                  annotation={"text": f"any gap < {not_ready:g}: not ready", "font": {"size": 11, "color": MUTED},
+                  annotation={"text": f"any gap < {display.threshold_text(not_ready)}: not ready",
+                              "font": {"size": 11, "color": MUTED},
                               "xanchor": "right", "x": 1, "yanchor": "top"})  # fmt: skip
 
 
-def portfolio_trend(scored: pd.DataFrame, title: str | None = "Portfolio verdicts over time") -> go.Figure:
-    """For every month of history, how many pilots stood at each verdict (their latest snapshot by then)."""
-    data = scored.copy()
-    data["month"] = pd.to_datetime(data["as_of"]).dt.to_period("M").dt.to_timestamp()
-    months = sorted(data["month"].unique())
-    rows = []
-    for month in months:
-        latest = latest_per_pilot(data[data["month"] <= month])
-        counts = latest["verdict"].value_counts()
-        rows.append({"month": month, **{v: int(counts.get(v, 0)) for v in VERDICT_ORDER}})
-    table = pd.DataFrame(rows, columns=["month", *VERDICT_ORDER])
+def portfolio_trend(monthly: pd.DataFrame, title: str | None = "Portfolio verdicts over time") -> go.Figure:
+    """For every month of history, how many pilots stood at each verdict (their latest snapshot by then).
+
+    ``monthly`` is :func:`readiness.service.portfolio.monthly_portfolio` of the history: the month-end
+    portfolio is computed once, by the one as-of rule, and only drawn here.
+    """
+    table = monthly.assign(month=pd.to_datetime(monthly["month"]))
     fig = go.Figure()
     for verdict in VERDICT_ORDER:
         fig.add_trace(
             go.Bar(x=table["month"], y=table[verdict], name=verdict_label(verdict),
-                   marker={"color": VERDICT_COLORS[verdict]}, text=table[verdict].where(table[verdict] > 0, None),
+                   marker={"color": VERDICT_COLORS[verdict]}, text=[str(int(c)) if c else "" for c in table[verdict]],
                    textposition="inside", textfont={"color": "white", "size": 11})
         )  # fmt: skip
     fig.update_layout(barmode="stack", bargap=0.25)
@@ -634,7 +562,7 @@ def compare_radar(latest: pd.DataFrame, model: ReadinessModel | None = None,
     for k, (_, row) in enumerate(latest.head(len(SERIES_COLORS)).iterrows()):
         values = [float(row[f"score.{g}"]) for g in GAP_IDS]
         fig.add_trace(
-            _radar_trace(values, theta, f"{row['pilot']} ({row['overall']:.0f})", SERIES_COLORS[k],
+            _radar_trace(values, theta, f"{row['pilot']} ({display.score_text(row['overall'])})", SERIES_COLORS[k],
                          SERIES_DASHES[k], SERIES_SYMBOLS[k])
         )  # fmt: skip
     _polar_layout(fig)
@@ -647,27 +575,24 @@ def delta_heatmap(
     model: ReadinessModel | None = None,
     title: str | None = "Change between the two dates",
 ) -> go.Figure:
-    """Pilots × gaps (and overall) at the later date, each cell showing its score and the change since the
-    earlier date (``72 ▲8``, ``40 ▼12``, ``new``); the colour is the change, red for worse, green for
-    better, so the arrows and numbers carry the meaning too."""
+    """Pilots × gaps (and overall) at the later date, in review order (least ready first), each cell showing
+    its score and the change since the earlier date (``72 ▲8``, ``40 ▼12``, ``new``); the colour is the
+    change, red for worse, green for better, so the arrows and numbers carry the meaning too.
+
+    Scores and arrows follow :mod:`readiness.display`: the arrow is the difference of the shown scores, so
+    64 then 71 reads ``71 ▲7`` whatever the decimals were."""
     shorts = short_gap_labels(model)
     columns = [*(f"score.{g}" for g in GAP_IDS), "overall"]
     x_labels = [shorts[g] for g in GAP_IDS] + ["Overall"]
     previous = before.set_index("pilot")[columns].add_suffix(".before")
-    merged = after.set_index("pilot")[columns].join(previous)
-    merged = merged.sort_values("overall", ascending=False)
+    order = sort_portfolio(after, "readiness")["pilot"] if len(after) else []
+    merged = after.set_index("pilot")[columns].join(previous).loc[order]
     now = merged[columns].to_numpy(float)
     then = merged[[f"{c}.before" for c in columns]].to_numpy(float)
     delta = now - then
     text = np.empty(now.shape, dtype=object)
     for (i, j), value in np.ndenumerate(now):
-        d = delta[i, j]
-        if np.isnan(d):
-            text[i, j] = f"{value:.0f} new"
-        elif round(d) == 0:
-            text[i, j] = f"{value:.0f} ="
-        else:
-            text[i, j] = f"{value:.0f} {'▲' if d > 0 else '▼'}{abs(d):.0f}"
+        text[i, j] = f"{display.score_text(value)} {display.change_text(then[i, j], value)}"
     limit = max(10.0, float(np.nanmax(np.abs(delta))) if np.isfinite(delta).any() else 10.0)
     fig = go.Figure(
         go.Heatmap(
@@ -683,12 +608,6 @@ def delta_heatmap(
     fig.update_yaxes(autorange="reversed", showgrid=False, tickfont={"color": INK})
     fig.update_layout(margin={"t": 80 if title else 40})
     return styled(fig, title, _height(len(merged)))
-
-
-def latest_as_of(scored: pd.DataFrame, day: object) -> pd.DataFrame:
-    """The portfolio as it stood on ``day``: each pilot's latest snapshot dated on or before it."""
-    cutoff = pd.Timestamp(day)
-    return latest_per_pilot(scored[pd.to_datetime(scored["as_of"]) <= cutoff])
 
 
 # --------------------------------------------------------------------------------------------
@@ -716,16 +635,18 @@ def metric_curve_figure(metric: Metric, title: str | None = None) -> go.Figure:
     if metric.kind == "percent":
         x = x[(x >= 0) & (x <= 100)]
     y = curve_score(curve, x, np.ones_like(x)) if isinstance(curve, RatioCurve) else curve_score(curve, x)
+    hover = [f"{_decimal_text(v, 2)} → {display.score_text(score)}" for v, score in zip(x, y, strict=True)]
     fig = go.Figure(
-        go.Scatter(x=x, y=y, mode="lines", line={"color": INK, "width": 2},
-                   hovertemplate="%{x:.2f} → %{y:.0f}<extra></extra>")
+        go.Scatter(x=x, y=y, mode="lines", line={"color": INK, "width": 2}, customdata=hover,
+                   hovertemplate="%{customdata}<extra></extra>")
     )  # fmt: skip
     points = [(a, float(curve_score(curve, a, 1.0) if isinstance(curve, RatioCurve) else curve_score(curve, a)))
               for a in anchors]  # fmt: skip
     fig.add_trace(
         go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="markers+text",
                    marker={"size": 9, "color": [score_color(p[1]) for p in points], "line": {"color": INK, "width": 1}},
-                   text=[f"{p[0]:g}" for p in points], textposition="top center", textfont={"size": 11})
+                   text=[display.threshold_text(p[0]) for p in points], textposition="top center",
+                   textfont={"size": 11})
     )  # fmt: skip
     unit = "ratio to budget" if isinstance(curve, RatioCurve) else metric.unit
     fig.update_xaxes(title_text=unit)
@@ -743,6 +664,7 @@ def snapshot_heatmap(
     data = history.sort_values("as_of", ascending=True).reset_index(drop=True)
     dates = [f"{pd.Timestamp(d):%d %b %Y}" for d in data["as_of"]]
     z = np.column_stack([data[f"score.{g}"].to_numpy(float) for g in GAP_IDS] + [data["overall"].to_numpy(float)])
+    scores = score_texts(z)
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.13, 0.87], horizontal_spacing=0.006)
     verdicts = data["verdict"].astype(str).tolist()
     fig.add_trace(
@@ -756,9 +678,9 @@ def snapshot_heatmap(
     )  # fmt: skip
     fig.add_trace(
         go.Heatmap(
-            z=z, x=[shorts[g] for g in GAP_IDS] + ["Overall"], y=dates, texttemplate="%{z:.0f}",
+            z=z, x=[shorts[g] for g in GAP_IDS] + ["Overall"], y=dates, text=scores, texttemplate="%{text}",
             textfont={"size": 13}, colorscale=READINESS_SCALE, zmin=0, zmax=100, xgap=2, ygap=2, showscale=False,
-            hovertemplate="%{y} · %{x}: %{z:.0f}<extra></extra>",
+            hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
         ),
         row=1, col=2,
     )  # fmt: skip

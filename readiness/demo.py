@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import Engine
+
 from readiness.assessment import Assessment, PilotContext, Stage
 from readiness.curves import green_value
 from readiness.model import GAP_IDS, BandCurve, BoolCurve, LinearCurve, Metric, RatioCurve, ReadinessModel, load_model
@@ -244,3 +246,22 @@ def synthetic_assessments(n_pilots: int = 1000, n_snapshots: int = 24, seed: int
     """A large deterministic portfolio (1,000 pilots × 24 monthly snapshots by default)."""
     model = load_model()
     return [a for pilot in synthetic_pilots(n_pilots, n_snapshots, seed) for a in pilot_assessments(pilot, model)]
+
+
+@dataclass(frozen=True)
+class DemoLoad:
+    """What loading the demo did: snapshots written, already present, and pilots."""
+
+    created: int
+    already_present: int
+    pilots: int
+
+
+def load_demo(engine: Engine, actor: str, source: str) -> DemoLoad:
+    """Store the demo portfolio (the app's "Load the demo" and ``readiness demo`` both call this)."""
+    from readiness.store import add_assessments
+
+    assessments = demo_assessments()
+    results = add_assessments(engine, assessments, source=source, actor=actor)
+    created = sum(r.created for r in results)
+    return DemoLoad(created, len(results) - created, len({a.pilot.name for a in assessments}))

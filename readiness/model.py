@@ -175,7 +175,7 @@ class Aggregator(_Strict):
 
 
 class VerdictRules(_Strict):
-    """Thresholds of the verdict (readiness-model.md, Verdict)."""
+    """Thresholds of the verdict (docs/model.md, Verdict)."""
 
     seed_rule_max_open_core: int = Field(ge=0)
     not_ready_gap_below: float

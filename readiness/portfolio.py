@@ -14,14 +14,16 @@ string, one ``<ID>:documented`` boolean column per question, and one float colum
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from readiness import display
 from readiness.assessment import CONTEXT_FIELDS, Assessment
 from readiness.curves import curve_score
 from readiness.model import GAP_IDS, AggregatorId, RatioCurve, ReadinessModel, load_model
-from readiness.scoring import PRECISION
+from readiness.scoring import PRECISION, VERDICT_ORDER
 
 CONTEXT_COLUMNS = ["pilot", *CONTEXT_FIELDS, "as_of", "submitted_by"]
 DOCUMENTED_SUFFIX = ":documented"
@@ -214,7 +216,7 @@ def score_frame(
     out["critical_edges"] = critical_count
 
     months = _months_in_pilot(frame)
-    out["months_in_pilot"] = months.round(1)
+    out["months_in_pilot"] = months
     out["stalled"] = (frame["stage"] == "pilot").to_numpy() & (
         months.fillna(0).to_numpy() > model.scoring.stalled_after_months
     )
@@ -238,14 +240,72 @@ def score_frame(
 
 
 def _months_in_pilot(frame: pd.DataFrame) -> pd.Series:
+    """Months from start to snapshot, rounded down to a tenth like :func:`readiness.scoring.months_between`:
+    the stalled rule compares the number a reader sees."""
     start = pd.to_datetime(frame["start_date"], errors="coerce")
     as_of = pd.to_datetime(frame["as_of"], errors="coerce")
-    return (as_of - start).dt.days / DAYS_PER_MONTH
+    return display.floor_values((as_of - start).dt.days / DAYS_PER_MONTH, 1)
 
 
-def latest_per_pilot(scored: pd.DataFrame) -> pd.DataFrame:
-    """The most recent snapshot of each pilot (the portfolio as it stands)."""
-    if scored.empty:
-        return scored
-    ordered = scored.sort_values(["pilot", "as_of"])
+def latest_per_pilot(frame: pd.DataFrame, as_of: object = None) -> pd.DataFrame:
+    """The portfolio as of a day: each pilot's latest row dated on or before ``as_of`` (default: all rows).
+
+    The one rule every surface uses (the store's SQL applies the same one): the latest date wins, and of two
+    rows with the same date the later written (higher ``snapshot_id``, else later in the frame).
+    """
+    if frame.empty:
+        return frame
+    if as_of is not None:
+        frame = frame[pd.to_datetime(frame["as_of"]) <= pd.Timestamp(as_of)]
+    keys = ["pilot", "as_of", "snapshot_id"] if "snapshot_id" in frame else ["pilot", "as_of"]
+    ordered = frame.sort_values(keys, kind="stable")
     return ordered.groupby("pilot", sort=False).tail(1).reset_index(drop=True)
+
+
+SortKey = Literal["readiness", "risk", "name"]
+
+
+def sort_portfolio(latest: pd.DataFrame, by: SortKey = "readiness") -> pd.DataFrame:
+    """Pilots in display order. ``readiness`` (the review order of the dashboard, deck and report): not
+    ready, conditional, ready, and within a verdict the lowest overall first; ``risk``: most critical then
+    active compound risks first; ``name``: alphabetical."""
+    if by == "name":
+        return latest.sort_values("pilot", key=lambda s: s.astype(str).str.casefold()).reset_index(drop=True)
+    if by == "risk":
+        return latest.sort_values(
+            ["critical_edges", "active_edges", "overall", "pilot"], ascending=[False, False, True, True]
+        ).reset_index(drop=True)
+    rank = latest["verdict"].map({v: k for k, v in enumerate(VERDICT_ORDER)})
+    ordered = latest.assign(_rank=rank).sort_values(["_rank", "overall", "pilot"], kind="stable")
+    return ordered.drop(columns="_rank").reset_index(drop=True)
+
+
+def weakest_items(frame: pd.DataFrame, model: ReadinessModel | None = None, limit: int = 3) -> pd.DataFrame:
+    """Per snapshot and gap, the IDs of the items that cost the gap the most points (``"DATA-1, DATA-3"``).
+
+    The loss of an item is its weight times the points it misses (100 − item score), the same rule as the
+    explained path's weak items; scored with whole-column operations, one pass per item.
+    """
+    model = model or load_model()
+    question_scores, _, _ = _question_arrays(frame, model)
+    metric_scores, _ = _metric_arrays(frame, model)
+    n = len(frame)
+    out = pd.DataFrame(index=frame.index)
+    q_index = {q.id: k for k, q in enumerate(model.questions)}
+    m_index = {m.id: k for k, m in enumerate(model.scored_metrics)}
+    for gap in GAP_IDS:
+        ids, losses = [], []
+        for item in model.items_of(gap):
+            ids.append(item.id)
+            scores = question_scores[:, q_index[item.id]] if item.id in q_index else metric_scores[:, m_index[item.id]]
+            losses.append((100 - scores) * item.weight)
+        out[gap] = _top_ids(np.column_stack(losses) if n else np.zeros((0, len(ids))), ids, limit)
+    return out
+
+
+def _top_ids(losses: np.ndarray, ids: list[str], limit: int) -> list[str]:
+    """Join the IDs of the largest positive losses of each row, largest first."""
+    filled = np.nan_to_num(losses, nan=0.0)
+    order = np.argsort(-filled, axis=1, kind="stable")[:, :limit]
+    names = np.array(ids, dtype=object)
+    return [", ".join(names[k] for k in picks if row[k] > 0) for row, picks in zip(filled, order, strict=True)]

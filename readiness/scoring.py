@@ -18,6 +18,7 @@ from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from readiness import display
 from readiness.assessment import Assessment
 from readiness.curves import curve_score
 from readiness.model import (
@@ -44,7 +45,7 @@ PRECISION = 9
 
 
 # --------------------------------------------------------------------------------------------
-# Result types: the Score JSON of product.md
+# Result types: the Score JSON of docs/contracts.md
 # --------------------------------------------------------------------------------------------
 
 
@@ -118,12 +119,17 @@ class Action(BaseModel):
 
 
 class PathToNext(BaseModel):
-    """The smallest set of fixes, greedy by gain, that moves the pilot up one verdict."""
+    """The smallest set of fixes, greedy by gain, that moves the pilot up one verdict.
+
+    When the fixes cannot reach the next verdict, ``remaining`` names, with their numbers, the
+    conditions of that verdict that still fail once every item is fixed; the note quotes each of them.
+    """
 
     target_verdict: Verdict | None
     items: list[str]
     reached: bool
     note: str
+    remaining: list[str] = Field(default_factory=list, description="conditions of the target verdict left unmet")
 
 
 class SeedRule(BaseModel):
@@ -134,7 +140,7 @@ class SeedRule(BaseModel):
 
 
 class ScoreResult(BaseModel):
-    """The Score JSON of product.md, plus the explanation that backs every number."""
+    """The Score JSON of docs/contracts.md, plus the explanation that backs every number."""
 
     verdict: Verdict
     reasons: list[str]
@@ -411,24 +417,29 @@ def reasons(s: Summary, items: dict[str, list[ItemScore]], model: ReadinessModel
         score = s.scores[gap]
         weak = ", ".join(_weak_items(items[gap])) or "no weak item"
         if score < rules.not_ready_gap_below:
-            out.append(f"{labels[gap]} is {score:.0f}, below {rules.not_ready_gap_below:g}: {weak}.")
+            out.append(f"{labels[gap]} is {display.score_text(score)}, below {rules.not_ready_gap_below:g}: {weak}.")
         elif score < rules.ready_gap_at_least and s.verdict != "not_ready":
-            out.append(f"{labels[gap]} is {score:.0f}, below {rules.ready_gap_at_least:g} for ready: {weak}.")
+            out.append(
+                f"{labels[gap]} is {display.score_text(score)}, below {rules.ready_gap_at_least:g} for ready: {weak}."
+            )
     for risk in s.risks:
         if risk.state == "critical" or (risk.state == "active" and s.verdict != "not_ready"):
             a, b = s.scores[risk.source], s.scores[risk.target]
             out.append(
-                f"Compound risk {risk.id} is {risk.state}: {labels[risk.source]} ({a:.0f}) → "
-                f"{labels[risk.target]} ({b:.0f}): {risk.chain}."
+                f"Compound risk {risk.id} is {risk.state}: {labels[risk.source]} ({display.score_text(a)}) → "
+                f"{labels[risk.target]} ({display.score_text(b)}): {risk.chain}."
             )
     if s.verdict == "not_ready":
         return out
     if s.overall < rules.ready_overall_at_least:
-        out.append(f"Overall readiness is {s.overall:.0f}, below {rules.ready_overall_at_least:g} for ready.")
+        out.append(
+            f"Overall readiness is {display.score_text(s.overall)}, below {rules.ready_overall_at_least:g} for ready."
+        )
     if s.overall_confidence < rules.ready_confidence_at_least:
         thin = [i.id for gap in GAP_IDS for i in items[gap] if i.in_confidence and i.evidence_weight < 0.5]
         out.append(
-            f"Confidence is {s.overall_confidence:.2f}, below {rules.ready_confidence_at_least:g}: "
+            f"Confidence is {display.confidence_text(s.overall_confidence)}, below "
+            f"{display.confidence_threshold_text(rules.ready_confidence_at_least)}: "
             f"evidence missing for {', '.join(thin[:6])}{' and more' if len(thin) > 6 else ''}."
         )
     if s.verdict == "ready":
@@ -438,8 +449,9 @@ def reasons(s: Summary, items: dict[str, list[ItemScore]], model: ReadinessModel
         out.append(
             f"{n_core - n_open} of {n_core} core questions answered yes{open_text}; "
             f"every gap is at least {rules.ready_gap_at_least:g} (lowest: {labels[lowest]} "
-            f"{s.scores[lowest]:.0f}); overall {s.overall:.0f}; no active compound risk; "
-            f"confidence {s.overall_confidence:.2f}."
+            f"{display.score_text(s.scores[lowest])}); overall {display.score_text(s.overall)}; "
+            "no active compound risk; "
+            f"confidence {display.confidence_text(s.overall_confidence)}."
         )
     return out
 
@@ -486,8 +498,8 @@ def remediation(
         actions.append(
             Action(
                 item=item.id, gap=gap, label=item.label, current=item.display,
-                target=_target_label(item, model), gain=round(after.overall - base.overall, 2),
-                gap_gain=round(after.scores[gap] - base.scores[gap], 2), advice=model.gap(gap).guidance,
+                target=_target_label(item, model), gain=display.floor_to(after.overall - base.overall, 2),
+                gap_gain=display.floor_to(after.scores[gap] - base.scores[gap], 2), advice=model.gap(gap).guidance,
             )
         )  # fmt: skip
     order = {i.id: n for n, (_, i) in enumerate(_candidates(items))}
@@ -515,11 +527,72 @@ def _strongest_candidates(items: dict[str, list[ItemScore]]) -> list[tuple[str, 
     return list(unique.values())
 
 
+def _unmet_conditions(s: Summary, target: Verdict, model: ReadinessModel, verb: str) -> list[str]:
+    """The conditions of ``target`` that ``s`` fails, each with its number and threshold.
+
+    Mirrors :func:`_verdict` rule for rule, so a summary below ``target`` always yields at least one.
+    ``verb`` is "is" for the pilot as it stands and "stays" for the pilot after the proposed fixes.
+    """
+    rules = model.verdict
+    labels = {g.id: g.label for g in model.gaps}
+    needs = f"that {VERDICT_LABELS[target].lower()} needs"
+    out: list[str] = []
+    if len(s.open_core) > rules.seed_rule_max_open_core:
+        out.append(
+            f"the seed rule still holds: {display.count_text(len(s.open_core), 'core question')} not answered "
+            f"yes, more than the {rules.seed_rule_max_open_core} allowed ({', '.join(s.open_core)})"
+        )
+    if target == "conditional":
+        gap_floor, risk_states = rules.not_ready_gap_below, {"critical"}
+    else:
+        gap_floor, risk_states = rules.ready_gap_at_least, {"active", "critical"}
+    for gap in GAP_IDS:
+        if s.scores[gap] < gap_floor:
+            out.append(
+                f"{labels[gap]} {verb} at {display.score_text(s.scores[gap])}, below the "
+                f"{display.threshold_text(gap_floor)} {needs}"
+            )
+    for risk in s.risks:
+        if risk.state in risk_states:
+            below = model.compound.critical_below if risk.state == "critical" else model.compound.active_below
+            out.append(
+                f"compound risk {risk.id} {verb} {risk.state} ({labels[risk.source]} "
+                f"{display.score_text(s.scores[risk.source])} and {labels[risk.target]} "
+                f"{display.score_text(s.scores[risk.target])}, both below {display.threshold_text(below)})"
+            )
+    if target == "ready" and s.overall < rules.ready_overall_at_least:
+        out.append(
+            f"overall readiness {verb} at {display.score_text(s.overall)}, below the "
+            f"{display.threshold_text(rules.ready_overall_at_least)} {needs}"
+        )
+    if target == "ready" and s.overall_confidence < rules.ready_confidence_at_least:
+        out.append(
+            f"confidence {verb} at {display.confidence_text(s.overall_confidence)}, below the "
+            f"{display.confidence_threshold_text(rules.ready_confidence_at_least)} {needs}"
+        )
+    return out
+
+
+def _shortfall_note(n_fixed: int, base: Summary, state: Summary, target: Verdict, remaining: list[str]) -> str:
+    """Why the path stops short of the next verdict: what the fixes do, and what they leave unmet."""
+    unmet = "; ".join(remaining)
+    # Confidence comes from evidence, which no fix of an answer or a metric value can supply.
+    low_confidence = any(condition.startswith("confidence ") for condition in remaining)
+    hint = " More evidence (documented answers, measured metrics) raises confidence." if low_confidence else ""
+    if n_fixed == 0:
+        return f"No answer or metric left to fix: {unmet}.{hint}"
+    fixes = f"Fixing {display.count_text(n_fixed, 'item')}"
+    before, after = display.score_text(base.overall), display.score_text(state.overall)
+    if after == before:
+        return f"{fixes} does not reach {VERDICT_LABELS[target]}: {unmet}.{hint}"
+    return f"{fixes} raises overall readiness from {before} to {after}, but {unmet}.{hint}"
+
+
 def path_to_next_verdict(
     items: dict[str, list[ItemScore]], base: Summary, model: ReadinessModel, aggregator: AggregatorId
 ) -> PathToNext:
     """Greedy: apply the fix that removes the most verdict blockers (then the largest gain) until the
-    verdict moves up one step or no fix is left."""
+    verdict moves up one step or no fix is left; when none is left, say which conditions remain."""
     position = VERDICT_ORDER.index(base.verdict)
     if position == len(VERDICT_ORDER) - 1:
         return PathToNext(target_verdict=None, items=[], reached=True, note="Already ready for production.")
@@ -535,15 +608,13 @@ def path_to_next_verdict(
                    after.scores[gap] - state.scores[gap])  # fmt: skip
             options.append((key, item.id, trial, after))
         if not options:
-            note = (
-                "No answer or metric left to fix: the remaining conditions need evidence "
-                "(documented answers, measured metrics)."
-            )
-            return PathToNext(target_verdict=target, items=chosen, reached=False, note=note)
+            remaining = _unmet_conditions(state, target, model, "stays" if chosen else "is")
+            note = _shortfall_note(len(chosen), base, state, target, remaining)
+            return PathToNext(target_verdict=target, items=chosen, reached=False, note=note, remaining=remaining)
         key, item_id, current, state = max(options, key=lambda o: o[0])
         chosen.append(item_id)
     label = VERDICT_LABELS[target]
-    note = f"Fixing {len(chosen)} item{'s' if len(chosen) != 1 else ''} moves the verdict to {label}."
+    note = f"Fixing {display.count_text(len(chosen), 'item')} moves the verdict to {label}."
     return PathToNext(target_verdict=target, items=chosen, reached=True, note=note)
 
 
@@ -553,8 +624,9 @@ def path_to_next_verdict(
 
 
 def months_between(start: date, end: date) -> float:
-    """Months from ``start`` to ``end`` (average month length)."""
-    return (end - start).days / DAYS_PER_MONTH
+    """Months from ``start`` to ``end`` (average month length), rounded down to a tenth: the stalled rule
+    compares the number a reader sees (8.04 months reads 8.0 and is not more than 8)."""
+    return display.floor_to((end - start).days / DAYS_PER_MONTH, 1)
 
 
 def flags(assessment: Assessment, scores: dict[str, float], model: ReadinessModel) -> list[Flag]:
@@ -566,14 +638,14 @@ def flags(assessment: Assessment, scores: dict[str, float], model: ReadinessMode
         months = months_between(pilot.start_date, assessment.as_of)
         if months > rules.stalled_after_months:
             out.append(
-                Flag(id="stalled", message=f"In pilot for {months:.1f} months, longer than the "
+                Flag(id="stalled", message=f"In pilot for {display.months_text(months)} months, longer than the "
                      f"{rules.stalled_after_months:g} months the pilots that reach production take on average.")
             )  # fmt: skip
     weak = [g for g in GAP_IDS if scores[g] < rules.multi_gap_threshold]
     if len(weak) >= rules.multi_gap_count:
         out.append(
             Flag(id="multi_gap", message=f"{len(weak)} gaps below {rules.multi_gap_threshold:g} at once "
-                 f"({', '.join(weak)}): the gaps compound.")
+                 f"({', '.join(model.gap(g).label for g in weak)}): the gaps compound.")
         )  # fmt: skip
     return out
 
@@ -592,8 +664,8 @@ def score_assessment(
     items = score_items(assessment, model)
     summary = summarise(items, model, aggregator)
     gaps = {
-        g.id: GapScore(id=g.id, label=g.label, score=round(summary.scores[g.id], 2),
-                       confidence=round(summary.confidences[g.id], 3), items=items[g.id])
+        g.id: GapScore(id=g.id, label=g.label, score=display.floor_to(summary.scores[g.id], 2),
+                       confidence=display.floor_to(summary.confidences[g.id], 3), items=items[g.id])
         for g in model.gaps
     }  # fmt: skip
     start = assessment.pilot.start_date
@@ -601,8 +673,8 @@ def score_assessment(
     return ScoreResult(
         verdict=summary.verdict,
         reasons=reasons(summary, items, model),
-        overall=round(summary.overall, 2),
-        overall_confidence=round(summary.overall_confidence, 3),
+        overall=display.floor_to(summary.overall, 2),
+        overall_confidence=display.floor_to(summary.overall_confidence, 3),
         aggregator=aggregator,
         model_version=model.version,
         as_of=assessment.as_of,
@@ -615,7 +687,7 @@ def score_assessment(
         compound_risks=[risk.public() for risk in summary.risks],
         chains=chains(summary.risks, model),
         flags=flags(assessment, summary.scores, model),
-        months_in_pilot=round(months_between(start, assessment.as_of), 1) if start else None,
+        months_in_pilot=months_between(start, assessment.as_of) if start else None,
         remediation=remediation(items, summary, model, aggregator),
         path_to_next_verdict=path_to_next_verdict(items, summary, model, aggregator),
         missing_metrics=missing,
@@ -639,12 +711,16 @@ def issued_score(
     return {
         "verdict": summary.verdict,
         "reasons": reasons(summary, items, model),
-        "overall": round(summary.overall, 2),
-        "overall_confidence": round(summary.overall_confidence, 3),
+        "overall": display.floor_to(summary.overall, 2),
+        "overall_confidence": display.floor_to(summary.overall_confidence, 3),
         "aggregator": aggregator,
         "model_version": model.version,
         "gaps": {
-            g: {"score": round(summary.scores[g], 2), "confidence": round(summary.confidences[g], 3)} for g in GAP_IDS
+            g: {
+                "score": display.floor_to(summary.scores[g], 2),
+                "confidence": display.floor_to(summary.confidences[g], 3),
+            }
+            for g in GAP_IDS
         },
         "weakest_gap": weakest_gap(summary),
         "seed_rule": {
@@ -653,5 +729,5 @@ def issued_score(
         },
         "compound_risks": [r.public().model_dump(mode="json", by_alias=True) for r in summary.risks],
         "flags": [f.model_dump(mode="json") for f in flags(assessment, summary.scores, model)],
-        "months_in_pilot": round(months_between(start, assessment.as_of), 1) if start else None,
+        "months_in_pilot": months_between(start, assessment.as_of) if start else None,
     }

@@ -38,7 +38,6 @@ from ui import (
     selected_pilot,
 )
 
-
 NEW_PILOT = "+ New pilot"
 CHOICE_KEY = "assess.pilot_choice"
 LOADED_KEY = "assess.loaded_for"

@@ -7,9 +7,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from readiness import charts
+from readiness import charts, display
 from readiness.model import GAP_IDS
 from readiness.scoring import VERDICT_LABELS
+from readiness.service.portfolio import review_order
 from ui import (
     apply_filters,
     compare_picker,
@@ -24,19 +25,18 @@ from ui import (
 )
 
 
-
 def gap_table(rows: pd.DataFrame) -> pd.DataFrame:
     """Pilots as rows, verdict, overall and the six gap scores as columns."""
     table = pd.DataFrame({"Pilot": rows["pilot"], "Verdict": rows["verdict"].map(VERDICT_LABELS),
-                          "Overall": rows["overall"].round(0)})  # fmt: skip
+                          "Overall": rows["overall"].map(display.score_number)})  # fmt: skip
     for gap in GAP_IDS:
-        table[charts.SHORT_GAP_LABELS[gap]] = rows[f"score.{gap}"].round(0)
+        table[charts.SHORT_GAP_LABELS[gap]] = rows[f"score.{gap}"].map(display.score_number)
     return table
 
 
 def side_by_side(latest: pd.DataFrame) -> None:
     names = latest["pilot"].tolist()
-    worst = charts.sort_portfolio(latest, "readiness")["pilot"].head(3).tolist()
+    worst = review_order(latest)[:3]
     chosen = compare_picker(names, default=worst)
     if len(chosen) < 2:
         st.info("Choose at least two pilots to compare.")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from readiness import charts
+from readiness import charts, display
 from readiness.model import ReadinessModel, load_model
 from ui import audit_log_cached, guarded, is_database_empty, render_chart
-
 
 
 def rules(model: ReadinessModel) -> None:
@@ -32,7 +31,7 @@ its **confidence** is the weighted evidence level: measured
   or not sure (the seed's rule), or any gap is below {v.not_ready_gap_below:g}, or a compound risk is critical.
 - **{charts.verdict_label("ready")}** when every gap is at least {v.ready_gap_at_least:g}, overall at least
   {v.ready_overall_at_least:g}, no compound risk is active and confidence is at least
-  {v.ready_confidence_at_least:g}.
+  {display.confidence_threshold_text(v.ready_confidence_at_least)}.
 - **{charts.verdict_label("conditional")}** otherwise.
 
 **Compound risks.** An interaction is *active* when both of its gaps are below {c.active_below:g} and *critical*
@@ -43,6 +42,33 @@ months) and multi-gap ({s.multi_gap_count} or more gaps below {s.multi_gap_thres
     st.dataframe(pd.DataFrame([{"Aggregator": a.label, "Default": a.id == s.default_aggregator,
                                 "Description": a.description} for a in model.aggregators]),
                  hide_index=True, width="stretch")  # fmt: skip
+
+
+def portfolio_definitions(model: ReadinessModel) -> None:
+    """What each statistic of the portfolio means, and how every number is rounded for display."""
+    v = model.verdict
+    st.markdown(
+        f"""
+- **Portfolio as of a day**: each pilot's latest snapshot dated on or before that day (of two on the same day,
+  the later written). Filters in the sidebar narrow every page and every export to the pilots they keep.
+- **Ready share**: pilots whose verdict is ready, as a percentage of the pilots in view, set against the
+  {model.scoring.gartner_ready_share:g}% of AI prototypes that reach production (Gartner).
+- **Weakest gap of the portfolio**: the gap with the lowest median score over the pilots in view; a tie goes to
+  the gap that is the weakest of more pilots, then to the order of the six gaps above. The dashboard, the deck,
+  the HTML report and the command line all name this gap.
+- **Stalled**: still in the pilot stage after more than {model.scoring.stalled_after_months:g} months.
+- **Compound risks**: active interactions summed over pilots, critical ones counted apart.
+- **Order**: pilots are listed not ready first, then conditional, then ready; within a verdict the lowest
+  overall score first.
+
+**How numbers are shown.** Every number is shown **rounded down** to the precision written: scores and
+percentages to whole numbers, months and the points a fix adds to one decimal. Rounding down keeps a shown number
+on the same side of every threshold as the exact one: a gap at 39.6 reads 39, below {v.not_ready_gap_below:g};
+a gap at 69.9 reads 69, not a ready-looking {v.ready_gap_at_least:g}. Changes are differences of the shown
+numbers (64 → 71 reads ▲7). Confidence (0-1 in the model) is shown as a percentage. The exported workbook's
+Scores sheet shows scores to one decimal, also rounded down; the JSON outputs and the CSV keep the exact values.
+"""
+    )
 
 
 def _weights(model: ReadinessModel, core: bool | None = None, metric: bool = False) -> str:
@@ -82,6 +108,8 @@ def body() -> None:
                "from exactly this model.")  # fmt: skip
     st.subheader("How a score is made")
     rules(model)
+    st.subheader("Portfolio statistics and rounding")
+    portfolio_definitions(model)
     st.subheader("The six gaps")
     for gap, tab in zip(model.gaps, st.tabs([charts.SHORT_GAP_LABELS[g.id] for g in model.gaps]), strict=True):
         with tab:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from readiness import charts
+from readiness import charts, display
 from readiness.model import GAP_IDS, load_model
 from readiness.scoring import VERDICT_LABELS, ScoreResult
+from readiness.service import portfolio as service_portfolio
 from ui import (
     cached_figure,
     empty_state,
@@ -23,7 +24,6 @@ from ui import (
     render_chart,
 )
 
-
 EVIDENCE_WORDS = {"measured": "measured", "documented": "documented", "self_reported": "self-reported",
                   "unknown": "unknown", "missing": "missing", "n_a": "n/a"}  # fmt: skip
 
@@ -34,8 +34,9 @@ def verdict_banner(result: ScoreResult) -> None:
     st.markdown(
         f"<div style='border-left:6px solid {color};padding:0.4rem 0 0.4rem 0.9rem;margin-bottom:0.5rem'>"
         f"<span style='font-size:1.6rem;font-weight:700;color:{color}'>{charts.verdict_label(result.verdict)}</span>"
-        f"<span style='color:#6b7280;margin-left:1rem'>overall {result.overall:.0f} / 100 · confidence "
-        f"{result.overall_confidence:.2f} · weakest gap {charts.gap_labels()[result.weakest_gap]}</span></div>",
+        f"<span style='color:#6b7280;margin-left:1rem'>overall {display.score_text(result.overall)} / 100 · "
+        f"confidence {display.confidence_text(result.overall_confidence)} · weakest gap "
+        f"{charts.gap_labels()[result.weakest_gap]}</span></div>",
         unsafe_allow_html=True,
     )
     for reason in result.reasons:
@@ -54,8 +55,10 @@ def gap_cards(result: ScoreResult) -> None:
             st.markdown(
                 f"<div style='display:flex;justify-content:space-between;align-items:center'>"
                 f"<b>{score.label}</b><span style='background:{color};color:{charts.text_color_on(color)};"
-                f"padding:0.1rem 0.6rem;border-radius:4px;font-weight:700'>{score.score:.0f}</span></div>"
-                f"<div style='color:#6b7280;font-size:0.85rem'>confidence {score.confidence:.2f}</div>",
+                "padding:0.1rem 0.6rem;border-radius:4px;font-weight:700'>"
+                f"{display.score_text(score.score)}</span></div>"
+                f"<div style='color:#6b7280;font-size:0.85rem'>confidence {display.confidence_text(score.confidence)}"
+                "</div>",
                 unsafe_allow_html=True,
             )
             with st.expander("Items behind the score"):
@@ -65,7 +68,7 @@ def gap_cards(result: ScoreResult) -> None:
 def items_table(result: ScoreResult, gap: str) -> pd.DataFrame:
     """The answers and metrics of one gap with their scores and evidence."""
     rows = [{"ID": i.id, "Item": i.label, "Answer / value": i.display,
-             "Score": None if i.score is None else round(i.score), "Evidence": EVIDENCE_WORDS[i.evidence]}
+             "Score": display.score_number(i.score), "Evidence": EVIDENCE_WORDS[i.evidence]}
             for i in result.gaps[gap].items]  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -73,7 +76,7 @@ def items_table(result: ScoreResult, gap: str) -> pd.DataFrame:
 def risks(result: ScoreResult) -> None:
     """The compound-risk matrix and the chains in words."""
     fig = cached_figure("compound", (result.pilot, str(result.as_of)),
-                        lambda: charts.compound_risk_heatmap(charts.gap_scores_of(result)))  # fmt: skip
+                        lambda: charts.compound_risk_heatmap(result))  # fmt: skip
     render_chart(fig, key="compound")
     if not result.chains:
         st.caption("No active compound risk: no two linked gaps are both weak.")
@@ -90,11 +93,10 @@ def remediation(result: ScoreResult) -> None:
         labels = {a.item: a.label for a in result.remediation}
         st.markdown("\n".join(f"1. `{item}` {labels.get(item, '')}" for item in path.items))
     table = pd.DataFrame([{"ID": a.item, "Fix": a.label, "Now": a.current, "Target": a.target,
-                           "Overall +": a.gain, "Gap +": a.gap_gain} for a in result.remediation[:10]])  # fmt: skip
+                           "Overall +": display.gain_text(a.gain), "Gap +": display.gain_text(a.gap_gain)}
+                          for a in result.remediation[:10]])  # fmt: skip
     if not table.empty:
-        st.dataframe(table, hide_index=True, width="stretch",
-                     column_config={"Overall +": st.column_config.NumberColumn(format="%.1f"),
-                                    "Gap +": st.column_config.NumberColumn(format="%.1f")})  # fmt: skip
+        st.dataframe(table, hide_index=True, width="stretch")
 
 
 def changes(now: ScoreResult, before: ScoreResult) -> pd.DataFrame:
@@ -114,12 +116,13 @@ def what_changed(now: ScoreResult, before: ScoreResult | None) -> None:
     if before is None:
         st.caption("This is the pilot's first snapshot: nothing to compare with yet.")
         return
-    moves = [f"{charts.SHORT_GAP_LABELS[g]} {before.gaps[g].score:.0f} → {now.gaps[g].score:.0f}"
-             for g in GAP_IDS if round(before.gaps[g].score) != round(now.gaps[g].score)]  # fmt: skip
+    moved = service_portfolio.what_changed(now, before)
+    overall = moved.pop()
+    moves = [f"{c.label} {display.score_text(c.before)} → {display.score_text(c.after)}" for c in moved if c.delta]
     verdict = (f"verdict {VERDICT_LABELS[before.verdict]} → {VERDICT_LABELS[now.verdict]}; "
                if before.verdict != now.verdict else "")  # fmt: skip
-    st.markdown(f"Since {before.as_of:%d %b %Y}: {verdict}overall {before.overall:.0f} → {now.overall:.0f}"
-                f"{'; ' + ', '.join(moves) if moves else ''}.")  # fmt: skip
+    st.markdown(f"Since {before.as_of:%d %b %Y}: {verdict}overall {display.score_text(overall.before)} → "
+                f"{display.score_text(overall.after)}{'; ' + ', '.join(moves) if moves else ''}.")  # fmt: skip
     table = changes(now, before)
     if table.empty:
         st.caption("No answer or metric changed.")
@@ -148,7 +151,7 @@ def body() -> None:
     st.title(name)
     facts = [context.business_unit, context.owning_team, f"stage: {context.stage}",
              context.executive_sponsor and f"sponsor: {context.executive_sponsor}",
-             result.months_in_pilot is not None and f"{result.months_in_pilot:.1f} months since start",
+             result.months_in_pilot is not None and f"{display.months_text(result.months_in_pilot)} months since start",
              f"assessed {latest.assessment.as_of:%d %b %Y}" + (f" by {latest.assessment.submitted_by}"
                                                                if latest.assessment.submitted_by else "")]  # fmt: skip
     st.caption(" · ".join(str(f) for f in facts if f))
@@ -161,7 +164,7 @@ def body() -> None:
     with left:
         prev = charts.gap_scores_of(before) if before else None
         radar = cached_figure("radar", (name,), lambda: charts.pilot_radar(
-            charts.gap_scores_of(result), prev, charts.median_gap_scores(latest_portfolio())))  # fmt: skip
+            charts.gap_scores_of(result), prev, service_portfolio.median_gap_scores(latest_portfolio())))  # fmt: skip
         render_chart(radar, key="radar")
     with right:
         risks(result)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from readiness import charts
+from readiness import charts, display
 from readiness.model import load_model
+from readiness.portfolio import sort_portfolio
+from readiness.service.portfolio import PortfolioStats, ready_sentence, weakest_gap_sentence
 from ui import (
     apply_filters,
     cached_figure,
@@ -16,49 +18,43 @@ from ui import (
     is_database_empty,
     latest_portfolio,
     open_pilot,
+    portfolio_stats,
     render_chart,
 )
-
 
 SORTS = {"readiness": "Least ready first", "risk": "Most compound risk first", "name": "Name"}
 ROW_LIMITS = {"40": "40 pilots", "100": "100 pilots", "all": "All pilots"}
 
 
-def kpi_tiles(latest: pd.DataFrame) -> None:
+def kpi_tiles(stats: PortfolioStats) -> None:
     """Five headline numbers with their references (Gartner's 48 % ready, 8 months in pilot)."""
-    k = charts.portfolio_kpis(latest)
-    ready, conditional, not_ready = (k.by_verdict[v] for v in ("ready", "conditional", "not_ready"))
-    share = k.ready_share or 0.0
+    ready, conditional, not_ready = (stats.by_verdict[v] for v in ("ready", "conditional", "not_ready"))
+    share = display.floor_to(stats.ready_share or 0.0)
+    gartner = stats.gartner_ready_share
     tiles = st.columns(5, border=True)
-    versus_gartner = f"{share:.0f}% · Gartner {k.gartner_ready_share:.0f}%"
-    tiles[0].metric("Ready for production", f"{ready} of {k.pilots}", versus_gartner,
-                    delta_color="normal" if share >= k.gartner_ready_share else "inverse",
-                    delta_arrow="up" if share >= k.gartner_ready_share else "down",
+    versus_gartner = f"{display.percent_text(stats.ready_share)} · Gartner {display.threshold_text(gartner)}%"
+    tiles[0].metric("Ready for production", f"{ready} of {stats.pilots}", versus_gartner,
+                    delta_color="normal" if share >= gartner else "inverse",
+                    delta_arrow="up" if share >= gartner else "down",
                     help="Share of pilots whose verdict is ready, against Gartner's 48% of AI prototypes.")  # fmt: skip
     tiles[1].metric("Not ready", not_ready, f"{conditional} conditional", delta_color="off", delta_arrow="off",
                     help="Not ready: a blocker (seed rule, a gap below 40, a critical compound risk).")  # fmt: skip
-    median = k.median_months_in_pilot
-    versus = None if median is None else f"{median - k.stalled_after_months:+.1f} vs {k.stalled_after_months:g}"
-    tiles[2].metric("Months in pilot", "—" if median is None else f"{median:.1f}", versus, delta_color="inverse",
-                    help="Median over pilots still in the pilot stage; Gartner: 8 months to production.")  # fmt: skip
-    tiles[3].metric("Compound risks", k.active_compound_risks, f"{k.critical_compound_risks} critical",
-                    delta_color="off", delta_arrow="off",
-                    help=f"Active edges in {k.pilots_with_compound_risk} pilots: linked gaps both weak.")  # fmt: skip
-    tiles[4].metric("Stalled pilots", k.stalled, f"in pilot > {k.stalled_after_months:g} months", delta_color="off",
-                    delta_arrow="off")  # fmt: skip
-
-
-def headline(latest: pd.DataFrame) -> str:
-    """The portfolio in one sentence: how many are ready, the weakest gap, where the risk sits."""
-    k = charts.portfolio_kpis(latest)
-    counts = latest["weakest_gap"].value_counts()
-    weakest, times = counts.index[0], int(counts.iloc[0])
-    return (
-        f"**{k.by_verdict['ready']} of {k.pilots} pilots are ready for production** "
-        f"({k.ready_share or 0:.0f}%, against Gartner's {k.gartner_ready_share:.0f}%). "
-        f"The gap that most often holds pilots back is **{charts.gap_labels()[weakest]}** (the weakest gap of "
-        f"{times} pilot{'s' if times != 1 else ''}); {k.pilots_with_compound_risk} carry compound risks."
+    median, limit = stats.median_months_in_pilot, stats.stalled_after_months
+    versus = (
+        None if median is None else f"{display.floor_to(median, 1) - limit:+.1f} vs {display.threshold_text(limit)}"
     )
+    tiles[2].metric("Months in pilot", display.months_text(median), versus, delta_color="inverse",
+                    help="Median over pilots still in the pilot stage; Gartner: 8 months to production.")  # fmt: skip
+    tiles[3].metric("Compound risks", stats.active_compound_risks, f"{stats.critical_compound_risks} critical",
+                    delta_color="off", delta_arrow="off",
+                    help=f"Active in {stats.pilots_with_compound_risk} pilots: linked gaps both weak.")  # fmt: skip
+    tiles[4].metric("Stalled pilots", len(stats.stalled), f"in pilot > {display.threshold_text(limit)} months",
+                    delta_color="off", delta_arrow="off")  # fmt: skip
+
+
+def headline(stats: PortfolioStats) -> str:
+    """The portfolio in two sentences: how many are ready, and the weakest gap (the deck's and report's words)."""
+    return f"{ready_sentence(stats)} {weakest_gap_sentence(stats)}"
 
 
 def heatmap(latest: pd.DataFrame) -> None:
@@ -67,7 +63,7 @@ def heatmap(latest: pd.DataFrame) -> None:
     sort = left.segmented_control("Sort", list(SORTS), format_func=SORTS.get, default="readiness", key="portfolio.sort")
     limit = middle.selectbox("Show", list(ROW_LIMITS), format_func=ROW_LIMITS.get, key="portfolio.limit",
                              index=0 if len(latest) > 40 else 2)  # fmt: skip
-    shown = charts.sort_portfolio(latest, sort or "readiness")
+    shown = sort_portfolio(latest, sort or "readiness")
     if limit != "all":
         shown = shown.head(int(limit))
     order = sort or "readiness"
@@ -101,8 +97,9 @@ def body() -> None:
     as_of = pd.to_datetime(latest["as_of"]).max()
     scope = "" if len(latest) == len(everything) else f" · filtered: {len(latest)} of {len(everything)} pilots"
     st.caption(f"Latest assessment of each pilot, up to {as_of:%d %B %Y}{scope}")
-    st.markdown(headline(latest))
-    kpi_tiles(latest)
+    stats = portfolio_stats(latest)
+    st.markdown(f"**{headline(stats)}**")
+    kpi_tiles(stats)
     heatmap(latest)
     left, right = st.columns([3, 2])
     with left:

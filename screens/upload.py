@@ -1,8 +1,9 @@
 """Upload: download the template, upload filled workbooks (or assessment JSON), read the validation report
 and the score preview, then confirm to import, each file all or nothing.
 
-Reading, checking and importing are :mod:`readiness.intake`; this page only shows their results. A file
-is read once per upload (its report is kept in the session by file id), so reruns stay fast.
+Reading, checking and importing are :mod:`readiness.service.intake`, the same use case as the CLI's;
+this page only shows their results. A file is read once per upload (its report is kept in the session
+by file id), so reruns stay fast.
 """
 
 from __future__ import annotations
@@ -14,10 +15,17 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from readiness.assessment import Assessment
 from readiness.excel import template_bytes
-from readiness.intake import FileReport, ImportOutcome, import_reports, issues_frame, preview_frame, validate_upload
 from readiness.model import GAP_IDS, load_model
+from readiness.service.intake import (
+    ANSWERED_SUFFIXES,
+    FileReport,
+    ImportOutcome,
+    import_reports,
+    issues_frame,
+    preview_frame,
+    validate_file,
+)
 from ui import clear_caches, get_engine, guarded, pilot_history_cached, pilot_names_cached
-
 
 UPLOADER_KEY = "upload.files"
 REPORTS_KEY = "upload.reports"
@@ -80,7 +88,7 @@ def reports_for(files: list) -> list[FileReport]:
     reports = []
     for uploaded in files:
         if uploaded.file_id not in cache:
-            cache[uploaded.file_id] = validate_upload(uploaded.name, uploaded.getvalue())
+            cache[uploaded.file_id] = validate_file(uploaded.name, uploaded.getvalue())
         reports.append(cache[uploaded.file_id])
     return reports
 
@@ -158,7 +166,7 @@ def import_files(reports: list[FileReport], actor: str | None, batch: frozenset[
         bar.progress(done / total, text=f"Imported {done} of {total}: {name}")
 
     try:
-        outcomes, failures = import_reports(get_engine(), reports, actor=actor, on_progress=advance)
+        outcomes, failures = import_reports(get_engine(), reports, interface="app", actor=actor, on_progress=advance)
     except SQLAlchemyError as problem:
         bar.empty()
         st.error(
@@ -192,10 +200,12 @@ def upload_section() -> None:
     st.subheader("2 · Upload filled workbooks")
     files = st.file_uploader(
         "Workbooks (.xlsx) or assessment JSON files",
-        type=["xlsx", "json"],
+        # The names answered with advice (CSV: save it as .xlsx) are offered too, so that the advice is shown.
+        type=[suffix.lstrip(".") for suffix in ANSWERED_SUFFIXES],
         accept_multiple_files=True,
         key=UPLOADER_KEY,
-        help="Each file is checked on its own; a file with any error imports nothing.",
+        help="Each file is checked on its own; a file with any error imports nothing. Other spreadsheet "
+        "formats are answered with how to save them as .xlsx.",
     )
     if not files:
         st.caption(

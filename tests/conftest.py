@@ -1,13 +1,18 @@
-"""Shared fixtures: store engines on SQLite and on PostgreSQL.
+"""Shared fixtures: store engines on SQLite and on PostgreSQL, and the demo portfolio's database.
 
 Every PostgreSQL test gets a schema of its own, created for it and dropped after it, so tests never see
 each other's rows and can run in parallel. PostgreSQL tests run whenever ``TEST_DATABASE_URL`` is set;
 in CI (``CI`` set) they must run, so a missing URL fails them instead of skipping them.
+
+``make test`` runs the suite in parallel (pytest-xdist, ``-n auto``): every fixture here writes only under
+pytest's temporary directories (one per worker) or into a schema of its own, so workers never share a file,
+a port or a schema.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +22,10 @@ import pytest
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
+from readiness.demo import load_demo
 from readiness.store.engine import make_engine, normalise_url
 from readiness.store.migrate import migrate
+from readiness.store.repository import count_rows
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 IN_CI = bool(os.environ.get("CI"))
@@ -90,6 +97,48 @@ def postgres_engine(postgres_url: str) -> Iterator[Engine]:
 def engine(request: pytest.FixtureRequest) -> Engine:
     """A migrated store on each backend: the test runs once on SQLite and once on PostgreSQL."""
     return request.getfixturevalue(f"{request.param}_engine")
+
+
+# --------------------------------------------------------------------------------------------
+# The demo portfolio in a SQLite store: built once per session (per worker under xdist), where
+# four test modules used to build it each. Tests that only read share it; tests that write get a copy.
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The SQLite file of a migrated store holding the demo portfolio, as ``readiness demo`` loads it.
+
+    Shared by the whole session, so read-only: the row counts are checked after the last test, and a
+    test that wrote to it fails there (use :func:`demo_database_copy` to write).
+    """
+    path = tmp_path_factory.mktemp("demo-store") / "readiness.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    load_demo(engine, actor="tests (readiness demo)", source="cli")
+    built = count_rows(engine)
+    engine.dispose()  # the last connection closing checkpoints the WAL, so the file alone is complete
+    yield path
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        assert count_rows(engine) == built, "a test wrote to the shared demo database: use demo_database_copy"
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_database_url(demo_database: Path) -> str:
+    """The URL of the shared, read-only demo store."""
+    return f"sqlite:///{demo_database}"
+
+
+@pytest.fixture
+def demo_database_copy(demo_database: Path, tmp_path: Path) -> str:
+    """The URL of a private copy of the demo store, for a test that writes."""
+    path = tmp_path / "demo-copy" / "readiness.db"
+    path.parent.mkdir()
+    shutil.copyfile(demo_database, path)
+    return f"sqlite:///{path}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import random
 import zipfile
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -41,6 +42,7 @@ def portfolio_rows(count: int = 2, text: str = "Pilot") -> list[list[object]]:
     return rows
 
 
+@cache
 def valid_portfolio() -> bytes:
     sheet, strings = simple_sheet(portfolio_rows())
     return raw_xlsx({"Portfolio": sheet}, strings)
@@ -179,50 +181,79 @@ def local_name_mismatch() -> bytes:
     return raw_zip(parts)
 
 
-def corpus() -> dict[str, tuple[bytes, str | None]]:
-    """Every hostile file, with a fragment its error message must contain (``None``: a safe import)."""
-    rng = random.Random(20261101)
-    valid = valid_portfolio()
+def _ods() -> bytes:
     ods = io.BytesIO()
     with zipfile.ZipFile(ods, "w") as zf:
         zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
         zf.writestr("content.xml", "<office:document-content/>")
-    xlsb = _with_part(valid, "xl/workbook.bin", b"\x83\x01\x00")
-    encrypted = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512 + "EncryptedPackage".encode("utf-16-le") + b"\0" * 64
-    return {
-        "zip_bomb.xlsx": (zip_bomb(), "ZIP bomb"),
-        "lying_bomb.xlsx": (lying_bomb(), "ZIP bomb"),
-        "billion_laughs.xlsx": (_replace_part(valid, "xl/sharedStrings.xml", BILLION_LAUGHS.encode()), "DTD"),
-        "external_entity.xlsx": (_replace_part(valid, "xl/workbook.xml", EXTERNAL_ENTITY.encode()), "DTD"),
-        "renamed_xls.xlsx": ((FIXTURES / "legacy.xls").read_bytes(), "legacy Excel 97-2003"),
-        "random_bytes.xlsx": (bytes(rng.randrange(256) for _ in range(50_000)), "not a spreadsheet"),
-        "empty.xlsx": (b"", "empty"),
-        "macro.xlsx": (_with_part(valid, "xl/vbaProject.bin", b"\xcc" * 2048), "macros"),
-        "macro_content_type.xlsx": (
-            raw_xlsx({"Portfolio": simple_sheet(portfolio_rows())[0]}, simple_sheet(portfolio_rows())[1], macro=True),
-            "macro-enabled",
-        ),
-        "lying_dimension.xlsx": (lying_dimension(), None),
-        "far_cell.xlsx": (far_cell(), "more than 50,000 rows"),
-        "far_column.xlsx": (far_cell("XFD3"), "column XFD"),
-        "far_row.xlsx": (far_cell("A1048576"), "more than 50,000 rows"),
-        "wide_and_long.xlsx": (far_cell("AMJ40000"), "cells"),
-        "million_rows.xlsx": (million_rows(), "more than 50,000 rows"),
-        "long_text.xlsx": (long_text(), "40,000 characters"),
-        "control_characters.xlsx": (control_characters(), "control characters"),
-        "injection.xlsx": (injection_everywhere(), None),
-        "ods_renamed.xlsx": (ods.getvalue(), "OpenDocument"),
-        "xlsb_renamed.xlsx": (xlsb, ".xlsb"),
-        "csv_renamed.xlsx": (b"Pilot name,Assessment date\nClaims,2026-10-01\n", "CSV"),
-        "html_renamed.xlsx": (b"<html><body><table><tr><td>1</td></tr></table></body></html>", "web page"),
-        "encrypted.xlsx": (encrypted, "password"),
-        "utf16_part.xlsx": (utf16_part(), "not UTF-8"),
-        "duplicate_parts.xlsx": (duplicate_parts(), "two parts named"),
-        "local_name_mismatch.xlsx": (local_name_mismatch(), "named differently"),
-        "truncated.xlsx": (valid[: len(valid) // 2], "damaged"),
-        "bad_deflate.xlsx": (_corrupt_deflate(valid), "damaged"),
-        "no_workbook_part.xlsx": (_zip_of({"hello.txt": b"hi"}), "not an Excel workbook"),
-    }
+    return ods.getvalue()
+
+
+def _random_bytes() -> bytes:
+    rng = random.Random(20261101)
+    return bytes(rng.randrange(256) for _ in range(50_000))
+
+
+def _macro_content_type() -> bytes:
+    sheet, strings = simple_sheet(portfolio_rows())
+    return raw_xlsx({"Portfolio": sheet}, strings, macro=True)
+
+
+ENCRYPTED = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512 + "EncryptedPackage".encode("utf-16-le") + b"\0" * 64
+
+# name → (how to build the file, a fragment its error message must contain). Builders, not bytes: the
+# names parametrize tests at collection, and the files (a 300 MB zip bomb among them) are built once, later.
+CORPUS_BUILDERS: dict[str, tuple[Callable[[], bytes], str | None]] = {
+    "zip_bomb.xlsx": (zip_bomb, "ZIP bomb"),
+    "lying_bomb.xlsx": (lying_bomb, "ZIP bomb"),
+    "billion_laughs.xlsx": (
+        lambda: _replace_part(valid_portfolio(), "xl/sharedStrings.xml", BILLION_LAUGHS.encode()),
+        "DTD",
+    ),
+    "external_entity.xlsx": (
+        lambda: _replace_part(valid_portfolio(), "xl/workbook.xml", EXTERNAL_ENTITY.encode()),
+        "DTD",
+    ),
+    "renamed_xls.xlsx": (lambda: (FIXTURES / "legacy.xls").read_bytes(), "legacy Excel 97-2003"),
+    "random_bytes.xlsx": (_random_bytes, "not a spreadsheet"),
+    "empty.xlsx": (lambda: b"", "empty"),
+    "macro.xlsx": (lambda: _with_part(valid_portfolio(), "xl/vbaProject.bin", b"\xcc" * 2048), "macros"),
+    "macro_content_type.xlsx": (_macro_content_type, "macro-enabled"),
+    "lying_dimension.xlsx": (lying_dimension, None),
+    "far_cell.xlsx": (far_cell, "more than 50,000 rows"),
+    "far_column.xlsx": (lambda: far_cell("XFD3"), "column XFD"),
+    "far_row.xlsx": (lambda: far_cell("A1048576"), "more than 50,000 rows"),
+    "wide_and_long.xlsx": (lambda: far_cell("AMJ40000"), "cells"),
+    "million_rows.xlsx": (million_rows, "more than 50,000 rows"),
+    "long_text.xlsx": (long_text, "40,000 characters"),
+    "control_characters.xlsx": (control_characters, "control characters"),
+    "injection.xlsx": (injection_everywhere, None),
+    "ods_renamed.xlsx": (_ods, "OpenDocument"),
+    "xlsb_renamed.xlsx": (lambda: _with_part(valid_portfolio(), "xl/workbook.bin", b"\x83\x01\x00"), ".xlsb"),
+    "csv_renamed.xlsx": (lambda: b"Pilot name,Assessment date\nClaims,2026-10-01\n", "CSV"),
+    "html_renamed.xlsx": (lambda: b"<html><body><table><tr><td>1</td></tr></table></body></html>", "web page"),
+    "encrypted.xlsx": (lambda: ENCRYPTED, "password"),
+    "utf16_part.xlsx": (utf16_part, "not UTF-8"),
+    "duplicate_parts.xlsx": (duplicate_parts, "two parts named"),
+    "local_name_mismatch.xlsx": (local_name_mismatch, "named differently"),
+    "truncated.xlsx": (lambda: valid_portfolio()[: len(valid_portfolio()) // 2], "damaged"),
+    "bad_deflate.xlsx": (lambda: _corrupt_deflate(valid_portfolio()), "damaged"),
+    "no_workbook_part.xlsx": (lambda: _zip_of({"hello.txt": b"hi"}), "not an Excel workbook"),
+}
+
+
+def corpus_names() -> list[str]:
+    """The names of the hostile files, without building them (for parametrizing at collection)."""
+    return sorted(CORPUS_BUILDERS)
+
+
+@cache
+def corpus() -> dict[str, tuple[bytes, str | None]]:
+    """Every hostile file, with a fragment its error message must contain (``None``: a safe import).
+
+    Built once per process, on first use.
+    """
+    return {name: (build(), expected) for name, (build, expected) in CORPUS_BUILDERS.items()}
 
 
 def _zip_of(parts: dict[str, bytes]) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import date
+from functools import cache
 
 import openpyxl
 
@@ -33,6 +34,14 @@ def filled_workbook(assessment: Assessment, bad_metric: bool = False) -> bytes:
 
     With ``bad_metric`` the first metric holds 150 %, out of range: an error at ``Metrics!E5``.
     """
+    return _filled_workbook(assessment.model_dump_json(), bad_metric)
+
+
+@cache
+def _filled_workbook(assessment_json: str, bad_metric: bool) -> bytes:
+    # Cached per assessment: building a workbook takes a third of a second, and test modules build the
+    # same one many times, some of them in parametrize lists, at collection.
+    assessment = Assessment.model_validate_json(assessment_json)
     book = openpyxl.load_workbook(io.BytesIO(template_bytes(assessment)))
     for row in book["Pilot"].iter_rows():
         label = str(row[0].value or "")
@@ -49,5 +58,5 @@ def filled_workbook(assessment: Assessment, bad_metric: bool = False) -> bytes:
 
 
 def assessment_json(assessment: Assessment) -> bytes:
-    """The assessment as the JSON of product.md."""
+    """The assessment as the Assessment JSON of docs/contracts.md."""
     return json.dumps(assessment.model_dump(mode="json")).encode()

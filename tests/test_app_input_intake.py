@@ -1,4 +1,4 @@
-"""The upload and assess logic without a browser: readiness.intake and readiness.assess_form."""
+"""The upload and assess logic without a browser: readiness.service.intake and readiness.assess_form."""
 
 from __future__ import annotations
 
@@ -7,26 +7,28 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from readiness import assess_form as form
 from readiness.assessment import parse_assessment
 from readiness.demo import demo_assessments
 from readiness.errors import InvalidInput, Issue
-from readiness.intake import (
+from readiness.model import GAP_IDS, load_model
+from readiness.scoring import VERDICT_LABELS, score_assessment
+from readiness.service.intake import (
     file_hash,
     import_report,
     import_reports,
     issues_frame,
     preview_frame,
     split_location,
-    validate_upload,
+    validate_file,
 )
-from readiness.model import GAP_IDS, load_model
-from readiness.scoring import VERDICT_LABELS, score_assessment
 from readiness.store.engine import make_engine
 from readiness.store.migrate import migrate
-from readiness.store.repository import count_rows, latest_assessments, pilot_history
+from readiness.store.repository import count_rows, latest_assessments, list_pilots, pilot_history
 from tests.input_files import BAD_CELL, assessment_json, filled_workbook, sample_assessment
+from tests.test_intake_service import workbook_without_sheet
 
 MODEL = load_model()
 
@@ -47,7 +49,7 @@ def engine(tmp_path: Path):
 def test_valid_workbook_reports_its_assessment_and_no_error() -> None:
     assessment = sample_assessment()
     data = filled_workbook(assessment)
-    report = validate_upload("team.xlsx", data)
+    report = validate_file("team.xlsx", data)
     assert report.ok, report.issues
     assert report.kind == "excel"
     assert report.source_hash == file_hash(data)
@@ -58,7 +60,7 @@ def test_valid_workbook_reports_its_assessment_and_no_error() -> None:
 
 
 def test_invalid_workbook_names_sheet_and_cell() -> None:
-    report = validate_upload("bad.xlsx", filled_workbook(sample_assessment(), bad_metric=True))
+    report = validate_file("bad.xlsx", filled_workbook(sample_assessment(), bad_metric=True))
     assert not report.ok
     assert report.assessments == []
     [error] = report.errors
@@ -71,7 +73,9 @@ def test_invalid_workbook_names_sheet_and_cell() -> None:
 @pytest.mark.parametrize(
     ("name", "data", "expected"),
     [
-        ("notes.txt", b"hello", "unsupported file type"),
+        ("notes.pdf", b"%PDF-1.4", "unsupported file type '.pdf'"),
+        ("notes.txt", b"hello", "this is a text file"),
+        ("sheet.csv", b"Pilot name\nx\n", "save it as an Excel Workbook (.xlsx)"),
         ("empty.xlsx", b"", "empty"),
         ("fake.xlsx", b"this is not a workbook at all", ""),
         ("broken.json", b"{not json", "not valid JSON"),
@@ -79,18 +83,18 @@ def test_invalid_workbook_names_sheet_and_cell() -> None:
     ],
 )
 def test_unreadable_files_are_errors_not_exceptions(name: str, data: bytes, expected: str) -> None:
-    report = validate_upload(name, data)
+    report = validate_file(name, data)
     assert not report.ok
     assert report.errors
     assert expected in report.errors[0].message
 
 
 def test_json_upload_is_read_with_field_locations() -> None:
-    good = validate_upload("one.json", assessment_json(sample_assessment()))
+    good = validate_file("one.json", assessment_json(sample_assessment()))
     assert good.ok and good.kind == "json"
     payload = sample_assessment().model_dump(mode="json")
     payload["answers"]["DATA-1"] = "n_a"  # core questions do not accept N/A
-    bad = validate_upload("bad.json", json.dumps(payload).encode())
+    bad = validate_file("bad.json", json.dumps(payload).encode())
     assert not bad.ok
     assert bad.errors[0].location == "answers.DATA-1"
     assert split_location(bad.errors[0].location) == ("", "answers.DATA-1")
@@ -126,11 +130,11 @@ def test_preview_matches_the_explained_score() -> None:
 
 
 def test_import_stores_once_and_reimport_is_already_present(engine) -> None:
-    report = validate_upload("team.xlsx", filled_workbook(sample_assessment()))
-    first = import_report(engine, report, actor="pmo@example.com")
+    report = validate_file("team.xlsx", filled_workbook(sample_assessment()))
+    first = import_report(engine, report, interface="app", actor="pmo@example.com")
     assert (first.created, first.already_present) == (1, 0)
     assert "1 snapshot imported" in first.message
-    again = import_report(engine, validate_upload("team.xlsx", filled_workbook(sample_assessment())), actor=None)
+    again = import_report(engine, validate_file("team.xlsx", filled_workbook(sample_assessment())), interface="app")
     assert (again.created, again.already_present) == (0, 1)
     assert "already present" in again.message
     [stored] = pilot_history(engine, "Upload test pilot")
@@ -140,22 +144,22 @@ def test_import_stores_once_and_reimport_is_already_present(engine) -> None:
 
 def test_invalid_file_never_reaches_the_store(engine) -> None:
     before = count_rows(engine)
-    report = validate_upload("bad.xlsx", filled_workbook(sample_assessment(), bad_metric=True))
+    report = validate_file("bad.xlsx", filled_workbook(sample_assessment(), bad_metric=True))
     with pytest.raises(InvalidInput):
-        import_report(engine, report)
-    outcomes, failures = import_reports(engine, [report])
+        import_report(engine, report, interface="app")
+    outcomes, failures = import_reports(engine, [report], interface="app")
     assert outcomes == [] and failures == []
     assert count_rows(engine) == before
 
 
 def test_import_reports_imports_each_valid_file_with_progress(engine) -> None:
     files = [
-        validate_upload("a.xlsx", filled_workbook(sample_assessment("Pilot A"))),
-        validate_upload("bad.xlsx", filled_workbook(sample_assessment("Pilot B"), bad_metric=True)),
-        validate_upload("c.json", assessment_json(sample_assessment("Pilot C"))),
+        validate_file("a.xlsx", filled_workbook(sample_assessment("Pilot A"))),
+        validate_file("bad.xlsx", filled_workbook(sample_assessment("Pilot B"), bad_metric=True)),
+        validate_file("c.json", assessment_json(sample_assessment("Pilot C"))),
     ]
     calls: list[tuple[int, int, str]] = []
-    outcomes, failures = import_reports(engine, files, on_progress=lambda *call: calls.append(call))
+    outcomes, failures = import_reports(engine, files, interface="app", on_progress=lambda *call: calls.append(call))
     assert [o.name for o in outcomes] == ["a.xlsx", "c.json"]
     assert failures == []
     assert calls == [(1, 2, "a.xlsx"), (2, 2, "c.json")]
@@ -167,11 +171,83 @@ def test_multi_assessment_file_is_all_or_nothing(engine) -> None:
     good = sample_assessment("Pilot D").model_dump(mode="json")
     bad = sample_assessment("Pilot E").model_dump(mode="json")
     bad["metrics"]["data.production_sample_share"] = 150
-    report = validate_upload("two.json", json.dumps([good, bad]).encode())
+    report = validate_file("two.json", json.dumps([good, bad]).encode())
     assert not report.ok
     assert report.errors[0].location.startswith("[1].metrics")
-    import_reports(engine, [report])
+    import_reports(engine, [report], interface="app")
     assert pilot_history(engine, "Pilot D") == []
+
+
+def test_a_workbook_without_its_checklist_is_reported_invalid() -> None:
+    data = workbook_without_sheet(filled_workbook(sample_assessment()), "Checklist", rename="Answers")
+    report = validate_file("renamed.xlsx", data)
+    assert not report.ok and report.assessments == []
+    table = issues_frame(report.issues)
+    assert table.loc[0, "severity"] == "error"
+    assert "no 'Checklist' sheet" in table.loc[0, "message"]
+
+
+# --------------------------------------------------------------------------------------------
+# The Upload page, through the router
+# --------------------------------------------------------------------------------------------
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+APP = Path(__file__).resolve().parents[1] / "app.py"
+
+
+@pytest.fixture
+def upload_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'upload.db'}"
+    monkeypatch.setenv("READINESS_DATABASE_URL", url)
+    return url
+
+
+def open_upload_page() -> AppTest:
+    """The app, through its router, on the Upload page."""
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.switch_page("screens/upload.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def stored_engine(url: str):
+    engine = make_engine(url)
+    migrate(engine)
+    return engine
+
+
+def test_upload_shows_a_missing_checklist_as_invalid(upload_db: str) -> None:
+    at = open_upload_page()
+    good = filled_workbook(sample_assessment("Complete pilot"))
+    renamed = workbook_without_sheet(filled_workbook(sample_assessment("Renamed pilot")), "Checklist", "Answers")
+    files = [("good.xlsx", good, XLSX), ("renamed.xlsx", renamed, XLSX)]
+    at.file_uploader(key="upload.files").set_value(files).run()
+    assert not at.exception
+    shown = texts(at.markdown)
+    assert "✓ valid" in shown and "✕ 1 error" in shown
+    issues = next(d.value for d in at.dataframe if "message" in d.value.columns)
+    assert issues["severity"].tolist() == ["error"]
+    assert "no 'Checklist' sheet" in issues["message"][0]
+    confirm = at.button(key="upload.confirm")
+    assert confirm.label == "Import 1 valid file (1 assessment)"
+    confirm.click().run()
+    engine = stored_engine(upload_db)
+    assert [p.context.name for p in list_pilots(engine)] == ["Complete pilot"]
+
+
+def test_upload_answers_a_csv_with_how_to_save_it(upload_db: str) -> None:
+    at = open_upload_page()
+    assert ".csv" in at.file_uploader(key="upload.files").allowed_type
+    at.file_uploader(key="upload.files").set_value([("pilots.csv", b"Pilot name\nx\n", "text/csv")]).run()
+    assert at.button(key="upload.confirm").disabled
+    [message] = next(d.value for d in at.dataframe if "message" in d.value.columns)["message"].tolist()
+    assert message.startswith("this is a CSV file:") and "save it as an Excel Workbook (.xlsx)" in message
+    assert count_rows(stored_engine(upload_db))["snapshot"] == 0
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -11,10 +10,10 @@ from streamlit.testing.v1 import AppTest
 
 from readiness import assess_form as form
 from readiness.demo import demo_assessments
-from readiness.snapshots import export_assessments
+from readiness.service.exports import ExportRequest, ExportScope
 from readiness.store.engine import make_engine
 from readiness.store.migrate import migrate
-from readiness.store.repository import add_assessments, count_rows, latest_assessments, list_pilots, pilot_history
+from readiness.store.repository import count_rows, latest_assessments, list_pilots, pilot_history
 from tests.input_files import BAD_CELL, assessment_json, filled_workbook, sample_assessment
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -22,24 +21,11 @@ ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120
 
 
-@pytest.fixture(scope="module")
-def demo_template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo database built once; each test gets its own copy."""
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    engine = make_engine(f"sqlite:///{path}")
-    migrate(engine)
-    add_assessments(engine, demo_assessments(), source="cli", actor="demo")
-    engine.dispose()
-    return path
-
-
 @pytest.fixture
-def demo_db(demo_template_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    path = tmp_path / "demo.db"
-    shutil.copy(demo_template_db, path)
-    url = f"sqlite:///{path}"
-    monkeypatch.setenv("READINESS_DATABASE_URL", url)
-    return url
+def demo_db(demo_database_copy: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A private copy of the session's demo store (conftest.py): these pages write."""
+    monkeypatch.setenv("READINESS_DATABASE_URL", demo_database_copy)
+    return demo_database_copy
 
 
 @pytest.fixture
@@ -261,7 +247,9 @@ def test_export_builds_only_when_asked_then_offers_both_files(demo_db: str) -> N
     assert [b.key for b in at.get("download_button")] == []
     at.button(key="export.build_button").click().run()
     pilots = len(list_pilots(engine_of(demo_db)))
-    assert f"{pilots} snapshot(s) of {pilots} pilot(s)" in texts(at.success)
+    assert f"Ready: {pilots} snapshots of {pilots} pilots (each pilot's latest snapshot, as of today)." in texts(
+        at.success
+    )
     downloads = at.get("download_button")
     assert [d.proto.label for d in downloads] == ["Download the workbook (.xlsx)", "Download the CSV"]
     # Changing the options hides the stale build until it is rebuilt.
@@ -269,26 +257,73 @@ def test_export_builds_only_when_asked_then_offers_both_files(demo_db: str) -> N
     assert not at.get("download_button")
     at.button(key="export.build_button").click().run()
     total = len(demo_assessments())
-    assert f"{total} snapshot(s) of {pilots} pilot(s)" in texts(at.success)
+    assert f"Ready: {total} snapshots of {pilots} pilots (every snapshot, as of today)." in texts(at.success)
+
+
+def test_export_downloads_survive_other_clicks(demo_db: str) -> None:
+    at = open_page("export")
+    at.button(key="export.build_button").click().run()
+    table_downloads = ["Download the workbook (.xlsx)", "Download the CSV"]
+    assert [d.proto.label for d in at.get("download_button")] == table_downloads
+    at.toggle(key="export.pack.dated").set_value(True).run()
+    assert [d.proto.label for d in at.get("download_button")] == table_downloads
+    at.toggle(key="export.pack.dated").set_value(False).run()
+    at.multiselect(key="export.pack_pilots").set_value(["Claims triage"]).run()
+    at.button(key="export.pack_button").click().run()
+    labels = [d.proto.label for d in at.get("download_button")]
+    assert labels[:2] == table_downloads and "Download the deck (.pptx)" in labels
 
 
 def test_export_as_of_a_date_before_any_snapshot_warns(demo_db: str) -> None:
     at = open_page("export")
-    at.radio(key="export.when").set_value("A past date").run()
-    at.date_input(key="export.as_of").set_value(date(2000, 1, 1)).run()
+    at.toggle(key="export.table.dated").set_value(True).run()
+    at.date_input(key="export.table.as_of").set_value(date(2000, 1, 1)).run()
     at.button(key="export.build_button").click().run()
-    assert "No snapshot matches" in texts(at.warning)
+    assert "no snapshot on or before 2000-01-01" in texts(at.warning)
+    assert not at.get("download_button")
+
+
+def test_export_honours_the_sidebar_filters(demo_db: str) -> None:
+    engine = engine_of(demo_db)
+    finance = sorted(s.assessment.pilot.name for s in latest_assessments(engine)
+                     if s.assessment.pilot.business_unit == "Finance")  # fmt: skip
+    assert 0 < len(finance) < len(list_pilots(engine))
+    at = open_page("export", bu="Finance")
+    assert "Filtered in the sidebar" in texts(at.caption)
+    assert sorted(at.multiselect(key="export.pack_pilots").options) == finance
+    at.button(key="export.build_button").click().run()
+    built = at.session_state["export.built"]
+    (scope,) = {scope for (name, scope) in built if name == "xlsx"}
+    assert sorted(scope.within) == finance
+    assert sorted(portfolio_sheet_pilots(built[("xlsx", scope)][0])) == finance
+
+
+def portfolio_sheet_pilots(data: bytes) -> list[str]:
+    """The pilot names of a workbook's Portfolio sheet."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(BytesIO(data), read_only=True)["Portfolio"]
+    rows = sheet.iter_rows(values_only=True)
+    column = [str(h).strip().lower() for h in next(rows)].index("pilot name")
+    return [row[column] for row in rows if row[column]]
 
 
 def test_export_selection_rules(demo_db: str) -> None:
     engine = engine_of(demo_db)
     everything = demo_assessments()
-    assert len(export_assessments(engine)) == len(latest_assessments(engine))
-    assert len(export_assessments(engine, history=True)) == len(everything)
+
+    def chosen(**scope) -> list:
+        return ExportRequest(engine, ExportScope(**scope)).assessments()
+
+    assert len(chosen()) == len(latest_assessments(engine))
+    assert len(chosen(history=True)) == len(everything)
     cut = date(2026, 6, 1)
-    dated = export_assessments(engine, as_of=cut, history=True)
-    assert len(dated) == sum(1 for a in everything if a.as_of <= cut)
-    assert all(a.as_of <= cut for a in export_assessments(engine, as_of=cut))
+    assert len(chosen(as_of=cut, history=True)) == sum(1 for a in everything if a.as_of <= cut)
+    assert all(a.as_of <= cut for a in chosen(as_of=cut))
+    pair = {"Claims triage", "Invoice matching"}
+    assert {a.pilot.name for a in chosen(within=tuple(pair))} == pair
 
 
 def test_export_builds_the_board_pack_for_the_chosen_pilots(demo_db: str) -> None:

@@ -5,37 +5,35 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from readiness.charts import portfolio_kpis
+from readiness.assessment import Assessment
 from readiness.demo import demo_assessments
 from readiness.model import load_model
 from readiness.portfolio import assessments_to_frame, latest_per_pilot, score_frame
 from readiness.scoring import VERDICT_LABELS, score_assessment
-from readiness.store.engine import make_engine
-from readiness.store.migrate import migrate
-from readiness.store.repository import add_assessments
+from readiness.service.portfolio import portfolio_stats
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 60
-DEMO = demo_assessments()
-LATEST = latest_per_pilot(score_frame(assessments_to_frame(DEMO)))
 
 
 @pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'readiness.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    add_assessments(engine, DEMO, source="cli", actor="test")
-    engine.dispose()
-    return url
+def demo() -> list[Assessment]:
+    return demo_assessments()
+
+
+@pytest.fixture(scope="module")
+def latest(demo: list[Assessment]) -> pd.DataFrame:
+    return latest_per_pilot(score_frame(assessments_to_frame(demo)))
 
 
 @pytest.fixture
-def demo_app(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("READINESS_DATABASE_URL", demo_url)
+def demo_app(demo_database_url: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    # The pages only read: they share the session's demo store (conftest.py).
+    monkeypatch.setenv("READINESS_DATABASE_URL", demo_database_url)
     return AppTest.from_file(APP, default_timeout=TIMEOUT)
 
 
@@ -65,42 +63,42 @@ def assert_clean(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
-def test_portfolio_on_the_demo(demo_app: AppTest) -> None:
+def test_portfolio_on_the_demo(demo_app: AppTest, latest: pd.DataFrame) -> None:
     at = demo_app.run()
     assert_clean(at)
-    kpis = portfolio_kpis(LATEST)
+    kpis = portfolio_stats(latest)
     ready = next(m for m in at.metric if m.label == "Ready for production")
     assert ready.value == f"{kpis.by_verdict['ready']} of {kpis.pilots}"
-    assert sorted(heatmap_pilots(at)) == sorted(LATEST["pilot"])
+    assert sorted(heatmap_pilots(at)) == sorted(latest["pilot"])
     assert len(figures(at)) == 3  # heatmap, value × readiness, verdicts
 
 
-def test_a_filter_narrows_the_heatmap(demo_app: AppTest) -> None:
+def test_a_filter_narrows_the_heatmap(demo_app: AppTest, latest: pd.DataFrame) -> None:
     at = demo_app.run()
     at.multiselect(key="bu").set_value(["Finance"]).run()
     assert_clean(at)
-    finance = LATEST[LATEST["business_unit"] == "Finance"]["pilot"]
+    finance = latest[latest["business_unit"] == "Finance"]["pilot"]
     assert sorted(heatmap_pilots(at)) == sorted(finance)
 
 
-def test_the_filter_comes_from_the_url(demo_app: AppTest) -> None:
+def test_the_filter_comes_from_the_url(demo_app: AppTest, latest: pd.DataFrame) -> None:
     demo_app.query_params["verdict"] = "Ready"  # bound widgets carry the label the user sees
     at = demo_app.run()
     assert_clean(at)
-    assert sorted(heatmap_pilots(at)) == sorted(LATEST[LATEST["verdict"] == "ready"]["pilot"])
+    assert sorted(heatmap_pilots(at)) == sorted(latest[latest["verdict"] == "ready"]["pilot"])
 
 
-def test_sorting_by_name(demo_app: AppTest) -> None:
+def test_sorting_by_name(demo_app: AppTest, latest: pd.DataFrame) -> None:
     at = demo_app.run()
     at.get("button_group")[0].set_value("name").run()
     assert_clean(at)
     # The heatmap draws its first row at the bottom: the list is the order reversed.
-    assert heatmap_pilots(at)[::-1] == sorted(LATEST["pilot"], key=str.casefold)
+    assert heatmap_pilots(at)[::-1] == sorted(latest["pilot"], key=str.casefold)
 
 
 def _expected_verdict(name: str) -> str:
-    latest = max((a for a in DEMO if a.pilot.name == name), key=lambda a: a.as_of)
-    return VERDICT_LABELS[score_assessment(latest).verdict]
+    newest = max((a for a in demo_assessments() if a.pilot.name == name), key=lambda a: a.as_of)
+    return VERDICT_LABELS[score_assessment(newest).verdict]
 
 
 def test_choosing_a_pilot_shows_its_verdict(demo_app: AppTest) -> None:
@@ -149,7 +147,7 @@ def test_compare_on_the_demo(demo_app: AppTest) -> None:
     assert len(figures(at)) == 4  # radars, two dates, snapshots, trend
 
 
-def test_methodology(demo_app: AppTest) -> None:
+def test_methodology(demo_app: AppTest, demo: list[Assessment]) -> None:
     at = demo_app.run()
     at.switch_page("screens/methodology.py").run()
     assert_clean(at)
@@ -158,7 +156,7 @@ def test_methodology(demo_app: AppTest) -> None:
     assert len(figures(at)) == len(load_model().scored_metrics)  # one curve per scored metric
     audit = at.dataframe[-1].value
     assert list(audit.columns) == ["When (UTC)", "Who", "Action", "What", "Source file (SHA-256)"]
-    assert (audit["Action"] == "snapshot.add").sum() == len(DEMO)
+    assert (audit["Action"] == "snapshot.add").sum() == len(demo)
 
 
 @pytest.mark.parametrize("page", ["screens/portfolio.py", "screens/pilot.py", "screens/compare.py"])
@@ -170,11 +168,11 @@ def test_empty_database_offers_three_ways_to_start(empty_app: AppTest, page: str
     assert not at.get("plotly_chart")
 
 
-def test_loading_the_demo_from_the_empty_state(empty_app: AppTest) -> None:
+def test_loading_the_demo_from_the_empty_state(empty_app: AppTest, latest: pd.DataFrame) -> None:
     at = empty_app.run()
     at.button(key="empty.demo").click().run()
     assert_clean(at)
-    assert sorted(heatmap_pilots(at)) == sorted(LATEST["pilot"])
+    assert sorted(heatmap_pilots(at)) == sorted(latest["pilot"])
 
 
 def test_methodology_on_an_empty_database(empty_app: AppTest) -> None:

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import zipfile
 from datetime import date
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -22,19 +23,21 @@ from plotly.offline import get_plotlyjs
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
+from readiness import display
 from readiness.assessment import Assessment
 from readiness.boardpack import build_deck, pack_from_assessments
 from readiness.boardpack.deck import long_date, slide_plan
 from readiness.boardpack.figures import all_figures
 from readiness.boardpack.html import build_html
 from readiness.boardpack.images import PNG_MAGIC, ChromiumMissing, chromium_path, write_images
-from readiness.charts import portfolio_kpis
+from readiness.charts import SHORT_GAP_LABELS
 from readiness.cli.main import cli
 from readiness.demo import demo_assessments
 from readiness.errors import InvalidInput
 from readiness.model import GAP_IDS, load_model
-from readiness.portfolio import assessments_to_frame, latest_per_pilot, score_frame
-from readiness.scoring import VERDICT_LABELS, score_assessment
+from readiness.portfolio import assessments_to_frame, latest_per_pilot, score_frame, sort_portfolio
+from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, score_assessment
+from readiness.service.portfolio import portfolio_stats, review_order
 
 IN_CI = bool(os.environ.get("CI"))
 requires_chromium = pytest.mark.skipif(
@@ -129,12 +132,18 @@ def test_pilot_slides_hold_native_radars_with_the_cores_scores(demo, pack, deck)
         else:
             assert len(series) == 1
         assert shape_named(slide, "Verdict").text_frame.text == VERDICT_LABELS[latest.verdict].upper()
-        assert f"Overall {latest.overall:.0f} / 100" == shape_named(slide, "Overall").text_frame.text
+        assert f"Overall {display.score_text(latest.overall)} / 100" == shape_named(slide, "Overall").text_frame.text
         body = shape_named(slide, "Why and actions").text_frame.text
         assert latest.reasons[0] in body
         if any(a.gain > 0 for a in latest.remediation):
             best = max(latest.remediation, key=lambda a: a.gain)
-            assert f"+{best.gain:.1f}  {best.item}" in body
+            assert f"{display.gain_text(best.gain)}  {best.item}" in body
+        for gap in GAP_IDS:
+            assert shape_named(slide, f"Score {gap}").text_frame.text == display.score_text(latest.gaps[gap].score)
+            if len(history) > 1:
+                before = score_assessment(history[-2]).gaps[gap].score
+                arrow = display.change_text(before, latest.gaps[gap].score)
+                assert shape_named(slide, f"Change {gap}").text_frame.text == arrow, (pilot, gap)
 
 
 def test_heatmap_and_kpis_equal_the_portfolio_scores(demo, deck) -> None:
@@ -148,19 +157,18 @@ def test_heatmap_and_kpis_equal_the_portfolio_scores(demo, deck) -> None:
         seen.append(pilot)
         row = latest.loc[pilot]
         for k, gap in enumerate(GAP_IDS, start=3):
-            assert table.cell(r, k).text.rstrip("*") == f"{row[f'score.{gap}']:.0f}", (pilot, gap)
-        assert table.cell(r, len(headers) - 1).text == f"{row['overall']:.0f}"
+            assert table.cell(r, k).text.rstrip("*") == display.score_text(row[f"score.{gap}"]), (pilot, gap)
+        assert table.cell(r, len(headers) - 1).text == display.score_text(row["overall"])
         assert table.cell(r, 2).text == VERDICT_LABELS[row["verdict"]]
     assert sorted(seen) == sorted(latest.index)
-    overall = [latest.loc[p, "overall"] for p in seen]
-    assert overall == sorted(overall), "least ready first"
+    assert seen == review_order(latest.reset_index()), "not ready first, then conditional, then ready"
 
-    kpis = portfolio_kpis(latest.reset_index())
+    stats = portfolio_stats(latest.reset_index())
     summary = " ".join(s.text_frame.text for s in deck.slides[1].shapes if s.has_text_frame)
-    assert f"{kpis.ready_share:.0f}%" in summary
-    assert f"{kpis.median_months_in_pilot:.1f}" in summary
-    assert f"{kpis.active_compound_risks}" in summary
-    assert f"{kpis.by_verdict['ready']} ready · {kpis.by_verdict['conditional']} conditional" in summary
+    assert display.percent_text(stats.ready_share) in summary
+    assert display.months_text(stats.median_months_in_pilot) in summary
+    assert f"{stats.active_compound_risks}" in summary
+    assert f"{stats.by_verdict['ready']} ready · {stats.by_verdict['conditional']} conditional" in summary
 
 
 def test_portfolio_charts_are_native_and_editable(deck) -> None:
@@ -195,6 +203,15 @@ def test_unknown_pilot_and_early_date_are_invalid_input(demo) -> None:
         pack_from_assessments(demo, pilots=["Nobody"])
     with pytest.raises(InvalidInput, match="no snapshot on or before 2020-01-01"):
         pack_from_assessments(demo, as_of=date(2020, 1, 1))
+
+
+def test_pilots_in_view_limit_the_portfolio(demo) -> None:
+    within = ["Claims triage", "Fraud alerts", "Route optimisation"]
+    pack = pack_from_assessments(demo, within=within)
+    assert sorted(pack.latest["pilot"]) == sorted(within) and set(pack.history["pilot"]) == set(within)
+    assert pack.pilots == review_order(pack.latest)
+    with pytest.raises(InvalidInput, match="no pilot in view"):
+        pack_from_assessments(demo, within=["Nobody"])
 
 
 def test_large_portfolio_splits_the_heatmap(demo) -> None:
@@ -258,8 +275,70 @@ def test_report_has_every_chart_and_section(demo, report: str) -> None:
     assert report.count("Plotly.newPlot(") == len(names)
     assert 'id="portfolio"' in report and 'id="pilot-claims-triage"' in report and "Policy Q&amp;A assistant" in report
     latest = score_assessment(snapshots_of(demo, "Claims triage")[-1])
-    assert f"Overall <b>{latest.overall:.0f}</b> / 100" in report
+    assert f"Overall <b>{display.score_text(latest.overall)}</b> / 100" in report
     assert MODEL_VERSION in report and "1 November 2026" in report
+
+
+def plotted(report: str, name: str) -> list[dict]:
+    """The traces of the report's chart ``name``, read back from its ``Plotly.newPlot`` call."""
+    start = report.index(f'"chart-{name}",', report.index(f'data-chart="{name}"')) + len(f'"chart-{name}",')
+    traces, _ = json.JSONDecoder().raw_decode(report[start:].lstrip())
+    return traces
+
+
+def section_of(report: str, anchor: str) -> str:
+    """The HTML of one ``<section id=anchor>``."""
+    start = report.index(f'<section id="{anchor}">')
+    return report[start : report.index("</section>", start)]
+
+
+def test_a_half_point_score_reads_the_same_on_chart_deck_and_report(demo, pack, deck, report: str) -> None:
+    # Claims triage's data quality is 6.5 (6.504 before the explained score's rounding): Python rounds the
+    # one to 6 and the other to 7, d3 rounds both to 7. Every surface now writes the display rule's 6.
+    result = score_assessment(snapshots_of(demo, "Claims triage")[-1])
+    exact = result.gaps["data"].score
+    assert exact == 6.5 and display.score_text(exact) == "6"
+    frame_exact = float(pack.latest.set_index("pilot").loc["Claims triage", "score.data"])
+    assert f"{frame_exact:.0f}" == "7" and display.score_text(frame_exact) == "6"
+
+    # The dashboard's heatmap, as drawn in the HTML report: cell text and hover.
+    cells = plotted(report, "portfolio-heatmap")[1]
+    row, col = cells["y"].index("Claims triage"), cells["x"].index(SHORT_GAP_LABELS["data"])
+    assert cells["text"][row][col] == "6" and cells["customdata"][row][col][3] == "6"
+    # The report's own gap table on the pilot's section.
+    section = section_of(report, "pilot-claims-triage")
+    assert re.search(r'<tr data-gap="data"><td>[^<]*</td><td class="num"><b>6</b></td>', section)
+    assert "Data quality is 6, below 40" in section
+    # The deck: heatmap table, score tile and the "Why" bullet of the pilot page.
+    table = shape_named(deck.slides[2], "Heatmap").table
+    (r,) = [r for r in range(1, len(table.rows)) if table.cell(r, 0).text == "Claims triage"]
+    assert table.cell(r, 3 + GAP_IDS.index("data")).text.rstrip("*") == "6"
+    slide = pilot_slides(deck, pack.pilots)[pack.pilots.index("Claims triage")]
+    assert shape_named(slide, "Score data").text_frame.text == "6"
+    assert "Data quality is 6, below 40" in shape_named(slide, "Why and actions").text_frame.text
+
+
+def test_deck_and_report_list_the_heatmap_in_review_order(demo, deck, report: str) -> None:
+    latest = latest_per_pilot(score_frame(assessments_to_frame(demo)))
+    expected = sort_portfolio(latest, "readiness")["pilot"].tolist()
+    ranks = [VERDICT_ORDER.index(v) for v in latest.set_index("pilot").loc[expected, "verdict"]]
+    assert ranks == sorted(ranks) and ranks[0] == 0, "not ready first, ready last"
+    table = shape_named(deck.slides[2], "Heatmap").table
+    assert [table.cell(r, 0).text for r in range(1, len(table.rows))] == expected
+    # Plotly draws the first row at the bottom: top down, the report's heatmap reads the trace's rows reversed.
+    verdicts, cells = plotted(report, "portfolio-heatmap")[:2]
+    assert list(reversed(cells["y"])) == expected
+    assert list(reversed(verdicts["y"])) == expected
+
+
+def test_deck_and_report_name_the_same_weakest_gap(demo, deck, report: str) -> None:
+    latest = latest_per_pilot(score_frame(assessments_to_frame(demo)))
+    weakest = portfolio_stats(latest).weakest_gap
+    assert weakest is not None
+    sentence = f"Weakest gap across the portfolio: {weakest.label} (median score {display.score_text(weakest.median)})"
+    summary = " ".join(s.text_frame.text for s in deck.slides[1].shapes if s.has_text_frame)
+    assert sentence in summary
+    assert escape(sentence) in section_of(report, "portfolio")
 
 
 @pytest.mark.e2e
@@ -336,11 +415,9 @@ def test_missing_chromium_is_a_clear_error(monkeypatch, demo, tmp_path: Path) ->
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'demo.db'}"
-    result = CliRunner().invoke(cli, ["demo", "--db", url])
-    assert result.exit_code == 0, result.output
-    return url
+def demo_db(demo_database_url: str) -> str:
+    """The session's demo store (conftest.py): the exports only read it."""
+    return demo_database_url
 
 
 def test_cli_deck_radars_equal_readiness_score(demo, demo_db: str, tmp_path: Path) -> None:
@@ -367,7 +444,7 @@ def test_cli_html_and_errors(demo_db: str, tmp_path: Path) -> None:
     assert "30 September 2026" in out.read_text(encoding="utf-8")
 
     wrong = runner.invoke(cli, ["export", "deck", str(tmp_path / "deck.ppt"), "--db", demo_db])
-    assert wrong.exit_code == 2 and "OUT: the deck is written to a .pptx file" in wrong.output
+    assert wrong.exit_code == 2 and "is written to a .pptx file" in wrong.output
     unknown = runner.invoke(cli, ["export", "deck", str(tmp_path / "d.pptx"), "--pilots", "Nobody", "--db", demo_db])
     assert unknown.exit_code == 2 and "no pilot named 'Nobody'" in unknown.output
     assert not (tmp_path / "d.pptx").exists() and not (tmp_path / "deck.ppt").exists()

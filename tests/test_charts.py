@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from readiness import charts
+from readiness import charts, display
 from readiness.demo import demo_assessments
 from readiness.model import GAP_IDS, load_model
-from readiness.portfolio import assessments_to_frame, latest_per_pilot, score_frame
+from readiness.portfolio import assessments_to_frame, latest_per_pilot, score_frame, sort_portfolio, weakest_items
 from readiness.scoring import VERDICT_LABELS, _weak_items, score_assessment
+from readiness.service.portfolio import median_gap_scores, monthly_portfolio, portfolio_on
 
 MODEL = load_model()
 
@@ -40,23 +43,69 @@ def test_heatmap_cells_are_the_scores_written_in_the_cells(latest: pd.DataFrame)
     # The invisible click targets: one per cell, each naming its pilot (a click opens it).
     assert len(targets.x) == len(cells.y) * len(cells.x)
     assert [c[0] for c in targets.customdata] == [name for name in cells.y for _ in cells.x]
-    assert cells.texttemplate == "%{z:.0f}"
+    # The numbers are written in Python with the display rule, never by Plotly's d3 format.
+    assert cells.texttemplate == "%{text}"
     assert list(cells.x) == [charts.SHORT_GAP_LABELS[g] for g in GAP_IDS] + ["Overall"]
     by_name = latest.set_index("pilot")
     for row, name in enumerate(cells.y):
         expected = [by_name.loc[name, f"score.{g}"] for g in GAP_IDS] + [by_name.loc[name, "overall"]]
-        assert np.allclose(cells.z[row], expected)
+        confidences = [by_name.loc[name, f"confidence.{g}"] for g in GAP_IDS] + [
+            by_name.loc[name, "overall_confidence"]
+        ]
+        assert np.allclose(cells.z[row], expected), "colours use the exact scores"
+        assert list(cells.text[row]) == [display.score_text(v) for v in expected]
+        assert [c[3] for c in cells.customdata[row]] == [display.score_text(v) for v in expected]
+        assert [c[1] for c in cells.customdata[row]] == [display.confidence_text(v) for v in confidences]
         assert all(cells.customdata[row][col][0] == name for col in range(len(expected)))
         assert verdicts.text[row][0] == VERDICT_LABELS[by_name.loc[name, "verdict"]]
 
 
+def test_a_half_point_score_reads_rounded_down_in_cell_and_hover(latest: pd.DataFrame) -> None:
+    # Claims triage's data quality is 6.5 (6.504 unrounded): d3's and Python's rounding make it 7, the
+    # display rule 6, and the chart must write what the deck and the report write.
+    exact = float(latest.set_index("pilot").loc["Claims triage", "score.data"])
+    assert f"{exact:.0f}" == "7" and display.score_text(exact) == "6"
+    fig = charts.portfolio_heatmap(latest)
+    cells, targets = fig.data[1], fig.data[2]
+    row, col = list(cells.y).index("Claims triage"), list(cells.x).index(charts.SHORT_GAP_LABELS["data"])
+    assert cells.text[row][col] == "6"
+    assert cells.customdata[row][col][3] == "6"
+    target = next(c for c in targets.customdata if c[0] == "Claims triage" and c[3] == "6")
+    assert "%{customdata[3]}" in targets.hovertemplate and target is not None
+
+
+def test_no_chart_formats_a_number_in_plotly(demo: tuple, latest: pd.DataFrame) -> None:
+    # d3 formats round differently from Python (6.5 → 7); every number is text made by readiness.display.
+    assessments, _, scored = demo
+    result = score_assessment(next(a for a in reversed(assessments) if a.pilot.name == "Claims triage"))
+    history = scored[scored["pilot"] == "Claims triage"]
+    figures = [
+        charts.portfolio_heatmap(latest),
+        charts.value_readiness_matrix(latest),
+        charts.verdict_distribution(latest),
+        charts.pilot_radar(charts.gap_scores_of(result), median=median_gap_scores(latest)),
+        charts.compound_risk_heatmap(result),
+        charts.trend_figure(history),
+        charts.portfolio_trend(monthly_portfolio(scored)),
+        charts.compare_radar(latest.head(3)),
+        charts.delta_heatmap(portfolio_on(scored, "2026-06-01"), latest),
+        charts.snapshot_heatmap(history),
+        *[charts.metric_curve_figure(m) for m in MODEL.scored_metrics],
+    ]
+    for fig in figures:
+        for trace in fig.data:
+            for template in (trace.hovertemplate, getattr(trace, "texttemplate", None)):
+                assert not template or not re.search(r"%\{[^}]*:[^}]*\}", template), (fig.layout.title.text, template)
+
+
 def test_heatmap_sorting(latest: pd.DataFrame) -> None:
     # The first pilot of the order is drawn at the top, which is the last row of the trace.
-    top = lambda fig: fig.data[1].y[-1]  # noqa: E731
-    assert top(charts.portfolio_heatmap(latest, sort="readiness")) == latest.loc[latest["overall"].idxmin(), "pilot"]
-    assert top(charts.portfolio_heatmap(latest, sort="name")) == sorted(latest["pilot"], key=str.casefold)[0]
-    riskiest = charts.sort_portfolio(latest, "risk").iloc[0]
-    assert riskiest["critical_edges"] == latest["critical_edges"].max()
+    top_down = lambda fig: list(reversed(fig.data[1].y))  # noqa: E731
+    review = sort_portfolio(latest, "readiness")["pilot"].tolist()
+    assert top_down(charts.portfolio_heatmap(latest, sort="readiness")) == review
+    assert top_down(charts.portfolio_heatmap(latest)) == review, "the review order is the default"
+    assert top_down(charts.portfolio_heatmap(latest, sort="name")) == sorted(latest["pilot"], key=str.casefold)
+    assert top_down(charts.portfolio_heatmap(latest, sort="risk")) == sort_portfolio(latest, "risk")["pilot"].tolist()
 
 
 def test_heatmap_of_an_empty_portfolio(latest: pd.DataFrame) -> None:
@@ -66,7 +115,7 @@ def test_heatmap_of_an_empty_portfolio(latest: pd.DataFrame) -> None:
 
 def test_weakest_items_match_the_explained_scoring(demo: tuple) -> None:
     assessments, frame, _ = demo
-    weak = charts.weakest_items(frame)
+    weak = weakest_items(frame)
     for index in (0, 17, 60, len(assessments) - 1):
         result = score_assessment(assessments[index])
         for gap in GAP_IDS:
@@ -76,7 +125,7 @@ def test_weakest_items_match_the_explained_scoring(demo: tuple) -> None:
 def test_heatmap_hover_names_the_weakest_items(latest: pd.DataFrame, demo: tuple) -> None:
     _, frame, scored = demo
     idx = scored.sort_values(["pilot", "as_of"]).groupby("pilot").tail(1).index
-    weak = charts.weakest_items(frame.loc[idx].reset_index(drop=True))
+    weak = weakest_items(frame.loc[idx].reset_index(drop=True))
     fig = charts.portfolio_heatmap(scored.loc[idx].reset_index(drop=True), weak=weak)
     cells, targets = fig.data[1], fig.data[2]
     assert "Weakest items" in targets.hovertemplate
@@ -106,21 +155,39 @@ def test_verdict_distribution_counts(latest: pd.DataFrame) -> None:
 
 def test_pilot_radar_draws_the_scores(demo: tuple) -> None:
     result = score_assessment(demo[0][5])
-    fig = charts.pilot_radar(charts.gap_scores_of(result), median=charts.median_gap_scores(demo[2]))
+    fig = charts.pilot_radar(charts.gap_scores_of(result), median=median_gap_scores(latest_per_pilot(demo[2])))
     latest_trace = fig.data[-1]
     assert list(latest_trace.r[:6]) == [result.gaps[g].score for g in GAP_IDS]
-    assert list(latest_trace.text[:6]) == [f"{result.gaps[g].score:.0f}" for g in GAP_IDS]
+    assert list(latest_trace.text[:6]) == [display.score_text(result.gaps[g].score) for g in GAP_IDS]
+    assert list(latest_trace.customdata[:6]) == list(latest_trace.text[:6])
     assert {t.line.dash for t in fig.data} == {"solid", "dot"}
 
 
 def test_compound_heatmap_states_match_scoring(demo: tuple) -> None:
     for assessment in demo[0][::20]:
         result = score_assessment(assessment)
-        fig = charts.compound_risk_heatmap(charts.gap_scores_of(result))
+        fig = charts.compound_risk_heatmap(result)
         texts = [t for row in fig.data[0].text for t in row if t]
         assert len(texts) == len(MODEL.edges)
         for risk in result.compound_risks:
-            assert any(t.startswith(f"{risk.id} {risk.state}") for t in texts)
+            assert f"{risk.id} {risk.state}<br>{charts.severity_text(risk.severity)}" in texts
+
+
+def test_compound_heatmap_draws_the_scored_risks_without_recomputing(demo: tuple) -> None:
+    result = score_assessment(next(a for a in reversed(demo[0]) if a.pilot.name == "Claims triage"))
+    first = result.compound_risks[0]
+    # A state the scores alone would not give: the chart must show what the core said, not its own rule.
+    edited = first.model_copy(update={"state": "inactive" if first.state != "inactive" else "critical"})
+    fig = charts.compound_risk_heatmap(result.model_copy(update={"compound_risks": [edited]}))
+    heatmap = fig.data[0]
+    cells = [(i, j) for i, row in enumerate(heatmap.text) for j, t in enumerate(row) if t]
+    assert len(cells) == 1
+    (i, j) = cells[0]
+    assert heatmap.text[i][j].startswith(f"{edited.id} {edited.state}")
+    assert heatmap.z[i][j] == charts.EDGE_STATES.index(edited.state)
+    source, target = result.gaps[first.source].score, result.gaps[first.target].score
+    assert f"{display.score_text(source)} → " in heatmap.customdata[i][j]
+    assert heatmap.customdata[i][j].endswith(display.score_text(target))
 
 
 def test_trend_and_delta(demo: tuple, latest: pd.DataFrame) -> None:
@@ -129,31 +196,38 @@ def test_trend_and_delta(demo: tuple, latest: pd.DataFrame) -> None:
     trend = charts.trend_figure(history)
     overall = trend.data[-1]
     assert list(overall.y) == list(history.sort_values("as_of")["overall"])
-    assert overall.text[-1] == f"{history.sort_values('as_of')['overall'].iloc[-1]:.0f}"
+    assert overall.text[-1] == display.score_text(history.sort_values("as_of")["overall"].iloc[-1])
 
-    before = charts.latest_as_of(scored, "2026-06-01")
+    before = portfolio_on(scored, "2026-06-01")
     fig = charts.delta_heatmap(before, latest)
     cells = fig.data[0]
+    assert list(cells.y) == sort_portfolio(latest, "readiness")["pilot"].tolist(), "review order, drawn top down"
     route = list(cells.y).index("Route optimisation")
     now = latest.set_index("pilot").loc["Route optimisation", "overall"]
     then = before.set_index("pilot").loc["Route optimisation", "overall"]
-    assert cells.text[route][-1] == f"{now:.0f} ▼{then - now:.0f}"
+    # The arrow is the difference of the shown numbers, so the reader's arithmetic adds up.
+    shown_drop = display.score_number(then) - display.score_number(now)
+    assert cells.text[route][-1] == f"{display.score_text(now)} ▼{shown_drop}"
+    for row, name in enumerate(cells.y):
+        for col, column in enumerate([*(f"score.{g}" for g in GAP_IDS), "overall"]):
+            a = before.set_index("pilot")[column].get(name)
+            b = latest.set_index("pilot").loc[name, column]
+            assert cells.text[row][col] == f"{display.score_text(b)} {display.change_text(a, b)}"
+
+
+def test_portfolio_trend_draws_the_monthly_portfolio(demo: tuple) -> None:
+    monthly = monthly_portfolio(demo[2])
+    fig = charts.portfolio_trend(monthly)
+    for trace, verdict in zip(fig.data, ["not_ready", "conditional", "ready"], strict=True):
+        assert list(trace.y) == list(monthly[verdict])
+        assert list(trace.text) == [str(c) if c else "" for c in monthly[verdict]]
+    assert sum(fig.data[k].y[-1] for k in range(3)) == monthly["pilots"].iloc[-1] == 15
 
 
 def test_compare_radar_tells_pilots_apart(latest: pd.DataFrame) -> None:
     fig = charts.compare_radar(latest.head(8))
     assert len(fig.data) == 8
     assert len({(t.line.color, t.line.dash, t.marker.symbol) for t in fig.data}) == 8
-
-
-def test_portfolio_kpis(latest: pd.DataFrame) -> None:
-    kpis = charts.portfolio_kpis(latest)
-    assert kpis.pilots == len(latest) == sum(kpis.by_verdict.values())
-    assert kpis.ready_share == pytest.approx(100 * (latest["verdict"] == "ready").mean())
-    assert kpis.gartner_ready_share == 48
-    assert kpis.stalled == int(latest["stalled"].sum())
-    empty = charts.portfolio_kpis(latest.iloc[0:0])
-    assert empty.pilots == 0 and empty.ready_share is None and empty.median_months_in_pilot is None
 
 
 def test_metric_curves_pass_through_their_anchors() -> None:
@@ -182,4 +256,5 @@ def test_snapshot_heatmap_writes_every_snapshot(demo: tuple) -> None:
     assert len(cells.y) == len(history)
     ordered = history.sort_values("as_of")
     assert np.allclose([row[-1] for row in cells.z], ordered["overall"])
+    assert [row[-1] for row in cells.text] == [display.score_text(v) for v in ordered["overall"]]
     assert [t[0] for t in verdicts.text] == [VERDICT_LABELS[v] for v in ordered["verdict"]]

@@ -112,3 +112,31 @@ def test_workbook_warnings_are_printed_beside_the_score(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["verdict"] == "ready"
     assert "warning: filled.xlsx:" in result.stderr and "hidden sheet 'Scratch'" in result.stderr
+
+
+@pytest.mark.parametrize("rename", [None, "Answers"])
+def test_a_workbook_without_its_checklist_sheet_exits_2_naming_it(tmp_path: Path, rename: str | None) -> None:
+    from readiness.excel.template import template_bytes
+    from tests.excel_helpers import fill_template
+
+    book = openpyxl.load_workbook(io.BytesIO(fill_template(template_bytes(), assessment_data())))
+    if rename is None:
+        del book["Checklist"]
+    else:
+        book["Checklist"].title = rename
+    path = tmp_path / "no-checklist.xlsx"
+    book.save(path)
+    result = run("score", str(path), "--json")
+    assert result.returncode == 2, result.stdout
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: no-checklist.xlsx: the template has no 'Checklist' sheet")
+    assert "Traceback" not in result.stderr
+
+
+def test_other_spreadsheet_formats_exit_2_with_advice(tmp_path: Path) -> None:
+    path = tmp_path / "pilots.csv"
+    path.write_text("Pilot name,Assessment date\nClaims triage,2026-11-01\n")
+    result = run("score", str(path))
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: pilots.csv: this is a CSV file:")
+    assert "save it as an Excel Workbook (.xlsx)" in result.stderr

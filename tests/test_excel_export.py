@@ -9,7 +9,6 @@ import zipfile
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -18,6 +17,7 @@ from excel_corpus import INJECTIONS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from readiness import display
 from readiness.assessment import STAGES, Assessment, PilotContext, parse_assessment
 from readiness.cli.main import cli
 from readiness.demo import demo_assessments
@@ -30,8 +30,8 @@ from readiness.excel.export import (
     portfolio_workbook_bytes,
     score_table,
 )
-from readiness.exporters import EXPORTERS, ExportRequest, latest_per_pilot
 from readiness.model import load_model
+from readiness.service.exports import export_formats, latest_assessments
 
 MODEL = load_model()
 HYPERLINK = '=HYPERLINK("http://x","y")'
@@ -149,7 +149,8 @@ def test_scores_sheet_shows_the_vectorised_scores() -> None:
     header = [c.value for c in ws[4]]
     scored = score_table(original, MODEL)
     overall = [ws.cell(r, header.index("Overall readiness") + 1).value for r in range(5, 5 + len(original))]
-    assert np.allclose(overall, scored["overall"].to_numpy())
+    # Written rounded down to the one decimal the sheet shows (the display rule), never rounded up.
+    assert overall == [display.floor_to(v, 1) for v in scored["overall"]]
     verdicts = {ws.cell(r, header.index("Verdict") + 1).value for r in range(5, 5 + len(original))}
     assert verdicts <= {"Ready", "Conditional", "Not ready"}
     assert ws.freeze_panes == "B5"
@@ -229,21 +230,19 @@ def test_round_trip_property_export_then_import_gives_the_same_assessments_and_s
 # ------------------------------------------------------------------------------------------------
 
 
-def test_latest_per_pilot_and_chosen_rows(tmp_path: Path) -> None:
+def test_latest_per_pilot_and_the_registry() -> None:
     demo = demo_assessments()
-    latest = latest_per_pilot(demo)
+    latest = latest_assessments(demo)
     assert len(latest) == len({a.pilot.name for a in demo})
     for snapshot in latest:
         assert snapshot.as_of == max(a.as_of for a in demo if a.pilot.name == snapshot.pilot.name)
-    request = ExportRequest(out=tmp_path / "x.xlsx", assessments=demo, pilots=("Claims triage",), history=True)
-    assert {a.pilot.name for a in request.chosen()} == {"Claims triage"}
-    assert {"xlsx", "csv"} <= set(EXPORTERS)
+    assert {"xlsx", "csv", "deck", "html", "png", "svg", "charts"} <= {f.name for f in export_formats()}
 
 
 @pytest.fixture
-def store_with_hostile_pilot(sqlite_url: str, tmp_path: Path) -> str:
+def store_with_hostile_pilot(demo_database_copy: str, tmp_path: Path) -> str:
+    sqlite_url = demo_database_copy  # the session's demo store, copied: this test adds a pilot (conftest.py)
     runner = CliRunner()
-    assert runner.invoke(cli, ["demo", "--db", sqlite_url]).exit_code == 0
     source = tmp_path / "hostile.json"
     source.write_text(json.dumps(hostile().model_dump(mode="json")), encoding="utf-8")
     result = runner.invoke(cli, ["import", str(source), "--db", sqlite_url])

@@ -348,6 +348,41 @@ def test_a_workbook_without_known_sheets_names_what_it_found() -> None:
     assert "'Sheet1'" in report.errors[0].message
 
 
+@pytest.mark.parametrize("rename", [None, "Answers"])
+def test_a_template_without_its_checklist_sheet_is_an_error(rename: str | None) -> None:
+    # Read as "not sure" everywhere, such a workbook would be stored as Not ready: nobody answered that.
+    book = openpyxl.load_workbook(io.BytesIO(fill_template(template_bytes(), EXPECTED)))
+    if rename is None:
+        del book["Checklist"]
+    else:
+        book["Checklist"].title = rename
+    buffer = io.BytesIO()
+    book.save(buffer)
+    report = read(buffer.getvalue())
+    assert not report.ok and report.assessments == []
+    [error] = report.errors
+    assert error.location == ""
+    assert error.message.startswith("the template has no 'Checklist' sheet")
+    assert ("'Answers'" in error.message) == (rename is not None)
+
+
+def test_a_template_without_its_metrics_sheet_is_read_with_a_warning() -> None:
+    book = openpyxl.load_workbook(io.BytesIO(fill_template(template_bytes(), EXPECTED)))
+    del book["Metrics"]
+    buffer = io.BytesIO()
+    book.save(buffer)
+    report = read(buffer.getvalue())
+    assert report.ok, report.issues
+    assert report.assessments[0].metrics == {}
+    assert [i.message for i in report.warnings] == ["no 'Metrics' sheet: no metric is reported"]
+
+
+def test_a_portfolio_workbook_needs_no_checklist_sheet() -> None:
+    report = read(portfolio(one_row()))
+    assert report.ok, report.issues
+    assert report.kind == "portfolio"
+
+
 def test_the_blank_template_asks_for_name_and_date() -> None:
     report = read(template_bytes())
     assert sorted(i.message for i in report.errors) == ["Assessment date is required", "Pilot name is required"]
@@ -387,25 +422,25 @@ def test_template_extra_columns_warn_and_known_columns_do_not() -> None:
         ("a.pdf", b"%PDF-1.4", "unsupported file type '.pdf'"),
     ],
 )
-def test_read_assessment_file_answers_other_formats(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+def test_validate_path_answers_other_formats(tmp_path: Path, name: str, content: bytes, message: str) -> None:
     from readiness.errors import InvalidInput
-    from readiness.sources import read_assessment_file
+    from readiness.service.intake import validate_path
 
     path = tmp_path / name
     path.write_bytes(content)
     if message is None:  # the content decides: an .xlsx under another workbook name is read
-        assert read_assessment_file(path)[0].pilot.name == EXPECTED["pilot"]["name"]
+        assert validate_path(path).raise_for_errors()[0].pilot.name == EXPECTED["pilot"]["name"]
         return
     with pytest.raises(InvalidInput, match=message.replace("(", r"\(").replace(")", r"\)")):
-        read_assessment_file(path)
+        validate_path(path).raise_for_errors()
 
 
-def test_read_assessment_file_refuses_a_huge_file_before_reading_it(tmp_path: Path) -> None:
-    from readiness.errors import InvalidInput
-    from readiness.sources import read_assessment_file
+def test_validate_path_refuses_a_huge_file_before_reading_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from readiness.service.intake import validate_path
 
     path = tmp_path / "huge.xlsx"
     with path.open("wb") as handle:
         handle.truncate(25 * 2**20)  # sparse: 25 MB that cost nothing to make
-    with pytest.raises(InvalidInput, match="larger than 20 MB"):
-        read_assessment_file(path)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("the file was read"))
+    report = validate_path(path)
+    assert [i.message for i in report.errors] == ["the file is larger than 20 MB"]

@@ -8,11 +8,12 @@ import subprocess
 import sys
 import textwrap
 import zipfile
+from functools import cache
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from excel_corpus import corpus, far_cell, million_rows, portfolio_rows, valid_portfolio
+from excel_corpus import corpus, corpus_names, far_cell, million_rows, portfolio_rows, valid_portfolio
 from excel_helpers import raw_xlsx, simple_sheet
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -31,21 +32,27 @@ from readiness.excel.safe import (
 )
 from readiness.excel.template import template_bytes
 
-CORPUS = corpus()
 MEMORY_LIMIT_MB = 500
+Corpus = dict[str, tuple[bytes, str | None]]
 
 
 @pytest.fixture(scope="module")
-def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def hostile() -> Corpus:
+    """The hostile corpus, built when the first test needs it, not at collection (it takes seconds)."""
+    return corpus()
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory: pytest.TempPathFactory, hostile: Corpus) -> Path:
     folder = tmp_path_factory.mktemp("hostile")
-    for name, (data, _) in CORPUS.items():
+    for name, (data, _) in hostile.items():
         (folder / name).write_bytes(data)
     return folder
 
 
-@pytest.mark.parametrize("name", sorted(CORPUS))
-def test_each_hostile_file_gives_a_clear_error_or_a_safe_import(name: str) -> None:
-    data, expected = CORPUS[name]
+@pytest.mark.parametrize("name", corpus_names())
+def test_each_hostile_file_gives_a_clear_error_or_a_safe_import(name: str, hostile: Corpus) -> None:
+    data, expected = hostile[name]
     report = read_workbook(data, name)
     if expected is None:
         assert report.ok, report.issues
@@ -56,9 +63,9 @@ def test_each_hostile_file_gives_a_clear_error_or_a_safe_import(name: str) -> No
         assert expected in report.errors[0].message or any(expected in i.message for i in report.errors)
 
 
-@pytest.mark.parametrize("name", sorted(CORPUS))
-def test_the_cli_exits_2_naming_the_problem(name: str, corpus_dir: Path) -> None:
-    _, expected = CORPUS[name]
+@pytest.mark.parametrize("name", corpus_names())
+def test_the_cli_exits_2_naming_the_problem(name: str, corpus_dir: Path, hostile: Corpus) -> None:
+    _, expected = hostile[name]
     before = sorted(p.name for p in corpus_dir.iterdir())
     result = CliRunner().invoke(cli, ["score", str(corpus_dir / name)])
     assert sorted(p.name for p in corpus_dir.iterdir()) == before  # nothing written
@@ -70,17 +77,17 @@ def test_the_cli_exits_2_naming_the_problem(name: str, corpus_dir: Path) -> None
         assert "Traceback" not in result.output
 
 
-def test_the_whole_corpus_stays_under_500_mb_in_a_fresh_process(corpus_dir: Path) -> None:
+def test_the_whole_corpus_stays_under_500_mb_in_a_fresh_process(corpus_dir: Path, hostile: Corpus) -> None:
     script = textwrap.dedent(
         """
         import json, resource, sys
         from pathlib import Path
         from readiness.errors import InvalidInput
-        from readiness.sources import read_assessment_file
+        from readiness.service.intake import validate_path
         results = {}
         for path in sorted(Path(sys.argv[1]).iterdir()):
             try:
-                results[path.name] = f"ok {len(read_assessment_file(path))}"
+                results[path.name] = f"ok {len(validate_path(path).raise_for_errors())}"
             except InvalidInput as problem:
                 results[path.name] = problem.summary()
         # VmHWM is this process's own peak; ru_maxrss can carry the parent's peak across fork and exec.
@@ -97,7 +104,7 @@ def test_the_whole_corpus_stays_under_500_mb_in_a_fresh_process(corpus_dir: Path
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
     assert report["peak_mb"] < MEMORY_LIMIT_MB, report
-    for name, (_, expected) in CORPUS.items():
+    for name, (_, expected) in hostile.items():
         outcome = report["results"][name]
         assert outcome.startswith("ok") if expected is None else expected in outcome, (name, outcome)
 
@@ -108,8 +115,8 @@ def test_the_million_row_sheet_is_refused_at_the_row_limit_without_reading_it_al
         scan_workbook(million_rows(), "big.xlsx", limits)
 
 
-def test_a_lying_dimension_tag_is_not_trusted() -> None:
-    scanned = scan_workbook(CORPUS["lying_dimension.xlsx"][0], "dim.xlsx")
+def test_a_lying_dimension_tag_is_not_trusted(hostile: Corpus) -> None:
+    scanned = scan_workbook(hostile["lying_dimension.xlsx"][0], "dim.xlsx")
     sheet = scanned.sheets["Portfolio"]
     assert (sheet.rows, sheet.columns) == (3, len(portfolio_rows()[0]))
 
@@ -175,8 +182,12 @@ def test_calamine_rows_and_columns_line_up_with_the_scan() -> None:
 # ------------------------------------------------------------------------------------------------
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-VALID = valid_portfolio()
-TEMPLATE = template_bytes()
+
+
+@cache
+def blank_template() -> bytes:
+    """The blank template, built on first use (not at collection)."""
+    return template_bytes()
 
 
 def _only_invalid_input(data: bytes) -> None:
@@ -199,7 +210,7 @@ def test_arbitrary_bytes_raise_nothing_but_invalid_input(data: bytes) -> None:
 @FUZZ
 @given(st.data())
 def test_damaged_workbooks_raise_nothing_but_invalid_input(data: st.DataObject) -> None:
-    original = data.draw(st.sampled_from([VALID, TEMPLATE]))
+    original = data.draw(st.sampled_from([valid_portfolio(), blank_template()]))
     damaged = bytearray(original)
     for _ in range(data.draw(st.integers(1, 8))):
         position = data.draw(st.integers(0, len(damaged) - 1))
@@ -212,7 +223,7 @@ def test_damaged_workbooks_raise_nothing_but_invalid_input(data: st.DataObject) 
 @given(st.data())
 def test_mangled_sheet_xml_raises_nothing_but_invalid_input(data: st.DataObject) -> None:
     # Mangle the XML itself and zip it properly, so that the parsers (not the CRC) meet the damage.
-    with zipfile.ZipFile(io.BytesIO(VALID)) as source:
+    with zipfile.ZipFile(io.BytesIO(valid_portfolio())) as source:
         parts = {name: source.read(name) for name in source.namelist()}
     target = data.draw(st.sampled_from(sorted(parts)))
     text = bytearray(parts[target])
@@ -229,7 +240,7 @@ def test_mangled_sheet_xml_raises_nothing_but_invalid_input(data: st.DataObject)
 
 def test_the_fuzz_seeds_reach_the_reader() -> None:
     # The mutations above start from workbooks the reader fully reads, not from files refused up front.
-    assert read_workbook(VALID, "valid.xlsx").ok
-    blank = read_workbook(TEMPLATE, "template.xlsx")
+    assert read_workbook(valid_portfolio(), "valid.xlsx").ok
+    blank = read_workbook(blank_template(), "template.xlsx")
     assert blank.kind == "template"
     assert {i.message for i in blank.errors} == {"Pilot name is required", "Assessment date is required"}

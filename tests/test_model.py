@@ -1,4 +1,4 @@
-"""The readiness model file: the contract IDs of readiness-model.md, and validation at load."""
+"""The readiness model file: the contract IDs of docs/model.md, and validation at load."""
 
 from __future__ import annotations
 

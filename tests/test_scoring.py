@@ -1,4 +1,4 @@
-"""Scoring rules of readiness-model.md, each at its anchors and boundaries."""
+"""Scoring rules of docs/model.md, each at its anchors and boundaries."""
 
 from __future__ import annotations
 

@@ -53,9 +53,13 @@ from tests.conftest import requires_postgres
 from tests.factories import build
 
 MODEL = load_model()
-DEMO = demo_assessments()
-# Four demo pilots with their monthly history: varied answers, evidence and metrics, cheap to score.
-DEMO_SAMPLE = [a for a in DEMO if a.pilot.name in sorted({d.pilot.name for d in DEMO})[:4]]
+
+
+@pytest.fixture(scope="module")
+def demo_sample() -> list[Assessment]:
+    """Four demo pilots with their monthly history: varied answers, evidence and metrics, cheap to score."""
+    demo = demo_assessments()
+    return [a for a in demo if a.pilot.name in sorted({d.pilot.name for d in demo})[:4]]
 
 
 def assessment(
@@ -129,8 +133,8 @@ def test_an_assessment_reads_back_exactly_as_it_was_written(engine: Engine, orig
     assert (stored.issued_verdict, stored.model_version) == (stored.issued_score["verdict"], MODEL.version)
 
 
-def test_portfolio_frame_is_the_frame_of_the_stored_assessments(engine: Engine) -> None:
-    demo = DEMO_SAMPLE
+def test_portfolio_frame_is_the_frame_of_the_stored_assessments(engine: Engine, demo_sample: list[Assessment]) -> None:
+    demo = demo_sample
     sparse = Assessment(pilot=PilotContext(name="Sparse"), as_of=date(2026, 5, 1), evidence={"DATA-1": ""})
     add_assessments(engine, [*demo, sparse])
     for as_of in (None, date(2026, 6, 15)):
@@ -402,12 +406,12 @@ def test_backup_of_postgresql_points_to_pg_dump(postgres_engine: Engine, tmp_pat
         backup(postgres_engine, tmp_path / "copy.db")
 
 
-def test_history_reads_back_for_every_pilot(engine: Engine) -> None:
-    add_assessments(engine, DEMO_SAMPLE)
+def test_history_reads_back_for_every_pilot(engine: Engine, demo_sample: list[Assessment]) -> None:
+    add_assessments(engine, demo_sample)
     records = list_pilots(engine)
-    assert sum(r.snapshots for r in records) == len(DEMO_SAMPLE) == count_rows(engine)["snapshot"]
+    assert sum(r.snapshots for r in records) == len(demo_sample) == count_rows(engine)["snapshot"]
     for record in records:
         history = pilot_history(engine, record.context.name)
-        expected = sorted((a for a in DEMO_SAMPLE if a.pilot.name == record.context.name), key=lambda a: a.as_of)
+        expected = sorted((a for a in demo_sample if a.pilot.name == record.context.name), key=lambda a: a.as_of)
         assert [s.assessment for s in history] == expected
         assert history[0].created_at <= history[-1].created_at and history[0].created_at.tzinfo is not None

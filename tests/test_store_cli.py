@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import sqlite3
@@ -10,22 +11,26 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine
 
 from readiness.assessment import parse_assessment
 from readiness.cli.main import cli
+from readiness.excel.template import template_bytes
 from readiness.model import load_model
 from readiness.scoring import score_assessment
-from readiness.store import add_assessment, count_rows, latest_assessments, make_engine
+from readiness.store import add_assessment, count_rows, latest_assessments, make_engine, pilot_history
 from readiness.store.engine import ENV_VAR
+from readiness.store.repository import audit_entries
 from tests.conftest import requires_postgres
+from tests.excel_helpers import fill_template
 from tests.factories import assessment_data
 from tests.test_store_concurrency import snapshots_without_rows, start_paused_import, write_file
 
 READINESS = Path(sys.executable).with_name("readiness")
-EXAMPLE = {  # the Assessment JSON of product.md
+EXAMPLE = {  # the Assessment JSON of docs/contracts.md
     "pilot": {
         "name": "Claims triage",
         "business_unit": "Operations",
@@ -119,9 +124,42 @@ def test_each_file_is_imported_or_rejected_on_its_own(engine: Engine, tmp_path: 
     headers = ["Pilot", "Stage", "As", "of", "Verdict", "Overall", "Confidence", "Weakest", "gap", "Flags"]
     assert lines[0].split() == headers
     assert [line.split()[0] for line in lines[2:4]] == ["Fraud", "HR"]
-    assert lines[-1].startswith("2 pilots:")
+    assert any(line.startswith("2 pilots:") for line in lines)
+    assert any(line.startswith("- Weakest gap across the portfolio:") for line in lines), "the deck's sentences"
     assert json.loads(invoke("portfolio", "--json", "--as-of", "2026-10-31", "--db", url).stdout) == []
     assert "No assessment stored as of 2026-10-31" in invoke("portfolio", "--as-of", "2026-10-31", "--db", url).stdout
+
+
+def test_import_without_a_checklist_sheet_is_rejected_and_writes_nothing(engine: Engine, tmp_path: Path) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    book = openpyxl.load_workbook(io.BytesIO(fill_template(template_bytes(), EXAMPLE)))
+    book["Checklist"].title = "Answers"
+    path = tmp_path / "renamed.xlsx"
+    book.save(path)
+    before = count_rows(engine)
+    result = invoke("import", str(path), "--db", url)
+    assert result.exit_code == 2
+    assert result.stdout.startswith(f"rejected: {path}: the template has no 'Checklist' sheet")
+    assert count_rows(engine) == before
+
+
+def test_import_tags_workbooks_excel_and_json_cli_and_audits_the_interface(engine: Engine, tmp_path: Path) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    workbook = tmp_path / "team.xlsx"
+    workbook.write_bytes(fill_template(template_bytes(), assessment_data(name="From a workbook")))
+    document = tmp_path / "team.json"
+    document.write_text(json.dumps(assessment_data(name="From JSON")))
+    result = invoke("import", str(workbook), str(document), "--db", url)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"imported: {workbook} (1 snapshot, 1 pilot)",
+        f"imported: {document} (1 snapshot, 1 pilot)",
+    ]
+    assert [s.source for s in pilot_history(engine, "From a workbook")] == ["excel"]
+    assert [s.source for s in pilot_history(engine, "From JSON")] == ["cli"]
+    added = {e.detail["origin"]: e for e in audit_entries(engine) if e.action == "snapshot.add"}
+    assert {name: e.detail["interface"] for name, e in added.items()} == {"team.xlsx": "cli", "team.json": "cli"}
+    assert added["team.xlsx"].source_hash == hashlib.sha256(workbook.read_bytes()).hexdigest()
 
 
 def test_db_option_wins_and_the_default_is_data_readiness_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -52,20 +52,15 @@ from typing import Any, Literal
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from readiness.charts import latest_as_of, weakest_items
 from readiness.errors import InvalidInput
-from readiness.model import GAP_IDS, load_model
-from readiness.portfolio import assessments_to_frame, latest_per_pilot, score_frame
-from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, ScoreResult, score_assessment
-from readiness.store.engine import database_url, make_engine, redact
-from readiness.store.frame import portfolio_frame
-from readiness.store.migrate import migrate
-from readiness.store.repository import StoredAssessment, audit_entries, is_empty, list_pilots, pilot_history
-from readiness.store.tables import PILOT, SNAPSHOT
-from readiness.store.views import audit_rows
+from readiness.model import load_model
+from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, ScoreResult
+from readiness.service import portfolio as service_portfolio
+from readiness.service import queries
+from readiness.store import StoredAssessment, database_url, make_engine, migrate, redact
 
 log = logging.getLogger("readiness.ui")
 
@@ -125,34 +120,22 @@ def get_engine() -> Engine:
 def data_version() -> str:
     """A token that changes on every write to the store, whoever made it (this app, the CLI, a replica).
 
-    One cheap aggregate query per rerun; the cached queries below take it as an argument, so a write
-    anywhere makes the next rerun read fresh data.
+    One cheap query per rerun; the cached reads below take it as an argument, so a write anywhere makes the
+    next rerun read fresh data.
     """
-    with get_engine().connect() as connection:
-        snapshots = connection.execute(select(func.count(), func.max(SNAPSHOT.c.id)).select_from(SNAPSHOT)).one()
-        pilots = connection.execute(select(func.count(), func.max(PILOT.c.updated_at)).select_from(PILOT)).one()
-    return f"{snapshots[0]}:{snapshots[1]}:{pilots[0]}:{pilots[1]}"
+    return queries.data_version(get_engine())
 
 
 def clear_caches() -> None:
-    """Forget every cached query result (call after writing, so this session sees its own write at once)."""
-    caches = (
-        _scored_history,
-        _latest_portfolio,
-        _pilot_names,
-        _pilot_history,
-        _pilot_scored,
-        _explained,
-        _empty,
-        _audit_log,
-    )
-    for cached in (*caches, _figure):
+    """Forget every cached read (call after writing, so this session sees its own write at once)."""
+    for cached in (_scored_history, _latest_portfolio, _pilot_names, _pilot_history, _pilot_scored, _explained,
+                   _empty, _audit_log, _figure):  # fmt: skip
         cached.clear()
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _empty(url: str, version: str) -> bool:
-    return is_empty(_engine(url))
+    return queries.is_empty(_engine(url))
 
 
 def is_database_empty() -> bool:
@@ -162,25 +145,16 @@ def is_database_empty() -> bool:
 
 @st.cache_data(show_spinner="Scoring the portfolio…", max_entries=4)
 def _scored_history(url: str, version: str) -> pd.DataFrame:
-    frame = portfolio_frame(_engine(url), history=True)
-    scored = score_frame(frame)
-    scored["model_version"] = frame["model_version"].to_numpy() if "model_version" in frame else None
-    return scored
+    return queries.scored_portfolio(_engine(url), history=True)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _latest_portfolio(url: str, version: str) -> pd.DataFrame:
-    frame = portfolio_frame(_engine(url))
-    scored = score_frame(frame)
-    weak = weakest_items(frame)
-    for gap in GAP_IDS:
-        scored[f"weak.{gap}"] = weak[gap].to_numpy()
-    scored["model_version"] = frame["model_version"].to_numpy() if "model_version" in frame else None
-    return latest_per_pilot(scored)
+    return queries.scored_portfolio(_engine(url))
 
 
 def scored_history() -> pd.DataFrame:
-    """Every stored snapshot scored with the current model, one row per snapshot (the frame of score_frame)."""
+    """Every stored snapshot scored with the current model, one row per snapshot."""
     return _scored_history(database_in_use(), data_version())
 
 
@@ -189,14 +163,19 @@ def latest_portfolio() -> pd.DataFrame:
     return _latest_portfolio(database_in_use(), data_version())
 
 
-def portfolio_on(day: date) -> pd.DataFrame:
-    """The portfolio as it stood on ``day``: each pilot's latest snapshot dated on or before it."""
-    return latest_as_of(scored_history(), day)
+def portfolio_on(day: date | None) -> pd.DataFrame:
+    """The portfolio as it stood on ``day`` (None: as it stands), by the one as-of rule."""
+    return latest_portfolio() if day is None else service_portfolio.portfolio_on(scored_history(), day)
+
+
+def portfolio_stats(latest: pd.DataFrame) -> service_portfolio.PortfolioStats:
+    """The statistics of a portfolio (the use-case layer's one definition of each)."""
+    return service_portfolio.portfolio_stats(latest)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _pilot_names(url: str, version: str) -> list[str]:
-    return [record.context.name for record in list_pilots(_engine(url))]
+    return queries.pilot_names(_engine(url))
 
 
 def pilot_names_cached() -> list[str]:
@@ -206,7 +185,7 @@ def pilot_names_cached() -> list[str]:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _audit_log(url: str, version: str, limit: int) -> pd.DataFrame:
-    return pd.DataFrame(audit_rows(audit_entries(_engine(url), limit=limit)))
+    return queries.audit_log(_engine(url), limit)
 
 
 def audit_log_cached(limit: int = 500) -> pd.DataFrame:
@@ -216,7 +195,7 @@ def audit_log_cached(limit: int = 500) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _pilot_history(url: str, version: str, name: str) -> list[StoredAssessment]:
-    return pilot_history(_engine(url), name)
+    return queries.pilot_snapshots(_engine(url), name)
 
 
 def pilot_history_cached(name: str) -> list[StoredAssessment]:
@@ -226,7 +205,7 @@ def pilot_history_cached(name: str) -> list[StoredAssessment]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _pilot_scored(url: str, version: str, name: str) -> pd.DataFrame:
-    return score_frame(assessments_to_frame([s.assessment for s in _pilot_history(url, version, name)]))
+    return queries.pilot_scored_history(_pilot_history(url, version, name))
 
 
 def pilot_scored_history(name: str) -> pd.DataFrame:
@@ -237,7 +216,7 @@ def pilot_scored_history(name: str) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=128)
 def _explained(url: str, version: str, name: str, snapshot_id: int) -> ScoreResult | None:
     found = next((s for s in _pilot_history(url, version, name) if s.snapshot_id == snapshot_id), None)
-    return score_assessment(found.assessment) if found else None
+    return queries.explain(found) if found else None
 
 
 def explained_score(name: str, snapshot_id: int) -> ScoreResult | None:
@@ -304,13 +283,13 @@ def current_filters() -> dict[str, list[str]]:
 
 
 def apply_filters(frame: pd.DataFrame, filters: dict[str, list[str]] | None = None) -> pd.DataFrame:
-    """The rows of ``frame`` that pass the filters."""
-    filters = current_filters() if filters is None else filters
-    mask = pd.Series(True, index=frame.index)
-    for column, values in filters.items():
-        if values and column in frame:
-            mask &= frame[column].isin(values)
-    return frame[mask]
+    """The rows of ``frame`` that pass the filters (default: the sidebar's)."""
+    return service_portfolio.apply_filters(frame, current_filters() if filters is None else filters)
+
+
+def filters_active() -> bool:
+    """Whether any sidebar filter is set."""
+    return any(current_filters().values())
 
 
 def sidebar_filters(latest: pd.DataFrame) -> dict[str, list[str]]:
@@ -402,11 +381,10 @@ def _template_bytes() -> bytes:
 
 
 def _load_demo() -> None:
-    from readiness.demo import demo_assessments
-    from readiness.store.repository import add_assessments
+    from readiness.demo import load_demo
 
     with st.spinner("Loading the demo portfolio…"):
-        add_assessments(get_engine(), demo_assessments(), source="app", actor="demo")
+        load_demo(get_engine(), actor="demo", source="app")
     clear_caches()
     st.rerun()
 

@@ -2,7 +2,7 @@
 
 Build a :class:`BoardPack` once, then render it; nothing here imports Streamlit::
 
-    pack = pack_from_store(engine, as_of=None, pilots=None)     # or pack_from_assessments(assessments, ...)
+    pack = pack_from_store(engine, as_of=None, pilots=None, within=None)  # or pack_from_assessments(...)
     deck: bytes = build_deck(pack, progress=None)                # PPTX_MIME; 16:9, native editable charts
     html: str = build_html(pack, progress=None)                  # HTML_MIME; one offline file
     if images_available():                                       # a Chromium is installed
@@ -11,8 +11,9 @@ Build a :class:`BoardPack` once, then render it; nothing here imports Streamlit:
     else:                                                        # the toolbar's camera still works:
         PLOTLY_CONFIG                                            # st.plotly_chart(..., config=PLOTLY_CONFIG)
 
-``pilots`` chooses the pilot pages and their order (``None``: every pilot, least ready first); an unknown
-name or an ``as_of`` before the first snapshot raises :class:`readiness.errors.InvalidInput`. ``progress``
+``pilots`` chooses the pilot pages and their order (``None``: every pilot in review order, least ready
+first); ``within`` limits the portfolio to the pilots in view (``None``: all); an unknown name or an
+``as_of`` before the first snapshot raises :class:`readiness.errors.InvalidInput`. ``progress``
 is called with (fraction done, what is being drawn). Chart images raise :class:`ChromiumMissing` (a
 one-sentence message) where no Chromium is installed.
 """

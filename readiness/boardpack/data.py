@@ -10,15 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 import pandas as pd
 from sqlalchemy import Engine
 
 from readiness.assessment import Assessment
 from readiness.errors import InvalidInput, Issue
-from readiness.model import GAP_IDS, ReadinessModel, load_model
-from readiness.portfolio import assessments_to_frame, latest_per_pilot, score_frame
-from readiness.scoring import VERDICT_ORDER, ScoreResult, score_assessment
+from readiness.model import ReadinessModel, load_model
+from readiness.portfolio import assessments_to_frame, score_frame
+from readiness.scoring import ScoreResult, score_assessment
+from readiness.service.portfolio import history_until, monthly_portfolio, portfolio_on, review_order
 
 DEFAULT_TITLE = "AI pilot portfolio"
 PilotResults = tuple[ScoreResult, ScoreResult | None]
@@ -47,40 +49,11 @@ class BoardPack:
         """The pilots that get their own page, in page order."""
         return list(self.pilot_results)
 
-
-def monthly_portfolio(history: pd.DataFrame) -> pd.DataFrame:
-    """The portfolio at the end of every month of its history: median gap and overall scores, verdict counts.
-
-    Each month counts every pilot's last snapshot on or before that month's end, so a pilot that skipped
-    an assessment keeps its last known state instead of dropping out.
-    """
-    columns = ["month", *[f"score.{g}" for g in GAP_IDS], "overall", *VERDICT_ORDER, "pilots"]
-    if history.empty:
-        return pd.DataFrame(columns=columns)
-    needed = ["pilot", "as_of", *[f"score.{g}" for g in GAP_IDS], "overall", "verdict"]
-    # Only the columns used, sorted once: the score frame is wide and this loops over every month.
-    frame = history[needed].sort_values(["pilot", "as_of"])
-    frame = frame.assign(_month=pd.to_datetime(frame["as_of"]).dt.to_period("M"))
-    rows = []
-    for month in sorted(frame["_month"].unique()):
-        upto = frame[frame["_month"] <= month].groupby("pilot").tail(1)
-        row: dict[str, object] = {"month": month.to_timestamp().date()}
-        for gap in GAP_IDS:
-            row[f"score.{gap}"] = float(upto[f"score.{gap}"].median())
-        row["overall"] = float(upto["overall"].median())
-        counts = upto["verdict"].value_counts()
-        row.update({v: int(counts.get(v, 0)) for v in VERDICT_ORDER})
-        row["pilots"] = len(upto)
-        rows.append(row)
-    return pd.DataFrame(rows, columns=columns)
-
-
-def default_pilot_order(latest: pd.DataFrame) -> list[str]:
-    """Pilot pages in the order a board reads them: not ready first, then conditional, then ready;
-    within a verdict the weakest overall score first."""
-    rank = {v: i for i, v in enumerate(VERDICT_ORDER)}
-    ordered = latest.assign(_rank=latest["verdict"].map(rank)).sort_values(["_rank", "overall", "pilot"])
-    return list(ordered["pilot"])
+    @cached_property
+    def monthly(self) -> pd.DataFrame:
+        """The portfolio at every month end of the history (:func:`readiness.service.portfolio.monthly_portfolio`),
+        computed once for the deck's trend slide and the trend chart."""
+        return monthly_portfolio(self.history)
 
 
 def check_pilots(requested: Sequence[str], known: Iterable[str]) -> list[str]:
@@ -97,6 +70,18 @@ def check_pilots(requested: Sequence[str], known: Iterable[str]) -> list[str]:
     if issues:
         raise InvalidInput(issues, "board pack")
     return list(dict.fromkeys(requested))
+
+
+def in_view(scored: pd.DataFrame, within: Sequence[str] | None) -> pd.DataFrame:
+    """The snapshots of the pilots in view (the dashboard's filters; None or empty: every pilot). A view
+    that holds none of the stored pilots is an :class:`InvalidInput`."""
+    if not within or scored.empty:
+        return scored
+    kept = scored[scored["pilot"].isin(list(within))].reset_index(drop=True)
+    if kept.empty:
+        raise InvalidInput([Issue("error", "portfolio", "no pilot in view has a snapshot: nothing to report")],
+                           "board pack")  # fmt: skip
+    return kept
 
 
 def resolve_as_of(scored: pd.DataFrame, as_of: date | None) -> date:
@@ -125,8 +110,8 @@ def pack_from_scored(
     ``snapshots`` maps each selected pilot, in page order, to its assessments (any order, any dates).
     """
     model = model or load_model()
-    history = scored[pd.to_datetime(scored["as_of"]).dt.date <= as_of].reset_index(drop=True)
-    latest = latest_per_pilot(history)
+    history = history_until(scored, as_of).reset_index(drop=True)
+    latest = portfolio_on(history)
     results: dict[str, PilotResults] = {}
     for pilot, assessments in snapshots.items():
         dated = sorted((a for a in assessments if a.as_of <= as_of), key=lambda a: a.as_of)
@@ -143,17 +128,20 @@ def pack_from_assessments(
     pilots: Sequence[str] | None = None,
     model: ReadinessModel | None = None,
     title: str = DEFAULT_TITLE,
+    within: Sequence[str] | None = None,
 ) -> BoardPack:
     """A board pack from every snapshot of a portfolio (e.g. :func:`readiness.demo.demo_assessments`).
 
-    ``pilots`` chooses the pilot pages and their order; ``None`` gives every pilot, weakest first.
+    ``pilots`` chooses the pilot pages and their order; ``None`` gives every pilot in review order (not
+    ready, conditional, ready; weakest overall first: :func:`readiness.service.portfolio.review_order`).
+    ``within`` limits the portfolio to the pilots in view (None: every pilot).
     """
     model = model or load_model()
     assessments = list(assessments)
-    scored = score_frame(assessments_to_frame(assessments, model), model)
+    scored = in_view(score_frame(assessments_to_frame(assessments, model), model), within)
     as_of = resolve_as_of(scored, as_of)
-    latest = latest_per_pilot(scored[pd.to_datetime(scored["as_of"]).dt.date <= as_of])
-    chosen = check_pilots(pilots, latest["pilot"]) if pilots else default_pilot_order(latest)
+    latest = portfolio_on(scored, as_of)
+    chosen = check_pilots(pilots, latest["pilot"]) if pilots else review_order(latest)
     by_pilot: dict[str, list[Assessment]] = {name: [] for name in chosen}
     for assessment in assessments:
         if assessment.pilot.name in by_pilot:
@@ -167,15 +155,17 @@ def pack_from_store(
     pilots: Sequence[str] | None = None,
     model: ReadinessModel | None = None,
     title: str = DEFAULT_TITLE,
+    within: Sequence[str] | None = None,
 ) -> BoardPack:
-    """A board pack from the store (what the Export page calls): the portfolio history is loaded as one
-    frame and scored vectorized; only the pilots that get a page are loaded as assessments."""
+    """A board pack from the store (what the Export page and ``readiness export`` call): the portfolio
+    history is loaded as one frame and scored vectorized; only the pilots that get a page are loaded as
+    assessments. ``within`` limits the portfolio to the pilots in view (None: every pilot)."""
     from readiness.store import pilot_history, portfolio_frame
 
     model = model or load_model()
-    scored = score_frame(portfolio_frame(engine, as_of, history=True, model=model), model)
+    scored = in_view(score_frame(portfolio_frame(engine, as_of, history=True, model=model), model), within)
     as_of = resolve_as_of(scored, as_of)
-    latest = latest_per_pilot(scored)
-    chosen = check_pilots(pilots, latest["pilot"]) if pilots else default_pilot_order(latest)
+    latest = portfolio_on(scored, as_of)
+    chosen = check_pilots(pilots, latest["pilot"]) if pilots else review_order(latest)
     snapshots = {name: [s.assessment for s in pilot_history(engine, name)] for name in chosen}
     return pack_from_scored(scored, snapshots, as_of, model, title)

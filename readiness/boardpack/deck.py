@@ -3,7 +3,9 @@
 No browser is involved: charts are PowerPoint charts (radar, doughnut, bar, line) and the heatmap is a
 table with coloured, annotated cells, so the deck builds in milliseconds per slide and a chief of staff
 can restyle any chart in PowerPoint. The numbers are the core's: portfolio rows from
-:func:`readiness.portfolio.score_frame`, pilot pages from :func:`readiness.scoring.score_assessment`.
+:func:`readiness.portfolio.score_frame`, pilot pages from :func:`readiness.scoring.score_assessment`,
+statistics and sentences from :mod:`readiness.service.portfolio`; every number is written with
+:mod:`readiness.display`, so a slide reads what the dashboard and the HTML report read.
 
 Slides: title; portfolio summary (the dashboard's KPI tiles and key messages); pilots × gaps heatmap
 (split over several slides for a large portfolio); verdict distribution; compound risks; trends over
@@ -30,8 +32,9 @@ from pptx.oxml.ns import qn
 from pptx.slide import Slide
 from pptx.util import Inches, Pt
 
+from readiness import display
 from readiness.assessment import Assessment
-from readiness.boardpack.data import BoardPack, monthly_portfolio
+from readiness.boardpack.data import BoardPack
 from readiness.boardpack.style import (
     ACCENT,
     FONT,
@@ -48,9 +51,19 @@ from readiness.boardpack.style import (
     rgb,
     score_color,
 )
-from readiness.charts import gap_labels, portfolio_kpis, short_gap_labels, sort_portfolio
+from readiness.charts import short_gap_labels
 from readiness.model import GAP_IDS
-from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, Action, ScoreResult
+from readiness.portfolio import sort_portfolio
+from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, ScoreResult
+from readiness.service.portfolio import (
+    key_messages,
+    names_text,
+    overall_change_text,
+    portfolio_stats,
+    top_actions,
+    verdict_summary,
+    what_changed,
+)
 
 SLIDE_WIDTH = Inches(13.333)
 SLIDE_HEIGHT = Inches(7.5)
@@ -260,98 +273,40 @@ def _kpi_tile(slide: Slide, left: int, top: int, width: int, height: int, label:
     _text(slide, left + pad, top + Inches(1.28), width - 2 * pad, Inches(0.5), note, 11, MUTED)
 
 
-def key_messages(pack: BoardPack) -> list[str]:
-    """The summary slide's sentences, each derived from the portfolio's numbers."""
-    latest, model = pack.latest, pack.model
-    if latest.empty:
-        return ["No pilot has been assessed on or before this date."]
-    kpis = portfolio_kpis(latest, model)
-    labels = gap_labels(model)
-    ready, n = kpis.by_verdict["ready"], kpis.pilots
-    share = kpis.ready_share or 0.0
-    side = "above" if share > kpis.gartner_ready_share else "below" if share < kpis.gartner_ready_share else "at"
-    lines = [
-        f"{ready} of {n} pilots are ready for production ({share:.0f}%), {side} the "
-        f"{kpis.gartner_ready_share:g}% of AI prototypes that reach production (Gartner)."
-    ]
-    medians = {g: float(latest[f"score.{g}"].median()) for g in GAP_IDS}
-    weakest = min(GAP_IDS, key=lambda g: medians[g])
-    below = int((latest[f"score.{weakest}"] < model.verdict.not_ready_gap_below).sum())
-    lines.append(
-        f"Weakest gap across the portfolio: {labels[weakest]} (median score {medians[weakest]:.0f}); "
-        f"{below} pilot{'s' if below != 1 else ''} score below {model.verdict.not_ready_gap_below:g} on it."
-    )
-    counts = {e.id: int((latest[f"state.{e.id}"] != "inactive").sum()) for e in model.edges}
-    top_edge = max(model.edges, key=lambda e: counts[e.id])
-    if counts[top_edge.id]:
-        lines.append(
-            f"Most frequent compound risk: {top_edge.chain} ({counts[top_edge.id]} pilot"
-            f"{'s' if counts[top_edge.id] != 1 else ''})."
-        )
-    stalled = sorted(latest.loc[latest["stalled"].astype(bool), "pilot"])
-    if stalled:
-        lines.append(f"Stalled in pilot for more than {kpis.stalled_after_months:g} months: {_names(stalled, 4)}.")
-    else:
-        lines.append(f"No pilot has been in the pilot stage for more than {kpis.stalled_after_months:g} months.")
-    movers = _movers(pack.history)
-    if movers:
-        lines.append(movers)
-    return lines
-
-
-def _movers(history: pd.DataFrame) -> str:
-    """The largest rise and fall of overall readiness since each pilot's previous snapshot."""
-    ordered = history.sort_values(["pilot", "as_of"])
-    last_two = ordered.groupby("pilot").tail(2)
-    change = last_two.groupby("pilot")["overall"].agg(lambda s: s.iloc[-1] - s.iloc[0] if len(s) == 2 else 0.0)
-    change = change[change.abs() >= 0.5]
-    if change.empty:
-        return ""
-    parts = []
-    if change.max() > 0:
-        parts.append(f"largest improvement {change.idxmax()} (+{change.max():.0f} points)")
-    if change.min() < 0:
-        parts.append(f"largest decline {change.idxmin()} (−{abs(change.min()):.0f} points)")
-    text = "; ".join(parts)
-    return f"Since each pilot's previous assessment: {text}." if text else ""
-
-
-def _names(names: Sequence[str], limit: int) -> str:
-    shown = ", ".join(names[:limit])
-    return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
-
-
 def _summary_slide(deck: _Deck) -> None:
     pack = deck.pack
-    kpis = portfolio_kpis(pack.latest, pack.model)
-    slide = deck.slide("Portfolio at a glance", f"{kpis.pilots} pilots assessed on the six production gaps")
+    stats = portfolio_stats(pack.latest, pack.model)
+    slide = deck.slide("Portfolio at a glance", f"{display.count_text(stats.pilots, 'pilot')} assessed on the six "
+                       "production gaps")  # fmt: skip
     gap = Inches(0.22)
     width = int((CONTENT_WIDTH - 4 * gap) / 5)
     height = Inches(1.95)
     top = CONTENT_TOP
-    verdicts = " · ".join(f"{kpis.by_verdict[v]} {VERDICT_LABELS[v].lower()}" for v in reversed(VERDICT_ORDER))
-    share = kpis.ready_share
-    months = kpis.median_months_in_pilot
+    share = stats.ready_share
+    months = stats.median_months_in_pilot
+    benchmark = display.threshold_text(stats.stalled_after_months)
+    # Tile colours compare the shown numbers, as the sentences below them do (8.04 months reads 8.0: not red).
+    over_benchmark = months is not None and display.floor_to(months, 1) > stats.stalled_after_months
     tiles = [
-        ("Pilots", f"{kpis.pilots}", verdicts, INK),
-        ("Ready for production", "—" if share is None else f"{share:.0f}%",
-         f"Gartner benchmark: {kpis.gartner_ready_share:g}% reach production",
-         VERDICT_COLORS["ready"] if (share or 0) >= kpis.gartner_ready_share else VERDICT_COLORS["not_ready"]),
-        ("Median months in pilot", "—" if months is None else f"{months:.1f}",
-         f"Benchmark: {kpis.stalled_after_months:g} months to production",
-         VERDICT_COLORS["not_ready"] if (months or 0) > kpis.stalled_after_months else INK),
-        ("Active compound risks", f"{kpis.active_compound_risks}",
-         f"{kpis.critical_compound_risks} critical, in {kpis.pilots_with_compound_risk} pilots",
-         VERDICT_COLORS["not_ready"] if kpis.critical_compound_risks else INK),
-        ("Stalled pilots", f"{kpis.stalled}", f"In pilot longer than {kpis.stalled_after_months:g} months",
-         VERDICT_COLORS["not_ready"] if kpis.stalled else INK),
+        ("Pilots", f"{stats.pilots}", verdict_summary(stats), INK),
+        ("Ready for production", display.percent_text(share),
+         f"Gartner benchmark: {display.threshold_text(stats.gartner_ready_share)}% reach production",
+         VERDICT_COLORS["ready"] if display.floor_to(share or 0) >= stats.gartner_ready_share
+         else VERDICT_COLORS["not_ready"]),
+        ("Median months in pilot", display.months_text(months), f"Benchmark: {benchmark} months to production",
+         VERDICT_COLORS["not_ready"] if over_benchmark else INK),
+        ("Active compound risks", f"{stats.active_compound_risks}",
+         f"{stats.critical_compound_risks} critical, in {display.count_text(stats.pilots_with_compound_risk, 'pilot')}",
+         VERDICT_COLORS["not_ready"] if stats.critical_compound_risks else INK),
+        ("Stalled pilots", f"{len(stats.stalled)}", f"In pilot longer than {benchmark} months",
+         VERDICT_COLORS["not_ready"] if stats.stalled else INK),
     ]  # fmt: skip
     for k, (label, value, note, color) in enumerate(tiles):
         _kpi_tile(slide, MARGIN + k * (width + gap), top, width, height, label, value, note, color)
     messages_top = top + height + Inches(0.45)
     _text(slide, MARGIN, messages_top, CONTENT_WIDTH, Inches(0.35), "What the board should know", 16, INK, bold=True)
     _bullets(slide, MARGIN, messages_top + Inches(0.5), CONTENT_WIDTH, CONTENT_BOTTOM - messages_top - Inches(0.5),
-             key_messages(pack), 14, space_after=8)  # fmt: skip
+             key_messages(pack.latest, pack.history, pack.model), 14, space_after=8)  # fmt: skip
 
 
 def _heatmap_slides(deck: _Deck) -> None:
@@ -392,15 +347,17 @@ def _heatmap_table(slide: Slide, rows: pd.DataFrame, pack: BoardPack) -> None:
         for k, gap in enumerate(GAP_IDS, start=3):
             score = float(row[f"score.{gap}"])
             mark = "*" if float(row[f"confidence.{gap}"]) < low_confidence else ""
-            _cell(table.cell(i, k), f"{score:.0f}{mark}", score_color(score), None, align=PP_ALIGN.CENTER)
+            _cell(table.cell(i, k), f"{display.score_text(score)}{mark}", score_color(score), None,
+                  align=PP_ALIGN.CENTER)  # fmt: skip
         overall = float(row["overall"])
-        _cell(table.cell(i, len(headers) - 1), f"{overall:.0f}", score_color(overall), None, bold=True,
+        _cell(table.cell(i, len(headers) - 1), display.score_text(overall), score_color(overall), None, bold=True,
               align=PP_ALIGN.CENTER)  # fmt: skip
     table.rows[0].height = row_height
+    verdict = pack.model.verdict
     note = (
-        f"* confidence below {low_confidence:g}: the score rests mostly on unknown, missing or self-reported "
-        f"evidence.   Red below {pack.model.verdict.not_ready_gap_below:g} (not ready), green from "
-        f"{pack.model.verdict.ready_gap_at_least:g} (ready)."
+        f"* confidence below {display.confidence_threshold_text(low_confidence)}: the score rests mostly on "
+        f"unknown, missing or self-reported evidence.   Red below {display.threshold_text(verdict.not_ready_gap_below)}"
+        f" (not ready), green from {display.threshold_text(verdict.ready_gap_at_least)} (ready)."
     )
     _text(slide, MARGIN, CONTENT_TOP + height + Inches(0.12), CONTENT_WIDTH, Inches(0.3), note, 10, MUTED)
 
@@ -422,12 +379,12 @@ def _cell(cell, text: str, fill: str, color: str | None, bold: bool = False,
 def _verdict_slide(deck: _Deck) -> None:
     pack = deck.pack
     latest = pack.latest
-    kpis = portfolio_kpis(latest, pack.model)
+    stats = portfolio_stats(latest, pack.model)
     slide = deck.slide("Verdict distribution", "How many pilots are ready, conditional or not ready, and where")
     data = CategoryChartData()
     order = list(reversed(VERDICT_ORDER))
     data.categories = [VERDICT_LABELS[v] for v in order]
-    data.add_series("Pilots", [kpis.by_verdict[v] for v in order])
+    data.add_series("Pilots", [stats.by_verdict[v] for v in order])
     left_width = Inches(5.2)
     chart_height = CONTENT_BOTTOM - CONTENT_TOP - Inches(0.1)
     frame = slide.shapes.add_chart(XL_CHART_TYPE.DOUGHNUT, MARGIN, CONTENT_TOP, left_width, chart_height, data)
@@ -435,7 +392,7 @@ def _verdict_slide(deck: _Deck) -> None:
     chart = frame.chart
     _style_chart(chart, 12)
     chart.has_title = True
-    chart.chart_title.text_frame.text = f"{kpis.pilots} pilots by verdict"
+    chart.chart_title.text_frame.text = f"{display.count_text(stats.pilots, 'pilot')} by verdict"
     _title_font(chart.chart_title, 13)
     plot = chart.plots[0]
     plot.vary_by_categories = True
@@ -509,8 +466,8 @@ def _risk_slide(deck: _Deck) -> None:
     rules = model.compound
     slide = deck.slide(
         "Compound risks across the portfolio",
-        f"Two weak gaps amplify each other: active when both score below {rules.active_below:g}, "
-        f"critical below {rules.critical_below:g}",
+        f"Two weak gaps amplify each other: active when both score below {display.threshold_text(rules.active_below)}, "
+        f"critical below {display.threshold_text(rules.critical_below)}",
     )
     rows = []
     for edge in model.edges:
@@ -545,7 +502,7 @@ def _risk_slide(deck: _Deck) -> None:
         critical_fill = VERDICT_COLORS["not_ready"] if critical else fill
         _cell(table.cell(i, 2), str(active), active_fill, None, bold=True, align=PP_ALIGN.CENTER)
         _cell(table.cell(i, 3), str(critical), critical_fill, None, bold=True, align=PP_ALIGN.CENTER)
-        _wrapped(table.cell(i, 4), _names(names, 6) if names else "—", fill, MUTED if not names else INK)
+        _wrapped(table.cell(i, 4), names_text(names, 6) if names else "—", fill, MUTED if not names else INK)
 
 
 def _wrapped(cell, text: str, fill: str, color: str) -> None:
@@ -557,7 +514,7 @@ def _wrapped(cell, text: str, fill: str, color: str) -> None:
 
 def _trend_slide(deck: _Deck) -> None:
     pack = deck.pack
-    monthly = monthly_portfolio(pack.history)
+    monthly = pack.monthly
     slide = deck.slide("Trends over time",
                        "Portfolio at each month end: every pilot's latest assessment by then")  # fmt: skip
     months = [f"{m:%b %Y}" for m in monthly["month"]]
@@ -565,8 +522,8 @@ def _trend_slide(deck: _Deck) -> None:
     data = CategoryChartData()
     data.categories = months
     for gap in GAP_IDS:
-        data.add_series(shorts[gap], [round(float(v), 1) for v in monthly[f"score.{gap}"]])
-    data.add_series("Overall", [round(float(v), 1) for v in monthly["overall"]])
+        data.add_series(shorts[gap], _chart_values(monthly[f"score.{gap}"]))
+    data.add_series("Overall", _chart_values(monthly["overall"]))
     height = CONTENT_BOTTOM - CONTENT_TOP - Inches(0.1)
     left_width = Inches(7.2)
     frame = slide.shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, MARGIN, CONTENT_TOP, left_width, height, data)
@@ -621,6 +578,12 @@ def _trend_slide(deck: _Deck) -> None:
     chart.category_axis.format.line.color.rgb = rgb(RULE)
 
 
+def _chart_values(values: pd.Series) -> list[float]:
+    """A native chart's data with one decimal, rounded down like every shown number: whoever opens the
+    chart's data sheet reads no number the slides would write differently."""
+    return [display.floor_to(float(v), 1) for v in values]
+
+
 # --------------------------------------------------------------------------------------------
 # Pilot slides
 # --------------------------------------------------------------------------------------------
@@ -639,7 +602,7 @@ def _pilot_slide(deck: _Deck, pilot: str, latest: ScoreResult, previous: ScoreRe
     if context is not None:
         bits += [str(context["business_unit"] or ""), str(context["owning_team"] or ""), str(context["stage"] or "")]
     if latest.months_in_pilot is not None:
-        bits.append(f"{latest.months_in_pilot:g} months since start")
+        bits.append(f"{display.months_text(latest.months_in_pilot)} months since start")
     bits.append(f"assessed {long_date(latest.as_of)}")
     slide = deck.slide(pilot, " · ".join(b for b in bits if b))
 
@@ -675,21 +638,25 @@ def _pilot_slide(deck: _Deck, pilot: str, latest: ScoreResult, previous: ScoreRe
 
 def _score_strip(slide: Slide, left: int, top: int, width: int, latest: ScoreResult, previous: ScoreResult | None,
                  pack: BoardPack) -> None:  # fmt: skip
-    """The six scores written out under the radar, coloured on the dashboard's scale, with the change."""
+    """The six scores written out under the radar, coloured on the dashboard's scale, with the change: the
+    arrows are the difference of the shown scores (:func:`readiness.service.portfolio.what_changed`)."""
     shorts = short_gap_labels(pack.model)
     cell_width = int(width / len(GAP_IDS))
+    changes = {c.key: c for c in what_changed(latest, previous, pack.model)}
     for k, gap in enumerate(GAP_IDS):
         x = left + k * cell_width
         score = latest.gaps[gap].score
         _text(slide, x, top, cell_width, Inches(0.25), shorts[gap], 10, MUTED, align=PP_ALIGN.CENTER)
         tile = _rect(slide, x + Inches(0.06), top + Inches(0.27), cell_width - Inches(0.12), Inches(0.42),
                      score_color(score))  # fmt: skip
-        _label_in(tile, f"{score:.0f}", 16, cell_text_color(score_color(score)))
+        tile.name = f"Score {gap}"
+        _label_in(tile, display.score_text(score), 16, cell_text_color(score_color(score)))
         if previous is not None:
-            delta = score - previous.gaps[gap].score
-            text = "=" if round(delta) == 0 else f"{'▲' if delta > 0 else '▼'} {abs(delta):.0f}"
-            color = MUTED if round(delta) == 0 else VERDICT_COLORS["ready" if delta > 0 else "not_ready"]
-            _text(slide, x, top + Inches(0.74), cell_width, Inches(0.25), text, 10, color, align=PP_ALIGN.CENTER)
+            change = changes[gap]
+            delta = change.delta or 0
+            color = MUTED if delta == 0 else VERDICT_COLORS["ready" if delta > 0 else "not_ready"]
+            _text(slide, x, top + Inches(0.74), cell_width, Inches(0.25), change.arrow, 10, color,
+                  align=PP_ALIGN.CENTER, name=f"Change {gap}")  # fmt: skip
 
 
 def _pilot_panel(slide: Slide, latest: ScoreResult, previous: ScoreResult | None, pack: BoardPack) -> None:
@@ -703,13 +670,11 @@ def _pilot_panel(slide: Slide, latest: ScoreResult, previous: ScoreResult | None
     _label_in(badge, VERDICT_LABELS[latest.verdict].upper(), 16, WHITE)
     text_left = left + Inches(2.2)
     _text(slide, text_left, top - Inches(0.04), width - Inches(2.2), Inches(0.36),
-          f"Overall {latest.overall:.0f} / 100", 20, INK, bold=True, name="Overall")  # fmt: skip
+          f"Overall {display.score_text(latest.overall)} / 100", 20, INK, bold=True, name="Overall")  # fmt: skip
     weakest = short_gap_labels(pack.model)[latest.weakest_gap]
-    lines = [f"confidence {latest.overall_confidence:.2f} · weakest: {weakest}"]
-    if previous is not None:
-        delta = latest.overall - previous.overall
-        since = f"since {long_date(previous.as_of)}"
-        change = f"unchanged {since}" if round(delta) == 0 else f"{'▲' if delta > 0 else '▼'} {abs(delta):.0f} {since}"
+    lines = [f"confidence {display.confidence_text(latest.overall_confidence)} · weakest: {weakest}"]
+    change = overall_change_text(latest, previous)
+    if change:
         lines.insert(0, change)
     _text(slide, text_left, top + Inches(0.36), width - Inches(2.2), Inches(0.45), "\n".join(lines), 11, MUTED)
 
@@ -721,7 +686,7 @@ def _pilot_panel(slide: Slide, latest: ScoreResult, previous: ScoreResult | None
     reasons = latest.reasons[:3]
     flags = [f.message for f in latest.flags][: max(0, 4 - len(reasons))]
     actions = top_actions(latest, 3)
-    lines = [f"+{a.gain:.1f}  {a.item}: {_clip(a.label, 90)} ({a.current} → {a.target})" for a in actions]
+    lines = [f"{display.gain_text(a.gain)}  {a.item}: {_clip(a.label, 90)} ({a.current} → {a.target})" for a in actions]
     blocks: list[tuple[str, str]] = [("heading", "Why")]
     blocks += [("bullet", line) for line in [*reasons, *flags]]
     blocks.append(("heading", "Top actions (gain in overall readiness)"))
@@ -742,12 +707,6 @@ def _pilot_panel(slide: Slide, latest: ScoreResult, previous: ScoreResult | None
             paragraph.space_after = Pt(5)
             _run(paragraph, "•  " if kind == "bullet" else "›  ", 11.5, ACCENT, bold=True)
             _run(paragraph, text, 11.5, INK)
-
-
-def top_actions(result: ScoreResult, limit: int = 3) -> list[Action]:
-    """The remediation actions worth a board's attention: those that raise overall readiness, best first
-    (all of the first ``limit`` when none does, e.g. when the path needs evidence rather than fixes)."""
-    return [a for a in result.remediation if a.gain > 0][:limit] or result.remediation[:limit]
 
 
 def _clip(text: str, limit: int) -> str:
@@ -855,4 +814,4 @@ def bench_deck(slides: int = 30, runs: int = 3) -> dict[str, float]:
     }
 
 
-__all__ = ["PPTX_MIME", "bench_deck", "build_deck", "footer_text", "key_messages", "radar_values", "slide_plan"]
+__all__ = ["PPTX_MIME", "bench_deck", "build_deck", "footer_text", "radar_values", "slide_plan"]

@@ -1,13 +1,14 @@
-"""The board pack's formats in the export registry: ``deck``, ``html``, ``png`` and ``svg``.
+"""The board pack's formats in the export registry: ``deck``, ``html``, ``charts``, ``png`` and ``svg``.
 
-Importing this module registers them with :mod:`readiness.exporters`, so ``readiness export FORMAT OUT``
-and any page that dispatches through the registry offer them. The request's assessments are every
-snapshot up to ``--as-of``: the portfolio is each pilot's latest, trends and previous radars use the rest.
+Importing this module registers them with :mod:`readiness.service.exports`, so ``readiness export FORMAT
+OUT`` and the Export page render them through the same request. The pack is the scope's portfolio (the
+pilots in view, each pilot's latest snapshot up to the as-of date, trends from the earlier ones) with a
+page for each chosen pilot.
 
-Conventions for OUT: ``deck`` writes a ``.pptx`` file, ``html`` a ``.html`` file; ``png`` and ``svg``
-write one file per chart (``portfolio-heatmap.png``, ``claims-triage-radar.svg``, ...) into the
-directory OUT, created if missing, or into one ZIP archive when OUT ends in ``.zip``. Every output is
-written whole or not at all.
+Conventions for OUT: ``deck`` writes a ``.pptx`` file, ``html`` a ``.html`` file, ``charts`` a ``.zip`` of
+every chart as PNG and SVG; ``png`` and ``svg`` write one file per chart (``portfolio-heatmap.png``,
+``claims-triage-radar.svg``, ...) into the directory OUT, created if missing, or into one ZIP archive when
+OUT ends in ``.zip``. Every output is written whole or not at all.
 """
 
 from __future__ import annotations
@@ -15,67 +16,65 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from readiness.errors import InvalidInput, Issue
-from readiness.exporters import ExportFormat, ExportRequest, register_exporter
+from readiness.service.exports import ExportFormat, ExportRequest, register_exporter
 
-if TYPE_CHECKING:
-    from readiness.boardpack.data import BoardPack
-
-# The renderers (python-pptx, plotly, kaleido) are imported inside the writers: registering the formats
+# The renderers (python-pptx, plotly, kaleido) are imported inside the functions: registering the formats
 # happens on every CLI start and must stay cheap.
+PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+HTML_MIME = "text/html"
+ZIP_MIME = "application/zip"
 
 
-def _require_suffix(out: Path, suffixes: tuple[str, ...], what: str) -> None:
-    if out.suffix.lower() not in suffixes:
-        expected = " or ".join(suffixes)
-        message = f"the {what} is written to a {expected} file, not {out.suffix or 'a path without suffix'}"
-        raise InvalidInput([Issue("error", "OUT", message)])
-    if out.is_dir():
-        raise InvalidInput([Issue("error", "OUT", f"{out} is a directory; name the {what} file to write")])
+def _progress(request: ExportRequest, start: float, share: float):
+    """A progress callback for one stage of a longer job (None when nobody listens)."""
+    if request.progress is None:
+        return None
+    report = request.progress
+    return lambda done, what: report(min(1.0, start + share * done), what)
 
 
-def request_pack(request: ExportRequest) -> BoardPack:
-    """The board pack of an export request: its snapshots, as-of date and chosen pilots."""
-    from readiness.boardpack.data import pack_from_assessments
-
-    return pack_from_assessments(request.assessments, request.as_of, request.pilots, request.model)
-
-
-def write_deck(request: ExportRequest) -> None:
-    """``export deck OUT.pptx``."""
+def render_deck(request: ExportRequest) -> bytes:
+    """The board deck (.pptx)."""
     from readiness.boardpack.deck import build_deck
-    from readiness.excel.export import write_atomically
 
-    _require_suffix(request.out, (".pptx",), "deck")
-    write_atomically(request.out, build_deck(request_pack(request)))
+    return build_deck(request.pack(), progress=_progress(request, 0.0, 1.0))
 
 
-def write_html(request: ExportRequest) -> None:
-    """``export html OUT.html``."""
+def render_html(request: ExportRequest) -> bytes:
+    """The offline HTML report."""
     from readiness.boardpack.html import build_html
-    from readiness.excel.export import write_atomically
 
-    _require_suffix(request.out, (".html", ".htm"), "report")
-    write_atomically(request.out, build_html(request_pack(request)).encode("utf-8"))
+    return build_html(request.pack(), progress=_progress(request, 0.0, 1.0)).encode("utf-8")
 
 
-def write_chart_images(request: ExportRequest, fmt: Literal["png", "svg"]) -> None:
+def render_charts(request: ExportRequest, formats: tuple[Literal["png", "svg"], ...] = ("png", "svg")) -> bytes:
+    """Every chart of the pack as PNG and SVG in one ZIP archive; needs Chromium."""
+    from readiness.boardpack.images import ChromiumMissing, images_zip, require_chromium
+
+    try:
+        require_chromium()  # before any work
+        return images_zip(request.pack(), list(formats), progress=_progress(request, 0.0, 1.0))
+    except ChromiumMissing as missing:
+        raise InvalidInput([Issue("error", "chromium", str(missing))]) from None
+
+
+def write_chart_images(request: ExportRequest, out: Path, fmt: Literal["png", "svg"]) -> None:
     """``export png|svg OUT``: one file per chart into the directory OUT, or one archive if OUT ends in .zip."""
-    from readiness.boardpack.images import ChromiumMissing, images_zip, require_chromium, write_images
+    from readiness.boardpack.images import ChromiumMissing, require_chromium, write_images
     from readiness.excel.export import write_atomically
 
-    out = request.out
     if out.exists() and not out.is_dir() and out.suffix.lower() != ".zip":
         message = f"{out} is a file; give a directory (or a .zip path) for the charts"
         raise InvalidInput([Issue("error", "OUT", message)])
+    if out.suffix.lower() == ".zip":
+        write_atomically(out, render_charts(request, (fmt,)))
+        return
     try:
         require_chromium()  # before anything is created
-        pack = request_pack(request)
-        if out.suffix.lower() == ".zip":
-            write_atomically(out, images_zip(pack, [fmt]))
-            return
+        pack = request.pack()
         out.mkdir(parents=True, exist_ok=True)
         # Render beside OUT, then move the finished files in: a failed render leaves OUT as it was.
         with tempfile.TemporaryDirectory(prefix=".charts-", dir=out) as scratch:
@@ -90,18 +89,35 @@ register_exporter(
         "deck",
         "board deck (.pptx, 16:9, native editable charts; --pilots picks the pilot pages)",
         ".pptx",
-        write_deck,
+        PPTX_MIME,
+        render=render_deck,
     )
 )
 register_exporter(
-    ExportFormat("html", "offline HTML report (.html: one file, plotly.js inlined, offline)", ".html", write_html)
+    ExportFormat(
+        "html",
+        "offline HTML report (.html: one file, plotly.js inlined, offline)",
+        ".html",
+        HTML_MIME,
+        render=render_html,
+    )
+)
+register_exporter(
+    ExportFormat(
+        "charts",
+        "every chart as PNG (scale 2) and SVG in one .zip; needs Chromium",
+        ".zip",
+        ZIP_MIME,
+        render=render_charts,
+    )
 )
 register_exporter(
     ExportFormat(
         "png",
         "every chart as PNG (scale 2) into the directory OUT, or OUT.zip; needs Chromium",
         "",
-        lambda request: write_chart_images(request, "png"),
+        ZIP_MIME,
+        write_to=lambda request, out: write_chart_images(request, out, "png"),
     )
 )
 register_exporter(
@@ -109,6 +125,7 @@ register_exporter(
         "svg",
         "every chart as SVG into the directory OUT, or OUT.zip; needs Chromium",
         "",
-        lambda request: write_chart_images(request, "svg"),
+        ZIP_MIME,
+        write_to=lambda request, out: write_chart_images(request, out, "svg"),
     )
 )

@@ -24,7 +24,7 @@ from readiness.charts import (
     value_readiness_matrix,
     verdict_distribution,
 )
-from readiness.model import GAP_IDS
+from readiness.service.portfolio import median_gap_scores
 
 
 def slug(text: str) -> str:
@@ -42,13 +42,13 @@ def portfolio_figures(pack: BoardPack) -> dict[str, go.Figure]:
     }
     if has_value_data(pack.latest):
         figures["value-matrix"] = value_readiness_matrix(pack.latest, pack.model)
-    figures["portfolio-trend"] = portfolio_trend(pack.history)
+    figures["portfolio-trend"] = portfolio_trend(pack.monthly)
     return figures
 
 
 def portfolio_median(pack: BoardPack) -> dict[str, float]:
     """The portfolio median of each gap on the as-of date (the radar's reference trace)."""
-    return {g: float(pack.latest[f"score.{g}"].median()) if len(pack.latest) else 0.0 for g in GAP_IDS}
+    return median_gap_scores(pack.latest)
 
 
 def pilot_figures(pack: BoardPack, pilot: str) -> dict[str, go.Figure]:
@@ -64,9 +64,7 @@ def pilot_figures(pack: BoardPack, pilot: str) -> dict[str, go.Figure]:
             pack.model,
             title=f"{pilot}: the six gaps",
         ),
-        f"{key}-compound-risks": compound_risk_heatmap(
-            gap_scores_of(latest), pack.model, title=f"{pilot}: compound risks"
-        ),
+        f"{key}-compound-risks": compound_risk_heatmap(latest, pack.model, title=f"{pilot}: compound risks"),
         f"{key}-trend": trend_figure(_sorted(history), pack.model, title=f"{pilot}: readiness over time"),
     }
 

@@ -3,7 +3,9 @@
 plotly.js is inlined once in the head; each chart is a ``div`` drawn by an inline script from the
 figure's JSON. No script, stylesheet, font or image is fetched from anywhere: the fonts are the
 reader's system fonts and the styles are inline. The charts are the dashboard's own
-(:mod:`readiness.boardpack.figures`), so the report shows exactly what the app shows.
+(:mod:`readiness.boardpack.figures`), the statistics and sentences those of
+:mod:`readiness.service.portfolio`, and every number is written with :mod:`readiness.display`, so the
+report shows exactly what the app and the deck show.
 """
 
 from __future__ import annotations
@@ -14,13 +16,21 @@ from html import escape
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
+from readiness import display
 from readiness.boardpack.data import BoardPack
-from readiness.boardpack.deck import footer_text, key_messages, long_date, top_actions
+from readiness.boardpack.deck import footer_text, long_date
 from readiness.boardpack.figures import pilot_figures, portfolio_figures, slug
 from readiness.boardpack.images import PLOTLY_CONFIG
-from readiness.charts import INK, MUTED, VERDICT_COLORS, gap_labels, portfolio_kpis, short_gap_labels
-from readiness.model import GAP_IDS
-from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, ScoreResult
+from readiness.charts import INK, MUTED, VERDICT_COLORS, gap_labels, short_gap_labels
+from readiness.scoring import VERDICT_LABELS, ScoreResult
+from readiness.service.portfolio import (
+    key_messages,
+    overall_change_text,
+    portfolio_stats,
+    top_actions,
+    verdict_summary,
+    what_changed,
+)
 
 HTML_MIME = "text/html"
 # The report's own charts keep the camera button (high-resolution PNG, made by the reader's browser).
@@ -68,17 +78,17 @@ def _chart(figure: object, name: str) -> str:
 
 
 def _tiles(pack: BoardPack) -> str:
-    kpis = portfolio_kpis(pack.latest, pack.model)
-    share = "—" if kpis.ready_share is None else f"{kpis.ready_share:.0f}%"
-    months = "—" if kpis.median_months_in_pilot is None else f"{kpis.median_months_in_pilot:.1f}"
-    verdicts = " · ".join(f"{kpis.by_verdict[v]} {VERDICT_LABELS[v].lower()}" for v in reversed(VERDICT_ORDER))
+    stats = portfolio_stats(pack.latest, pack.model)
+    benchmark = display.threshold_text(stats.stalled_after_months)
+    with_risk = display.count_text(stats.pilots_with_compound_risk, "pilot")
     tiles = [
-        ("Pilots", str(kpis.pilots), verdicts),
-        ("Ready for production", share, f"Gartner benchmark: {kpis.gartner_ready_share:g}%"),
-        ("Median months in pilot", months, f"Benchmark: {kpis.stalled_after_months:g} months"),
-        ("Active compound risks", str(kpis.active_compound_risks),
-         f"{kpis.critical_compound_risks} critical, in {kpis.pilots_with_compound_risk} pilots"),
-        ("Stalled pilots", str(kpis.stalled), f"In pilot longer than {kpis.stalled_after_months:g} months"),
+        ("Pilots", str(stats.pilots), verdict_summary(stats)),
+        ("Ready for production", display.percent_text(stats.ready_share),
+         f"Gartner benchmark: {display.threshold_text(stats.gartner_ready_share)}%"),
+        ("Median months in pilot", display.months_text(stats.median_months_in_pilot), f"Benchmark: {benchmark} months"),
+        ("Active compound risks", str(stats.active_compound_risks),
+         f"{stats.critical_compound_risks} critical, in {with_risk}"),
+        ("Stalled pilots", str(len(stats.stalled)), f"In pilot longer than {benchmark} months"),
     ]  # fmt: skip
     cells = "".join(
         f'<div class="tile"><div class="label">{escape(label)}</div><div class="value">{escape(value)}</div>'
@@ -114,14 +124,13 @@ def _pilot_section(pack: BoardPack, pilot: str, anchor: str) -> str:
     figures = pilot_figures(pack, pilot)
     labels = gap_labels(pack.model)
     verdict = latest.verdict
-    change = ""
-    if previous is not None:
-        delta = latest.overall - previous.overall
-        change = f" ({'+' if delta >= 0 else '−'}{abs(delta):.0f} since {previous.as_of.isoformat()})"
+    since = overall_change_text(latest, previous)
+    change = f" ({since})" if since else ""
     reasons = "".join(f"<li>{escape(r)}</li>" for r in latest.reasons)
     flags = "".join(f"<li>{escape(f.message)}</li>" for f in latest.flags)
     actions = "".join(
-        f"<li><b>+{a.gain:.1f}</b> {escape(a.item)}: {escape(a.label)} ({escape(a.current)} → {escape(a.target)})</li>"
+        f"<li><b>{display.gain_text(a.gain)}</b> {escape(a.item)}: {escape(a.label)} "
+        f"({escape(a.current)} → {escape(a.target)})</li>"
         for a in top_actions(latest, 5)
     )
     path = latest.path_to_next_verdict
@@ -131,7 +140,8 @@ def _pilot_section(pack: BoardPack, pilot: str, anchor: str) -> str:
         f'<section id="{anchor}"><h2>{escape(pilot)}</h2>'
         f"<p class='sub'>{escape(_context(pack, pilot, latest))}</p>"
         f'<p><span class="badge" style="background:{VERDICT_COLORS[verdict]}">{VERDICT_LABELS[verdict]}</span>'
-        f"Overall <b>{latest.overall:.0f}</b> / 100{escape(change)} · confidence {latest.overall_confidence:.2f}"
+        f"Overall <b>{display.score_text(latest.overall)}</b> / 100{escape(change)} · confidence "
+        f"{display.confidence_text(latest.overall_confidence)}"
         f" · weakest gap: {escape(labels[latest.weakest_gap])}</p>"
         f"{_gap_table(latest, previous, pack)}"
         f"<h3>Why</h3><ul>{reasons}{flags}</ul>"
@@ -146,21 +156,28 @@ def _context(pack: BoardPack, pilot: str, latest: ScoreResult) -> str:
     row = pack.latest.loc[pack.latest["pilot"] == pilot]
     bits = [str(row.iloc[0][c] or "") for c in ("business_unit", "owning_team", "stage")] if len(row) else []
     if latest.months_in_pilot is not None:
-        bits.append(f"{latest.months_in_pilot:g} months since start")
+        bits.append(f"{display.months_text(latest.months_in_pilot)} months since start")
     bits.append(f"assessed {long_date(latest.as_of)}")
     return " · ".join(b for b in bits if b)
 
 
 def _gap_table(latest: ScoreResult, previous: ScoreResult | None, pack: BoardPack) -> str:
-    labels = gap_labels(pack.model)
-    head = "<th>Gap</th><th>Score</th><th>Confidence</th>" + ("<th>Previous</th>" if previous else "")
+    """Each gap's score and confidence, and with a previous snapshot its score then and the change (the
+    difference of the shown scores, as on the deck's pilot page)."""
+    head = "<th>Gap</th><th>Score</th><th>Confidence</th>" + ("<th>Previous</th><th>Change</th>" if previous else "")
     rows = []
-    for gap in GAP_IDS:
-        score = latest.gaps[gap]
-        before = f'<td class="num">{previous.gaps[gap].score:.0f}</td>' if previous else ""
+    for change in what_changed(latest, previous, pack.model):
+        if change.key == "overall":
+            continue
+        before = (
+            f'<td class="num">{display.score_text(change.before)}</td><td class="num">{escape(change.arrow)}</td>'
+            if previous
+            else ""
+        )
         rows.append(
-            f'<tr><td>{escape(labels[gap])}</td><td class="num"><b>{score.score:.0f}</b></td>'
-            f'<td class="num">{score.confidence:.2f}</td>{before}</tr>'
+            f'<tr data-gap="{change.key}"><td>{escape(change.label)}</td>'
+            f'<td class="num"><b>{display.score_text(change.after)}</b></td>'
+            f'<td class="num">{display.confidence_text(latest.gaps[change.key].confidence)}</td>{before}</tr>'
         )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
@@ -176,15 +193,16 @@ def build_html(pack: BoardPack, progress: Callable[[float, str], None] | None = 
     if progress:
         progress(0.0, "portfolio")
     portfolio = portfolio_figures(pack)
-    messages = "".join(f"<li>{escape(m)}</li>" for m in key_messages(pack))
+    messages = "".join(f"<li>{escape(m)}</li>" for m in key_messages(pack.latest, pack.history, pack.model))
     sections = [
         '<section id="portfolio"><h2>Portfolio at a glance</h2>'
-        f"<p class='sub'>{len(pack.latest)} pilots assessed on the six production gaps</p>"
+        f"<p class='sub'>{display.count_text(len(pack.latest), 'pilot')} assessed on the six production gaps</p>"
         f"{_tiles(pack)}<h3>What the board should know</h3><ul>{messages}</ul>"
         f"{''.join(_chart(fig, name) for name, fig in portfolio.items())}</section>",
         '<section id="compound-risks"><h2>Compound risks across the portfolio</h2>'
         f"<p class='sub'>Two weak gaps amplify each other: active when both score below "
-        f"{pack.model.compound.active_below:g}, critical below {pack.model.compound.critical_below:g}</p>"
+        f"{display.threshold_text(pack.model.compound.active_below)}, critical below "
+        f"{display.threshold_text(pack.model.compound.critical_below)}</p>"
         f"{_risk_table(pack)}</section>",
     ]
     for k, pilot in enumerate(pack.pilots):

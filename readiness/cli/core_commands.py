@@ -12,7 +12,7 @@ from readiness.cli.main import cli
 from readiness.model import load_model
 from readiness.report import model_text, score_text
 from readiness.scoring import score_assessment
-from readiness.sources import read_file_contents
+from readiness.service.intake import validate_path
 
 AGGREGATORS = click.Choice(["geometric", "weakest_link", "weighted_mean"])
 
@@ -23,10 +23,11 @@ AGGREGATORS = click.Choice(["geometric", "weakest_link", "weighted_mean"])
 @click.option("--aggregator", type=AGGREGATORS, default=None, help="Overall readiness aggregator.")
 def score(file: Path, as_json: bool, aggregator: str | None) -> None:
     """Score an assessment FILE (JSON or workbook) without storing it."""
-    contents = read_file_contents(file)
-    for warning in contents.warnings:
+    report = validate_path(file)
+    assessments = report.raise_for_errors()  # invalid input: the group prints it and exits 2
+    for warning in report.warnings:
         click.echo(f"warning: {file.name}: {warning.location}: {warning.message}", err=True)
-    results = [score_assessment(a, aggregator=aggregator) for a in contents.assessments]  # type: ignore[arg-type]
+    results = [score_assessment(a, aggregator=aggregator) for a in assessments]  # type: ignore[arg-type]
     if as_json:
         payload = [r.to_json_dict() for r in results]
         click.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2, ensure_ascii=False))

@@ -1,12 +1,12 @@
 """Commands of the Excel round trip: ``template`` and ``export FORMAT OUT``.
 
-``export`` dispatches through :mod:`readiness.exporters`, so formats added there (the board pack's
-deck, HTML, PNG) appear here without a change to this module.
+``export`` dispatches through the export registry of :mod:`readiness.service.exports`, so formats added
+there (the board pack's deck, HTML, PNG) appear here without a change to this module.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -16,8 +16,8 @@ from readiness.cli.main import cli
 from readiness.errors import InvalidInput, Issue
 from readiness.excel.export import write_atomically
 from readiness.excel.template import template_bytes
-from readiness.exporters import EXPORTERS, ExportRequest, get_exporter
 from readiness.model import load_model
+from readiness.service.exports import ExportRequest, ExportScope, export_formats, get_exporter
 
 DB_HELP = "Database URL (default: READINESS_DATABASE_URL, then data/readiness.db)."
 
@@ -34,15 +34,6 @@ def _last_snapshot(db: str | None, pilot: str) -> Assessment:
     close = [n for n in names if pilot.casefold() in n.casefold()][:5] or names[:5]
     hint = f"; known pilots include {', '.join(repr(n) for n in close)}" if close else "; the store has no pilot yet"
     raise InvalidInput([Issue("error", "--pilot", f"no pilot named {pilot!r}{hint}")])
-
-
-def _history(db: str | None, as_of: date | None) -> list[Assessment]:
-    """Every stored snapshot on or before ``as_of``, pilot by pilot, oldest first."""
-    from readiness.cli.store_commands import store
-    from readiness.store.repository import all_assessments
-
-    with store(db) as engine:
-        return [stored.assessment for stored in all_assessments(engine, as_of)]
 
 
 def _pilot_names(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -71,7 +62,7 @@ class _ExportCommand(click.Command):
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Formats"):
-            formatter.write_dl([(f.name, f.description) for f in EXPORTERS.values()])
+            formatter.write_dl([(f.name, f.description) for f in export_formats()])
 
 
 @cli.command("export", cls=_ExportCommand)
@@ -94,23 +85,20 @@ class _ExportCommand(click.Command):
 @click.option("--db", default=None, help=DB_HELP)
 def export(fmt: str, out: Path, as_of: datetime | None, history: bool, pilots: tuple[str, ...], db: str | None) -> None:
     """Export the stored portfolio as FORMAT (listed below) to OUT."""
+    from readiness.cli.store_commands import store
+
     chosen = get_exporter(fmt)
-    day = as_of.date() if as_of else None
-    assessments = _history(db, day)
-    if not assessments:
-        when = f" on or before {day}" if day else ""
-        raise InvalidInput([Issue("error", "", f"the store holds no snapshot{when} to export (try `readiness demo`)")])
-    request = ExportRequest(
-        out=out, assessments=assessments, as_of=day, history=history, pilots=_pilot_names(pilots), model=load_model()
-    )
-    chosen.write(request)
-    click.echo(f"wrote {out} ({chosen.name}, {_scope(request)})")
+    scope = ExportScope(as_of=as_of.date() if as_of else None, history=history, pilots=_pilot_names(pilots))
+    with store(db) as engine:
+        request = ExportRequest(engine, scope, load_model())
+        chosen.write(request, out)
+    click.echo(f"wrote {out} ({chosen.name}, {_scope_text(request)})")
 
 
-def _scope(request: ExportRequest) -> str:
-    """What went into the export, in words."""
-    pilots = len({a.pilot.name for a in request.assessments})
-    when = f" as of {request.as_of}" if request.as_of else ""
-    what = "every snapshot" if request.history else "latest snapshots"
-    chosen = f"; chosen: {', '.join(request.pilots)}" if request.pilots else ""
-    return f"{what} of {pilots} pilot{'s' if pilots != 1 else ''}{when}{chosen}"
+def _scope_text(request: ExportRequest) -> str:
+    """What went into the export, in words: ``every snapshot of 16 pilots, as of today; chosen: A, B``."""
+    scope = request.scope
+    what = "every snapshot" if scope.history else "latest snapshots"
+    when = f"as of {scope.as_of.isoformat()}" if scope.as_of else "as of today"
+    chosen = f"; chosen: {', '.join(scope.pilots)}" if scope.pilots else ""
+    return f"{what} of {request.selected.pilots} pilot{'s' if request.selected.pilots != 1 else ''}, {when}{chosen}"

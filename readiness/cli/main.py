@@ -1,6 +1,6 @@
 """The ``readiness`` command group and its error contract.
 
-Exit codes (product.md): 0 success, 2 invalid input with a message naming what and where, 1 any
+Exit codes: 0 success, 2 invalid input with a message naming what and where, 1 any
 other failure. A user never sees a traceback; set ``READINESS_DEBUG=1`` to get one.
 """
 
@@ -43,7 +43,6 @@ def cli() -> None:
 
 # Command modules register themselves on import; each area of the product owns its module.
 from readiness.cli import (  # noqa: E402
-    boardpack_commands,  # noqa: F401
     core_commands,  # noqa: F401
     excel_commands,  # noqa: F401
     store_commands,  # noqa: F401

@@ -7,7 +7,6 @@ Every command takes ``--db URL``; without it ``READINESS_DATABASE_URL``, then th
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,13 +17,13 @@ from typing import Any
 import click
 from sqlalchemy import Engine
 
+from readiness import display
 from readiness.cli.main import cli
 from readiness.errors import InvalidInput
 from readiness.model import load_model
-from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER
-from readiness.sources import WORKBOOK_SUFFIXES, read_file_contents
+from readiness.scoring import VERDICT_LABELS
+from readiness.service.intake import import_report, validate_path
 from readiness.store import (
-    add_assessments,
     backup,
     count_rows,
     database_url,
@@ -94,23 +93,20 @@ def import_files(ctx: click.Context, files: tuple[Path, ...], db_url: str | None
 
 
 def import_one(engine: Engine, path: Path, actor: str) -> tuple[str, bool]:
-    """Import one file atomically; returns its report line and whether it was accepted."""
-    try:
-        contents = read_file_contents(path)
-        assessments = contents.assessments
-        for warning in contents.warnings:
+    """Import one file atomically through the intake use case; returns its report line and whether it
+    was accepted."""
+    report = validate_path(path)
+    if report.ok:
+        for warning in report.warnings:
             click.echo(f"  warning: {warning.location}: {warning.message}", err=True)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        source = "excel" if path.suffix.lower() in WORKBOOK_SUFFIXES else "cli"
-        results = add_assessments(engine, assessments, source=source, actor=actor, source_hash=digest, origin=path.name)
+    try:
+        outcome = import_report(engine, report, interface="cli", actor=actor)
     except InvalidInput as problem:
         for issue in problem.issues[1:20]:
             click.echo(f"  {issue}", err=True)
         return f"rejected: {path}: {problem_text(problem, path)}", False
-    new = sum(r.created for r in results)
-    present = len(results) - new
-    pilots = len({a.pilot.name for a in assessments})
-    pilot_text = f"{pilots} pilot{'s' if pilots != 1 else ''}"
+    new, present = outcome.created, outcome.already_present
+    pilot_text = plural(outcome.pilots, "pilot")
     if new == 0:
         return f"already present: {path} ({plural(present, 'snapshot')}, {pilot_text})", True
     if present == 0:
@@ -157,8 +153,10 @@ def portfolio(as_json: bool, as_of: datetime | None, db_url: str | None) -> None
 
 
 def portfolio_table(frame: Any, day: date | None) -> str:
-    """The portfolio as a readable table, scored with the current model (vectorized)."""
+    """The portfolio as a readable table, scored with the current model (vectorized), then what the board
+    should know (the deck's sentences)."""
     from readiness.portfolio import score_frame
+    from readiness.service.portfolio import key_messages, portfolio_stats, verdict_summary
 
     model = load_model()
     when = f" as of {day}" if day else ""
@@ -177,9 +175,9 @@ def portfolio_table(frame: Any, day: date | None) -> str:
                 str(record.stage),
                 str(record.as_of),
                 VERDICT_LABELS[record.verdict],
-                f"{record.overall:.0f}",
-                f"{record.overall_confidence:.2f}",
-                str(record.weakest_gap),
+                display.score_text(record.overall),
+                display.confidence_text(record.overall_confidence),
+                model.gap(str(record.weakest_gap)).label,
                 ", ".join(flags),
             ]
         )
@@ -187,9 +185,9 @@ def portfolio_table(frame: Any, day: date | None) -> str:
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    counts = scored["verdict"].value_counts()
-    summary = ", ".join(f"{counts.get(v, 0)} {VERDICT_LABELS[v].lower()}" for v in reversed(VERDICT_ORDER))
-    lines += ["", f"{plural(len(rows), 'pilot')}{when}: {summary}. Scored with model {model.version}."]
+    stats = portfolio_stats(scored, model)
+    lines += ["", f"{plural(len(rows), 'pilot')}{when}: {verdict_summary(stats)}. Scored with model {model.version}."]
+    lines += [f"- {message}" for message in key_messages(scored, scored, model)]
     return "\n".join(lines)
 
 
@@ -203,19 +201,18 @@ def portfolio_table(frame: Any, day: date | None) -> str:
 @db_option
 def demo(if_empty: bool, db_url: str | None) -> None:
     """Load the demo portfolio (fifteen pilots with monthly history)."""
-    from readiness.demo import demo_assessments
+    from readiness.demo import load_demo
 
     with store(db_url) as engine:
         if if_empty and not is_empty(engine):
             snapshots = count_rows(engine)["snapshot"]
             click.echo(f"The store already holds {plural(snapshots, 'snapshot')}; demo portfolio not loaded.")
             return
-        assessments = demo_assessments()
-        results = add_assessments(engine, assessments, source="cli", actor=f"{current_user()} (readiness demo)")
-    new = sum(r.created for r in results)
-    pilots = len({a.pilot.name for a in assessments})
-    click.echo(f"Demo portfolio: {plural(new, 'snapshot')} of {plural(pilots, 'pilot')} loaded", nl=False)
-    click.echo(f", {len(results) - new} already present." if new < len(results) else ".")
+        loaded = load_demo(engine, actor=f"{current_user()} (readiness demo)", source="cli")
+    click.echo(
+        f"Demo portfolio: {plural(loaded.created, 'snapshot')} of {plural(loaded.pilots, 'pilot')} loaded", nl=False
+    )
+    click.echo(f", {loaded.already_present} already present." if loaded.already_present else ".")
 
 
 @cli.group()

@@ -31,6 +31,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from readiness import display
 from readiness.assessment import Assessment
 from readiness.errors import InvalidInput, Issue
 from readiness.excel import layout
@@ -291,7 +292,10 @@ def _scores_sheet(
         for column, _ in columns:
             value = _score_value(column, record.get(column), model)
             if isinstance(value, float) and math.isfinite(value):
-                row.append(write_cell(ws, value, number_format="0.00" if "confidence" in column else "0.0"))
+                # Excel rounds half up for display; writing the value already rounded down to the digits the
+                # format shows keeps the sheet on the same side of every threshold as the app (display rule).
+                decimals = 2 if "confidence" in column else 1
+                row.append(write_cell(ws, display.floor_to(value, decimals), number_format=f"0.{'0' * decimals}"))
             else:
                 row.append(_row_value(ws, value))
         ws.append(row)

@@ -2,7 +2,7 @@
 
 The template (sheets ``Instructions``, ``Pilot``, ``Checklist``, ``Metrics``) and the portfolio
 workbook (sheet ``Portfolio``, one row per pilot and assessment date) are public contracts
-(product.md). The reader matches headers forgivingly (:func:`normalise_header`), so the names here
+(docs/contracts.md). The reader matches headers forgivingly (:func:`normalise_header`), so the names here
 are what we write, and the aliases what we also accept.
 """
 

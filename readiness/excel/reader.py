@@ -1,6 +1,6 @@
 """Import the self-assessment template and the multi-pilot Portfolio sheet: forgiving, then strict.
 
-Forgiving where people are sloppy (product.md): header case and spaces, column order, blank rows,
+Forgiving where people are sloppy (docs/contracts.md): header case and spaces, column order, blank rows,
 percentages as ``45``, ``"45%"`` or a percent-formatted ``0.45``, booleans as Yes/No/True/False/Y/N/1/0,
 dates as Excel dates or ISO text, files saved by Excel, LibreOffice or Google Sheets. Strict where the
 data would be wrong: unknown IDs, wrong types, out-of-range values, formulas without a cached value,
@@ -615,6 +615,14 @@ def _read_template(
     names = {key: _find_sheet(scanned, key) for key in (layout.PILOT, layout.CHECKLIST, layout.METRICS)}
     if names[layout.PILOT] is None:
         problems.error("", f"the template has no '{layout.PILOT}' sheet (pilot name and assessment date)")
+    if names[layout.CHECKLIST] is None:
+        # Without it every core answer would read as "not sure": a verdict nobody gave, so refuse the file.
+        found = ", ".join(repr(n) for n in scanned.sheets)
+        problems.error(
+            "",
+            f"the template has no '{layout.CHECKLIST}' sheet (the checklist answers; sheets found: {found}): "
+            f"restore it, or rename the sheet holding the answers back to '{layout.CHECKLIST}'",
+        )
     readers = {
         layout.PILOT: lambda sheet: _read_pilot_sheet(sheet, draft, problems),
         layout.CHECKLIST: lambda sheet: _read_checklist(sheet, draft, model, problems),

@@ -33,6 +33,7 @@ from readiness.store.repository import (
     pilot_history,
     save_pilot,
 )
+from readiness.store.version import data_version
 
 
 def open_store(explicit_url: str | None = None) -> Engine:
@@ -56,6 +57,7 @@ __all__ = [
     "backup",
     "count_rows",
     "current_revision",
+    "data_version",
     "database_url",
     "get_pilot",
     "get_snapshot",

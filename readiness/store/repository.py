@@ -128,9 +128,11 @@ def add_assessment(
     source_hash: str | None = None,
     origin: str | None = None,
     model: ReadinessModel | None = None,
+    *,
+    interface: str | None = None,
 ) -> AddResult:
     """Store one assessment as a snapshot (see :func:`add_assessments`)."""
-    return add_assessments(engine, [assessment], source, actor, source_hash, origin, model)[0]
+    return add_assessments(engine, [assessment], source, actor, source_hash, origin, model, interface=interface)[0]
 
 
 def add_assessments(
@@ -141,14 +143,18 @@ def add_assessments(
     source_hash: str | None = None,
     origin: str | None = None,
     model: ReadinessModel | None = None,
+    *,
+    interface: str | None = None,
 ) -> list[AddResult]:
     """Store assessments as snapshots in one transaction: all of them or none.
 
-    ``source`` is where they came from (``app``, ``excel`` or ``cli``), ``actor`` who is writing (defaults
-    to each assessment's ``submitted_by``), ``source_hash`` the SHA-256 of the file they were read from
-    and ``origin`` its name, both recorded in the audit log. Content already stored is not stored again:
-    its result says ``created=False``. The score is computed now with the current model and kept as
-    issued. Raises :class:`InvalidInput` if an assessment disagrees with the model.
+    ``source`` is where they came from (``app``, ``excel`` or ``cli``; :mod:`readiness.service.intake`
+    says how files are tagged), ``actor`` who is writing (defaults to each assessment's ``submitted_by``),
+    ``source_hash`` the SHA-256 of the file they were read from, ``origin`` its name and ``interface`` the
+    interface that brought it in (``app`` or ``cli``), all three recorded in the audit log. Each assessment
+    is validated once, without changing it. Content already stored is not stored again: its result says
+    ``created=False``. The score is computed now with the current model and kept as issued. Raises
+    :class:`InvalidInput` if an assessment disagrees with the model or cannot be stored.
     """
     if source not in SOURCES:
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
@@ -161,7 +167,8 @@ def add_assessments(
     for item in prepared:
         if (item.assessment.pilot.name, item.content_hash) not in known:
             _complete(item)
-    return _with_retries(engine, lambda connection: _write(connection, prepared, actor, source_hash, origin))
+    audit = {"origin": origin, "interface": interface}
+    return _with_retries(engine, lambda connection: _write(connection, prepared, actor, source_hash, audit))
 
 
 def save_pilot(engine: Engine, context: PilotContext, actor: str | None = None) -> PilotRecord:
@@ -181,10 +188,10 @@ def save_pilot(engine: Engine, context: PilotContext, actor: str | None = None) 
 
 
 def _normalise(assessment: Assessment, source: str, source_hash: str | None, model: ReadinessModel) -> _Prepared:
-    # check_against_model normalises metric values in place: give it its own metrics, not the caller's
-    # (a deep copy of the whole assessment costs more than the insert).
-    normalised = assessment.model_copy(update={"metrics": dict(assessment.metrics)})
-    issues = check_against_model(normalised, model) + storage_issues(normalised)
+    """Validate an assessment once on its way in: the model's rules (which also normalise the metric
+    values, into a copy: the caller's assessment is never changed), then what the databases cannot hold."""
+    normalised, issues = check_against_model(assessment, model)
+    issues += storage_issues(normalised)
     if any(i.severity == "error" for i in issues):
         raise InvalidInput(issues, f"{assessment.pilot.name} as of {assessment.as_of}")
     return _Prepared(normalised, normalised.content_hash(), source, source_hash, model)
@@ -261,7 +268,7 @@ def _write(
     prepared: list[_Prepared],
     actor: str | None,
     source_hash: str | None,
-    origin: str | None,
+    audit: dict[str, str | None],
 ) -> list[AddResult]:
     now = utcnow()
     # Per pilot, the context and submitter of its most recent assessment in this call.
@@ -284,7 +291,7 @@ def _write(
             new.append((key[0], item))
     ids = _insert_snapshots(connection, new, now)
     stored.update({(pid, item.content_hash): i for (pid, item), i in zip(new, ids, strict=True)})
-    _audit_snapshots(connection, new, ids, actor, source_hash, origin, now)
+    _audit_snapshots(connection, new, ids, actor, source_hash, audit, now)
     _follow_newest(connection, pilots, new, actors, now)
     return [AddResult(stored[key], is_new) for key, is_new in zip(keys, created, strict=True)]
 
@@ -432,9 +439,11 @@ def _audit_snapshots(
     ids: list[int],
     actor: str | None,
     source_hash: str | None,
-    origin: str | None,
+    audit: dict[str, str | None],
     now: datetime,
 ) -> None:
+    """One ``snapshot.add`` entry per new snapshot; ``audit`` adds where the file came from (``origin``,
+    ``interface``) when known."""
     entries = []
     for snapshot_id, (_, item) in zip(ids, new, strict=True):
         snapshot = item.snapshot or {}
@@ -448,8 +457,7 @@ def _audit_snapshots(
             "verdict": snapshot["verdict"],
             "overall": snapshot["overall"],
         }
-        if origin:
-            detail["origin"] = origin
+        detail.update({key: value for key, value in audit.items() if value})
         who = actor or snapshot["submitted_by"] or "unknown"
         entries.append(_audit_row(now, who, "snapshot.add", f"snapshot/{snapshot_id}", source_hash, detail))
     if entries:

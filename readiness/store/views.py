@@ -1,4 +1,4 @@
-"""Stored snapshots as the interfaces show them: the Portfolio JSON of product.md.
+"""Stored snapshots as the interfaces show them: the Portfolio JSON of docs/contracts.md.
 
 Views re-score history with the current model so that every number compares like with like; each entry
 also says what was issued at the time and under which model version.

@@ -4,7 +4,8 @@ Modelled on Streamlit's own ``e2e_playwright/conftest.py``: the server runs in a
 port with its output captured to a file, the fixture waits for ``/_stcore/health``, and a page counts as
 loaded once the websocket is connected, the script has stopped running and no skeleton is left. One
 server per database state (the demo portfolio, loaded through the CLI, and an empty database) is shared
-by the whole session, so the suite stays well under three minutes.
+by the whole session, so the suite stays well under three minutes; ``fresh_server`` starts a new server
+process for the tests about a first visit after a (re)start.
 
 Browser tests run in CI (``CI`` set) and must not skip there; locally they skip only when
 ``/usr/bin/chromium`` is missing. The browser is never downloaded.
@@ -128,25 +129,10 @@ def run_cli(*args: str, database_url: str) -> None:
     assert result.returncode == 0, f"{' '.join(args)} failed ({result.returncode}): {result.stderr or result.stdout}"
 
 
-def warm_up(server: AppServer, browser: Any) -> None:
-    """Open the app's root once, as the first visitor after a restart would.
-
-    Until the root page has run once in a fresh server, Streamlit serves a deep link to another page with
-    its default sidebar (the file names of ``pages/``) instead of the router's navigation, because the
-    folder is named ``pages/`` and Streamlit auto-discovers it; ``test_cold_deep_link_*`` documents it.
-    """
-    tab = browser.new_page()
-    try:
-        open_app(tab, server)
-    finally:
-        tab.close()
-
-
-def _server(database_url: str, browser: Any) -> Iterator[AppServer]:
+def _server(database_url: str) -> Iterator[AppServer]:
     server = AppServer(database_url)
     server.start()
     try:
-        warm_up(server, browser)
         yield server
     finally:
         server.stop()
@@ -168,15 +154,21 @@ def empty_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def demo_server(demo_db_url: str, browser: Any) -> Iterator[AppServer]:
+def demo_server(demo_db_url: str) -> Iterator[AppServer]:
     """The app on the demo portfolio, shared by the session."""
-    yield from _server(demo_db_url, browser)
+    yield from _server(demo_db_url)
 
 
 @pytest.fixture(scope="session")
-def empty_server(empty_db_url: str, browser: Any) -> Iterator[AppServer]:
+def empty_server(empty_db_url: str) -> Iterator[AppServer]:
     """The app on an empty database, shared by the session."""
-    yield from _server(empty_db_url, browser)
+    yield from _server(empty_db_url)
+
+
+@pytest.fixture
+def fresh_server(demo_db_url: str) -> Iterator[AppServer]:
+    """A new server process on the demo portfolio that nobody has visited yet: the first visit after a restart."""
+    yield from _server(demo_db_url)
 
 
 # --------------------------------------------------------------------------------------------
@@ -226,8 +218,8 @@ def open_app(page: Any, server: AppServer, path: str = "") -> None:
     response = page.goto(f"{server.url}/{path.lstrip('/')}")
     assert response is not None and response.status == 200, f"could not load {path!r}"
     page.wait_for_selector("[data-testid='stAppViewContainer']", state="attached", timeout=RUN_TIMEOUT_MS)
-    # Until app.py's st.navigation has run, Streamlit shows its default page list (file names) and reports
-    # "not running": wait for the router's own navigation before trusting the run state.
+    # The run state can read "not running" before the first run has even started: wait for the navigation
+    # that app.py's st.navigation draws before trusting it.
     page.get_by_test_id("stSidebarNav").get_by_text("Portfolio", exact=True).wait_for(timeout=RUN_TIMEOUT_MS)
     wait_for_app_run(page)
 
@@ -240,3 +232,50 @@ def wait_until(page: Any, condition: Callable[[], bool], timeout_ms: int = 20_00
             return
         page.wait_for_timeout(100)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+# --------------------------------------------------------------------------------------------
+# What a visitor saw on the way: every state of the sidebar navigation and every dialog
+# --------------------------------------------------------------------------------------------
+
+# Runs in the browser before the app's own scripts, on every DOM change from the very first render: records
+# each distinct list of navigation labels (icons left out) and the text of each dialog that was ever shown.
+RECORDER_JS = """
+(() => {
+  window.__navSeen = [];
+  window.__dialogsSeen = [];
+  const label = (link) => {
+    const copy = link.cloneNode(true);
+    copy.querySelectorAll('[data-testid="stIconMaterial"]').forEach((icon) => icon.remove());
+    return copy.innerText.trim() || copy.textContent.trim();
+  };
+  const record = () => {
+    const nav = document.querySelector('[data-testid="stSidebarNav"]');
+    if (nav) {
+      const labels = [...nav.querySelectorAll('a')].map(label);
+      const last = window.__navSeen[window.__navSeen.length - 1];
+      if (!last || last.join('\\n') !== labels.join('\\n')) window.__navSeen.push(labels);
+    }
+    for (const dialog of document.querySelectorAll('[role="dialog"]')) {
+      const text = dialog.innerText.trim();
+      if (text && !window.__dialogsSeen.includes(text)) window.__dialogsSeen.push(text);
+    }
+  };
+  new MutationObserver(record).observe(document, { subtree: true, childList: true, characterData: true });
+})();
+"""
+
+
+def record_what_is_seen(page: Any) -> None:
+    """From the next navigation on, record every navigation list and dialog the page shows (``RECORDER_JS``)."""
+    page.add_init_script(RECORDER_JS)
+
+
+def navigation_seen(page: Any) -> list[list[str]]:
+    """Each distinct list of labels the sidebar navigation showed, in order (needs ``record_what_is_seen``)."""
+    return page.evaluate("window.__navSeen")
+
+
+def dialogs_seen(page: Any) -> list[str]:
+    """The text of every dialog shown so far (needs ``record_what_is_seen``)."""
+    return page.evaluate("window.__dialogsSeen")

@@ -1,5 +1,6 @@
-"""The dashboard in headless Chromium against ``streamlit run``: every page on the demo data and on an empty
-database, an upload through the file chooser, an invalid upload, and a deep link to a pilot."""
+"""The dashboard in headless Chromium against ``streamlit run``: every page at its own URL on the demo data and
+on an empty database, the first visit to a freshly started server (the root, a page's URL, a deep link to a
+pilot), an upload through the file chooser, an invalid upload, and a deep link to a pilot."""
 
 from __future__ import annotations
 
@@ -17,7 +18,16 @@ from readiness.demo import demo_assessments
 from readiness.excel.reader import read_workbook
 from readiness.store.engine import make_engine
 from readiness.store.repository import count_rows, latest_assessments, pilot_history
-from tests.e2e.conftest import AppServer, open_app, requires_chromium, wait_for_app_run, wait_until
+from tests.e2e.conftest import (
+    AppServer,
+    dialogs_seen,
+    navigation_seen,
+    open_app,
+    record_what_is_seen,
+    requires_chromium,
+    wait_for_app_run,
+    wait_until,
+)
 from tests.input_files import BAD_CELL, filled_workbook, sample_assessment
 
 pytestmark = [pytest.mark.e2e, requires_chromium]
@@ -25,9 +35,10 @@ pytestmark = [pytest.mark.e2e, requires_chromium]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_SHOT_HEIGHT = 8_000
 DEMO_PILOT = demo_assessments()[0].pilot.name
-# URL path → page title; Portfolio is the default page at "/".
+# URL path → page title (its label in the navigation, in the navigation's order). Every page has its own
+# stable URL; the root "/" opens Portfolio too.
 PAGES = {
-    "": "Portfolio",
+    "portfolio": "Portfolio",
     "pilot": "Pilot",
     "assess": "Assess",
     "upload": "Upload",
@@ -35,9 +46,21 @@ PAGES = {
     "export": "Export",
     "methodology": "Methodology",
 }
+NAVIGATION = list(PAGES.values())
+# URL path → the page's heading, per database state (the Pilot page on the demo data is opened with
+# ``?pilot=DEMO_PILOT``, so its heading is the pilot's name).
+HEADINGS = {
+    "portfolio": "AI pilot portfolio",
+    "pilot": "Pilot",
+    "assess": "Assess a pilot",
+    "upload": "Upload assessments",
+    "compare": "Compare",
+    "export": "Export",
+    "methodology": "Methodology",
+}
 # Pages that must draw Plotly charts, per database state. The Pilot page gets a pilot through its deep link.
 CHART_PAGES = {
-    "demo": {"", "pilot", "assess", "compare", "methodology"},
+    "demo": {"portfolio", "pilot", "assess", "compare", "methodology"},
     "empty": {"assess", "methodology"},
 }
 
@@ -46,6 +69,36 @@ def no_exception(page: Any) -> None:
     """No Streamlit exception box and no Python traceback text on the page."""
     assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").first.inner_text()
     assert "Traceback (most recent call last)" not in page.content()
+
+
+def no_dialog(page: Any) -> None:
+    """No dialog open (such as Streamlit's "Page not found")."""
+    dialogs = page.get_by_role("dialog")
+    assert dialogs.count() == 0, dialogs.first.inner_text()
+
+
+def active_page(page: Any) -> str:
+    """The label of the navigation entry marked as the current page."""
+    link = page.get_by_test_id("stSidebarNav").locator("a[aria-current='page']")
+    assert link.count() == 1, f"{link.count()} current pages in the navigation"
+    return link.locator("[data-testid='stMarkdownContainer']").inner_text().strip()
+
+
+def heading(page: Any) -> str:
+    """The page's title (its first ``st.title``)."""
+    return page.get_by_test_id("stMain").locator("h1").first.inner_text().strip()
+
+
+def assert_page_opened(
+    page: Any, server: AppServer, path: str, title: str, expected_heading: str, *, or_at: str | None = None
+) -> None:
+    """The page opened at ``path`` (or ``or_at``) is the one in view, with no dialog and no exception."""
+    no_exception(page)
+    no_dialog(page)
+    urls = {f"{server.url}/{p}" for p in (path, or_at) if p is not None}
+    assert page.url.split("?")[0] in urls, f"/{path}: the URL became {page.url}"
+    assert active_page(page) == title
+    assert heading(page) == expected_heading
 
 
 def charts_drawn(page: Any) -> int:
@@ -83,14 +136,16 @@ def upload(page: Any, name: str, data: bytes) -> None:
     wait_for_app_run(page, initial_wait_ms=500)
 
 
-@pytest.mark.parametrize("path", list(PAGES), ids=[p or "portfolio" for p in PAGES])
+@pytest.mark.parametrize("path", list(PAGES))
 @pytest.mark.parametrize("state", ["demo", "empty"])
-def test_every_page_renders(state: str, path: str, request: pytest.FixtureRequest, page: Any, artifacts: Path) -> None:
+def test_every_page_renders_at_its_own_url(
+    state: str, path: str, request: pytest.FixtureRequest, page: Any, artifacts: Path
+) -> None:
     server: AppServer = request.getfixturevalue(f"{state}_server")
-    query = f"?{urlencode({'pilot': DEMO_PILOT})}" if path == "pilot" and state == "demo" else ""
+    with_pilot = path == "pilot" and state == "demo"
+    query = f"?{urlencode({'pilot': DEMO_PILOT})}" if with_pilot else ""
     open_app(page, server, f"{path}{query}")
-    no_exception(page)
-    assert page.get_by_test_id("stSidebarNav").get_by_text(PAGES[path], exact=True).count() == 1
+    assert_page_opened(page, server, path, PAGES[path], DEMO_PILOT if with_pilot else HEADINGS[path])
     drawn = charts_drawn(page)
     if path in CHART_PAGES[state]:
         assert drawn >= 1, f"no Plotly chart on {PAGES[path]} ({state})"
@@ -220,16 +275,51 @@ def test_export_builds_the_workbook_and_csv_on_request(demo_server: AppServer, d
     no_exception(page)
 
 
-def test_cold_deep_link_shows_the_router_navigation(demo_db_url: str, browser: Any) -> None:
-    server = AppServer(demo_db_url)
-    server.start()
-    tab = browser.new_page()
-    try:
-        tab.goto(f"{server.url}/pilot?{urlencode({'pilot': DEMO_PILOT})}")
-        tab.get_by_test_id("stMain").get_by_text(DEMO_PILOT).first.wait_for()
-        wait_for_app_run(tab)
-        nav = tab.get_by_test_id("stSidebarNav")
-        assert nav.get_by_text("Portfolio", exact=True).count() == 1, nav.inner_text()
-    finally:
-        tab.close()
-        server.stop()
+# --------------------------------------------------------------------------------------------
+# The first visit to a freshly started server (a new process that nobody has visited yet)
+# --------------------------------------------------------------------------------------------
+
+
+def assert_only_the_router_navigation_was_seen(page: Any) -> None:
+    """From the first render on, the sidebar only ever listed the router's pages (never file names such as
+    "app" or "portfolio"), and no dialog was shown."""
+    seen = navigation_seen(page)
+    assert seen, "the navigation was never drawn"
+    assert all(labels == NAVIGATION for labels in seen), f"the navigation showed {seen}"
+    assert dialogs_seen(page) == []
+
+
+def test_first_visit_to_the_root_shows_the_router_navigation(fresh_server: AppServer, page: Any) -> None:
+    record_what_is_seen(page)
+    response = page.goto(fresh_server.url)
+    assert response is not None and response.status == 200
+    # Right after the first render: the navigation as soon as it is drawn, before the run has finished.
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.wait_for(timeout=60_000)
+    assert navigation_seen(page)[0] == NAVIGATION
+    wait_for_app_run(page)
+    # The root may stay "/" or move to the Portfolio page's own URL.
+    assert_page_opened(page, fresh_server, "", "Portfolio", HEADINGS["portfolio"], or_at="portfolio")
+    assert_only_the_router_navigation_was_seen(page)
+
+
+def test_first_visit_to_a_page_url_opens_that_page(fresh_server: AppServer, page: Any) -> None:
+    record_what_is_seen(page)
+    open_app(page, fresh_server, "portfolio")
+    assert_page_opened(page, fresh_server, "portfolio", "Portfolio", HEADINGS["portfolio"])
+    assert_only_the_router_navigation_was_seen(page)
+
+
+def test_first_visit_to_a_deep_link_opens_the_pilot_with_the_sidebar(
+    fresh_server: AppServer, page: Any, artifacts: Path
+) -> None:
+    record_what_is_seen(page)
+    open_app(page, fresh_server, f"pilot?{urlencode({'pilot': DEMO_PILOT})}")
+    assert_page_opened(page, fresh_server, "pilot", "Pilot", DEMO_PILOT)
+    assert_only_the_router_navigation_was_seen(page)
+    assert page.get_by_test_id("stMain").get_by_text(re.compile(r"Ready|Conditional|Not ready")).count() >= 1
+    sidebar = page.get_by_test_id("stSidebar")
+    assert sidebar.get_by_text("FILTERS", exact=True).count() == 1
+    for label in ("Business unit", "Stage", "Verdict", "Owning team"):
+        assert sidebar.get_by_test_id("stWidgetLabel").filter(has_text=label).count() >= 1, label
+    screenshot(page, artifacts, "demo-pilot-first-visit")

@@ -1,0 +1,335 @@
+"""Taking assessment files in: the one way from a file to stored snapshots, for every interface.
+
+The Upload page, ``readiness score`` and ``readiness import`` all go through this module, so a file is
+judged by the same rules and answered with the same messages wherever it arrives:
+
+* :func:`validate_file` reads and checks a file from its name and bytes; :func:`validate_path` does the
+  same for a file on disk and refuses a too-large file before reading it. Neither writes anything nor
+  raises for bad input: every problem is an :class:`~readiness.errors.Issue` of the returned
+  :class:`FileReport`, located at its sheet and cell (workbooks) or its field (JSON). A file with any
+  error holds no assessment.
+* :func:`import_report` stores the assessments of a valid report in one transaction (all or nothing);
+  :func:`import_reports` imports several files, each on its own.
+
+Accepted files
+    Assessment JSON (``.json``: one object or a list of them, at most 20 MB) and workbooks under any
+    workbook name (``.xlsx``, ``.xltx``, ``.xlsm``, ``.xltm``, ``.xls``, ``.xlsb``, ``.ods``; at most
+    20 MB). A workbook is judged by its content, not its name: an ``.xls`` that is really an ``.xlsx`` is
+    read, while a legacy ``.xls``, an ``.ods`` or a macro workbook is answered with what it is and how to
+    save it as ``.xlsx``. CSV, TSV, text and Apple Numbers files get the same advice; any other name is
+    refused as an unsupported file type.
+
+Source tagging
+    The store's ``snapshot.source`` holds one of ``app``, ``excel`` and ``cli`` (a CHECK constraint of
+    the first migration, kept as is). It names the kind of file wherever the schema has a value for it:
+    a workbook is ``excel`` whichever interface brought it. JSON has no value of its own, so a JSON file
+    is tagged with its interface: ``app`` on the Upload page, ``cli`` for ``readiness import`` (the values
+    the Assess form and ``readiness demo`` use too). So that the interface is never lost, every
+    ``snapshot.add`` audit entry records it as ``interface`` (``app`` or ``cli``) beside the file's name
+    (``origin``) and SHA-256 (``source_hash``). The actor is always the person: the name typed on the
+    Upload page (else each assessment's submitter), or the user running the CLI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from readiness.assessment import Assessment, parse_assessment
+from readiness.errors import InvalidInput, Issue, IssueReport
+from readiness.excel.reader import read_workbook
+from readiness.excel.safe import DEFAULT_LIMITS, SAVE_AS
+from readiness.model import GAP_IDS, ReadinessModel, load_model
+from readiness.portfolio import assessments_to_frame, score_frame
+from readiness.scoring import VERDICT_LABELS
+from readiness.store import add_assessments
+
+Interface = Literal["app", "cli"]
+FileKind = Literal["excel", "json", ""]
+
+# Workbook-like names go to the workbook reader, which judges the content, not the name.
+WORKBOOK_SUFFIXES = (".xlsx", ".xltx", ".xlsm", ".xltm", ".xls", ".xlsb", ".ods")
+JSON_SUFFIXES = (".json",)
+ACCEPTED_SUFFIXES = (*JSON_SUFFIXES, *WORKBOOK_SUFFIXES)
+# Formats people save spreadsheets in that are not workbooks, each answered with what to do.
+NOT_WORKBOOKS = {
+    ".csv": "a CSV file",
+    ".tsv": "a tab-separated text file",
+    ".txt": "a text file",
+    ".numbers": "an Apple Numbers file",
+}
+# What a file picker should offer: every accepted name, and the names answered with advice.
+ANSWERED_SUFFIXES = (*ACCEPTED_SUFFIXES, *NOT_WORKBOOKS)
+MAX_BYTES: dict[str, int] = {"json": 20 * 2**20, "excel": DEFAULT_LIMITS.max_file_bytes}
+EXPECTED: dict[str, str] = {"json": "assessment JSON", "excel": "an Excel workbook (.xlsx)"}
+ISSUE_COLUMNS = ["severity", "sheet", "cell", "message"]
+NO_ASSESSMENT = "the file holds no assessment"
+
+
+@dataclass
+class FileReport(IssueReport):
+    """What one file holds and what is wrong with it; ``ok`` when it can be imported.
+
+    ``kind`` is ``excel`` (a workbook name), ``json`` or ``""`` (a name this product does not read);
+    ``source_hash`` the SHA-256 of the bytes read (``""`` when none could be read).
+    """
+
+    name: str
+    source_hash: str
+    kind: FileKind
+    assessments: list[Assessment] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+    def problem(self) -> InvalidInput:
+        """The report's errors as the exception the CLI prints, with the file name as its source."""
+        return InvalidInput(self.errors or [Issue("error", "", NO_ASSESSMENT)], self.name)
+
+    def raise_for_errors(self) -> list[Assessment]:
+        """The assessments, or :class:`InvalidInput` naming every error when the file cannot be used."""
+        if not self.ok:
+            raise self.problem()
+        return self.assessments
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """The result of importing one file: how many snapshots were new, already stored, and of how many pilots."""
+
+    name: str
+    created: int
+    already_present: int
+    pilots: int = 0
+
+    @property
+    def message(self) -> str:
+        """One line for the user."""
+        if self.created == 0:
+            return f"{self.name}: already present, nothing new to import"
+        extra = f", {self.already_present} already present" if self.already_present else ""
+        plural = "s" if self.created != 1 else ""
+        return f"{self.name}: {self.created} snapshot{plural} imported{extra}"
+
+
+# --------------------------------------------------------------------------------------------
+# Reading and checking
+# --------------------------------------------------------------------------------------------
+
+
+def file_hash(data: bytes) -> str:
+    """SHA-256 of the file's bytes: the same file always has the same hash, so re-imports are no-ops."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_kind(name: str) -> FileKind:
+    """``excel`` for any workbook name, ``json`` for ``.json``, ``""`` for anything else."""
+    suffix = Path(name).suffix.lower()
+    if suffix in WORKBOOK_SUFFIXES:
+        return "excel"
+    if suffix in JSON_SUFFIXES:
+        return "json"
+    return ""
+
+
+def validate_file(name: str, data: bytes, model: ReadinessModel | None = None) -> FileReport:
+    """Read and check one file from its name and bytes, without writing anything.
+
+    Never raises for bad input: every problem comes back as an :class:`Issue` of the report.
+    """
+    report = FileReport(name=name, source_hash=file_hash(data), kind=file_kind(name))
+    try:
+        _refuse_by_name(name)
+        _refuse_by_size(report.kind, len(data), name)
+        report.assessments, report.issues = _read(report.kind, data, name, model or load_model())
+    except InvalidInput as problem:
+        report.assessments, report.issues = [], [*problem.issues, *problem.warnings]
+    if not report.assessments and not report.errors:
+        report.issues.append(Issue("error", "", NO_ASSESSMENT))
+    if report.errors:
+        report.assessments = []  # a file with any error gives nothing
+    return report
+
+
+def validate_path(path: Path, model: ReadinessModel | None = None) -> FileReport:
+    """:func:`validate_file` for a file on disk (the report is named after the file, not its folder).
+
+    A missing file, a name this product does not read and a file above the size limit are refused
+    before a byte of it is read.
+    """
+    try:
+        data = _bounded_read(path)
+    except InvalidInput as problem:
+        return FileReport(name=path.name, source_hash="", kind=file_kind(path.name), issues=list(problem.issues))
+    return validate_file(path.name, data, model)
+
+
+def _refuse_by_name(name: str) -> None:
+    """:class:`InvalidInput` for a name this product does not read, saying what to do instead."""
+    suffix = Path(name).suffix.lower()
+    if suffix in NOT_WORKBOOKS:
+        raise InvalidInput([Issue("error", "", f"this is {NOT_WORKBOOKS[suffix]}: {SAVE_AS}")], name)
+    if not file_kind(name):
+        message = f"unsupported file type '{suffix or 'none'}': expected .json or .xlsx"
+        raise InvalidInput([Issue("error", "", message)], name)
+
+
+def _refuse_by_size(kind: FileKind, size: int, name: str) -> None:
+    if size == 0:
+        raise InvalidInput([Issue("error", "", f"the file is empty: expected {EXPECTED[kind]}")], name)
+    if size > MAX_BYTES[kind]:
+        raise InvalidInput([Issue("error", "", f"the file is larger than {MAX_BYTES[kind] // 2**20} MB")], name)
+
+
+def _bounded_read(path: Path) -> bytes:
+    """The file's bytes, once its name and size are acceptable (so a huge file is never read)."""
+    name = path.name
+    try:
+        if not path.is_file():
+            raise InvalidInput([Issue("error", "", "no such file")], name)
+        _refuse_by_name(name)
+        size = path.stat().st_size
+        if size:  # an empty file is refused by validate_file, with the file's hash like any other
+            _refuse_by_size(file_kind(name), size, name)
+        return path.read_bytes()
+    except OSError as error:
+        raise InvalidInput([Issue("error", "", f"the file cannot be read: {error.strerror or error}")], name) from None
+
+
+def _read(kind: FileKind, data: bytes, name: str, model: ReadinessModel) -> tuple[list[Assessment], list[Issue]]:
+    if kind == "excel":
+        workbook = read_workbook(data, name, model)
+        return list(workbook.assessments), list(workbook.issues)
+    return _read_json(data, name, model), []
+
+
+def _read_json(data: bytes, name: str, model: ReadinessModel) -> list[Assessment]:
+    """The assessments of JSON bytes holding one assessment or a list of them (all valid, or an error)."""
+    try:
+        payload = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InvalidInput([Issue("error", "", "not UTF-8 text: expected an assessment JSON file")], name) from None
+    except json.JSONDecodeError as error:
+        where = f"line {error.lineno}, column {error.colno}"
+        raise InvalidInput([Issue("error", where, f"not valid JSON: {error.msg}")], name) from None
+    records = payload if isinstance(payload, list) else [payload]
+    if not records:
+        raise InvalidInput([Issue("error", "", "the file holds an empty list: no assessment")], name)
+    if len(records) == 1:
+        return [parse_assessment(records[0], name, model)]
+    assessments, issues = [], []
+    for index, record in enumerate(records):
+        try:
+            assessments.append(parse_assessment(record, name, model))
+        except InvalidInput as problem:
+            issues += [Issue(i.severity, f"[{index}].{i.location}", i.message) for i in problem.issues]
+    if issues:
+        raise InvalidInput(issues, name)
+    return assessments
+
+
+# --------------------------------------------------------------------------------------------
+# What the file would give, as tables
+# --------------------------------------------------------------------------------------------
+
+
+def split_location(location: str) -> tuple[str, str]:
+    """``Metrics!E7`` → (``Metrics``, ``E7``); a JSON field such as ``metrics.x`` stays whole as the cell."""
+    sheet, bang, cell = location.rpartition("!")
+    if bang:
+        return sheet.strip("'"), cell
+    return "", location
+
+
+def issues_frame(issues: Sequence[Issue]) -> pd.DataFrame:
+    """The validation report as a table: severity, sheet, cell (or field) and message; errors first."""
+    rows = []
+    for issue in sorted(issues, key=lambda i: i.severity != "error"):
+        sheet, cell = split_location(issue.location)
+        rows.append({"severity": issue.severity, "sheet": sheet, "cell": cell, "message": issue.message})
+    return pd.DataFrame(rows, columns=ISSUE_COLUMNS)
+
+
+def preview_frame(assessments: Sequence[Assessment], model: ReadinessModel | None = None) -> pd.DataFrame:
+    """The scores the file would give, one row per assessment: pilot, date, verdict, overall, six gaps."""
+    model = model or load_model()
+    columns = ["pilot", "as_of", "verdict", "overall", *GAP_IDS]
+    if not assessments:
+        return pd.DataFrame(columns=columns)
+    scored = score_frame(assessments_to_frame(assessments, model), model)
+    frame = pd.DataFrame(
+        {
+            "pilot": scored["pilot"].to_numpy(),
+            "as_of": scored["as_of"].to_numpy(),
+            "verdict": scored["verdict"].map(VERDICT_LABELS).to_numpy(),
+            "overall": scored["overall"].round(1).to_numpy(),
+        }
+    )
+    for gap in GAP_IDS:
+        frame[gap] = scored[f"score.{gap}"].round(1).to_numpy()
+    return frame
+
+
+# --------------------------------------------------------------------------------------------
+# Import
+# --------------------------------------------------------------------------------------------
+
+
+def snapshot_source(kind: FileKind, interface: Interface) -> str:
+    """The ``snapshot.source`` of a file: ``excel`` for a workbook, else the interface (see the module)."""
+    return "excel" if kind == "excel" else interface
+
+
+def import_report(
+    engine: Engine, report: FileReport, *, interface: Interface, actor: str | None = None
+) -> ImportOutcome:
+    """Store every assessment of a valid file in one transaction (all or nothing).
+
+    ``interface`` is the one the file came through (``app`` or ``cli``) and ``actor`` who imports it,
+    both recorded in the audit log. Raises :class:`InvalidInput` when the file has errors (such a file
+    never reaches the store) or when the store cannot hold one of its assessments.
+    """
+    assessments = report.raise_for_errors()
+    results = add_assessments(
+        engine,
+        assessments,
+        source=snapshot_source(report.kind, interface),
+        actor=actor,
+        source_hash=report.source_hash,
+        origin=report.name,
+        interface=interface,
+    )
+    created = sum(1 for r in results if r.created)
+    pilots = len({a.pilot.name for a in assessments})
+    return ImportOutcome(name=report.name, created=created, already_present=len(results) - created, pilots=pilots)
+
+
+def import_reports(
+    engine: Engine,
+    reports: Sequence[FileReport],
+    *,
+    interface: Interface,
+    actor: str | None = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
+) -> tuple[list[ImportOutcome], list[tuple[str, str]]]:
+    """Import every valid file, each in its own transaction; a failing file does not stop the others.
+
+    Returns the outcomes and, for files that could not be stored, (file name, reason) pairs.
+    ``on_progress(done, total, name)`` is called after each file, for a progress bar.
+    """
+    outcomes: list[ImportOutcome] = []
+    failures: list[tuple[str, str]] = []
+    valid = [r for r in reports if r.ok]
+    for done, report in enumerate(valid, start=1):
+        try:
+            outcomes.append(import_report(engine, report, interface=interface, actor=actor))
+        except InvalidInput as problem:
+            failures.append((report.name, problem.summary()))
+        if on_progress is not None:
+            on_progress(done, len(valid), report.name)
+    return outcomes, failures

@@ -1,0 +1,370 @@
+"""The portfolio as of a day, and every statistic the product states about it, each defined once.
+
+The dashboard, the deck, the HTML report and the CLI all call these functions, so "7 of 15 pilots are
+ready" or "the weakest gap is Monitoring" reads the same on every surface. Inputs are scored frames
+(:func:`readiness.portfolio.score_frame` rows, one per snapshot) and explained scores
+(:class:`readiness.scoring.ScoreResult`); the sentences are written with :mod:`readiness.display`.
+
+Definitions (also on the Methodology page):
+
+- **Portfolio as of a day**: each pilot's latest snapshot dated on or before that day
+  (:func:`readiness.portfolio.latest_per_pilot`).
+- **Ready share**: pilots whose verdict is ready, as a percentage of the pilots in view.
+- **Weakest gap of the portfolio**: the gap with the lowest median score over the pilots in view; a tie
+  goes to the gap that is the weakest gap of more pilots, then to model order.
+- **Stalled**: still in the pilot stage after more than the model's ``stalled_after_months``.
+- **Compound risks**: active edges (both gaps below the active threshold), critical ones counted apart.
+- **What changed**: a pilot's latest snapshot against its previous one, gap by gap, as shown scores.
+- **Top actions**: the remediation items with a positive gain, best first (the first few items when no
+  single fix raises overall readiness).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from readiness import display
+from readiness.model import GAP_IDS, ReadinessModel, load_model
+from readiness.portfolio import latest_per_pilot, sort_portfolio
+from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, Action, ScoreResult
+
+Filters = Mapping[str, Sequence[str]]
+
+
+# --------------------------------------------------------------------------------------------
+# Selection: as of a day, filters, chosen pilots
+# --------------------------------------------------------------------------------------------
+
+
+def portfolio_on(scored: pd.DataFrame, day: date | None = None) -> pd.DataFrame:
+    """The portfolio as it stood on ``day`` (default: as it stands): each pilot's latest snapshot by then."""
+    return latest_per_pilot(scored, day)
+
+
+def history_until(scored: pd.DataFrame, day: date | None) -> pd.DataFrame:
+    """Every snapshot dated on or before ``day`` (all when ``day`` is None)."""
+    if day is None or scored.empty:
+        return scored
+    return scored[pd.to_datetime(scored["as_of"]) <= pd.Timestamp(day)].reset_index(drop=True)
+
+
+def apply_filters(frame: pd.DataFrame, filters: Filters | None) -> pd.DataFrame:
+    """The rows whose context passes every filter (column → accepted values; an empty list accepts all)."""
+    if not filters or frame.empty:
+        return frame
+    mask = pd.Series(True, index=frame.index)
+    for column, values in filters.items():
+        if values and column in frame:
+            mask &= frame[column].isin(list(values))
+    return frame[mask]
+
+
+def filtered_pilots(latest: pd.DataFrame, filters: Filters | None) -> list[str]:
+    """The names of the pilots that pass the filters, in review order (least ready first)."""
+    return review_order(apply_filters(latest, filters))
+
+
+def review_order(latest: pd.DataFrame) -> list[str]:
+    """Pilots in the order a board reviews them: not ready, conditional, ready; weakest overall first."""
+    return sort_portfolio(latest, "readiness")["pilot"].tolist()
+
+
+# --------------------------------------------------------------------------------------------
+# Statistics
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeakestGap:
+    """The portfolio's weakest gap: its ID and label, median score, and how many pilots it holds back."""
+
+    gap: str
+    label: str
+    median: float
+    weakest_of: int
+    below_not_ready: int
+
+
+@dataclass(frozen=True)
+class PortfolioStats:
+    """Every number the product states about a portfolio (one row per pilot: the latest snapshots)."""
+
+    pilots: int
+    by_verdict: dict[str, int]
+    ready_share: float | None
+    gartner_ready_share: float
+    median_months_in_pilot: float | None
+    stalled_after_months: float
+    stalled: list[str]
+    active_compound_risks: int
+    critical_compound_risks: int
+    pilots_with_compound_risk: int
+    weakest_gap: WeakestGap | None
+    top_compound_risk: tuple[str, int] | None  # (the edge's story, pilots where it is active)
+    median_gap_scores: dict[str, float]
+
+    @property
+    def ready(self) -> int:
+        """How many pilots are ready."""
+        return self.by_verdict["ready"]
+
+
+def verdict_counts(latest: pd.DataFrame) -> dict[str, int]:
+    """Pilots per verdict, every verdict present."""
+    counts = latest["verdict"].value_counts() if len(latest) else pd.Series(dtype=int)
+    return {v: int(counts.get(v, 0)) for v in VERDICT_ORDER}
+
+
+def ready_share(latest: pd.DataFrame) -> float | None:
+    """The percentage of pilots whose verdict is ready (None for an empty portfolio)."""
+    return 100 * verdict_counts(latest)["ready"] / len(latest) if len(latest) else None
+
+
+def median_gap_scores(latest: pd.DataFrame) -> dict[str, float]:
+    """The median score of each gap over the pilots (0 for an empty portfolio)."""
+    return {g: float(latest[f"score.{g}"].median()) if len(latest) else 0.0 for g in GAP_IDS}
+
+
+def weakest_gap(latest: pd.DataFrame, model: ReadinessModel | None = None) -> WeakestGap | None:
+    """The gap with the lowest median score; ties go to the gap that is weakest for more pilots, then
+    to model order. None for an empty portfolio."""
+    if latest.empty:
+        return None
+    model = model or load_model()
+    medians = median_gap_scores(latest)
+    weakest_of = latest["weakest_gap"].value_counts()
+    order = {g: k for k, g in enumerate(GAP_IDS)}
+    gap = min(GAP_IDS, key=lambda g: (medians[g], -int(weakest_of.get(g, 0)), order[g]))
+    below = int((latest[f"score.{gap}"] < model.verdict.not_ready_gap_below).sum())
+    return WeakestGap(gap, model.gap(gap).label, medians[gap], int(weakest_of.get(gap, 0)), below)
+
+
+def stalled_pilots(latest: pd.DataFrame) -> list[str]:
+    """The pilots still in the pilot stage for longer than the model allows, by name."""
+    if latest.empty:
+        return []
+    return sorted(latest.loc[latest["stalled"].astype(bool), "pilot"].astype(str), key=str.casefold)
+
+
+def compound_risk_counts(latest: pd.DataFrame) -> tuple[int, int, int]:
+    """(active edges, critical edges, pilots with at least one active edge) over the portfolio."""
+    if latest.empty:
+        return 0, 0, 0
+    return (
+        int(latest["active_edges"].sum()),
+        int(latest["critical_edges"].sum()),
+        int((latest["active_edges"] > 0).sum()),
+    )
+
+
+def most_frequent_compound_risk(latest: pd.DataFrame, model: ReadinessModel | None = None) -> tuple[str, int] | None:
+    """The compound edge active in the most pilots (its story and the count), None when none is active."""
+    if latest.empty:
+        return None
+    model = model or load_model()
+    counts = {e.id: int((latest[f"state.{e.id}"] != "inactive").sum()) for e in model.edges}
+    top = max(model.edges, key=lambda e: counts[e.id])
+    return (top.chain, counts[top.id]) if counts[top.id] else None
+
+
+def portfolio_stats(latest: pd.DataFrame, model: ReadinessModel | None = None) -> PortfolioStats:
+    """The portfolio's numbers, each from its one function."""
+    model = model or load_model()
+    in_pilot = latest.loc[latest["stage"] == "pilot", "months_in_pilot"].dropna() if len(latest) else pd.Series([])
+    active, critical, with_risk = compound_risk_counts(latest)
+    return PortfolioStats(
+        pilots=len(latest),
+        by_verdict=verdict_counts(latest),
+        ready_share=ready_share(latest),
+        gartner_ready_share=float(model.scoring.gartner_ready_share),
+        median_months_in_pilot=float(in_pilot.median()) if len(in_pilot) else None,
+        stalled_after_months=float(model.scoring.stalled_after_months),
+        stalled=stalled_pilots(latest),
+        active_compound_risks=active,
+        critical_compound_risks=critical,
+        pilots_with_compound_risk=with_risk,
+        weakest_gap=weakest_gap(latest, model),
+        top_compound_risk=most_frequent_compound_risk(latest, model),
+        median_gap_scores=median_gap_scores(latest),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The statistics in words
+# --------------------------------------------------------------------------------------------
+
+
+def ready_sentence(stats: PortfolioStats) -> str:
+    """``4 of 15 pilots are ready for production (26%), below the 48% of AI prototypes that reach production
+    (Gartner).``"""
+    share = stats.ready_share or 0.0
+    shown = display.floor_to(share)
+    side = "above" if shown > stats.gartner_ready_share else "below" if shown < stats.gartner_ready_share else "at"
+    noun = "pilot" if stats.pilots == 1 else "pilots"
+    verb = "is" if stats.ready == 1 else "are"
+    return (
+        f"{stats.ready} of {stats.pilots} {noun} {verb} ready for production ({display.percent_text(share)}), "
+        f"{side} the {display.threshold_text(stats.gartner_ready_share)}% of AI prototypes that reach production "
+        "(Gartner)."
+    )
+
+
+def weakest_gap_sentence(stats: PortfolioStats, model: ReadinessModel | None = None) -> str:
+    """``Weakest gap across the portfolio: Monitoring & observability (median score 35); 6 pilots score below
+    40 on it.``"""
+    weakest = stats.weakest_gap
+    if weakest is None:
+        return "No pilot has been assessed yet."
+    model = model or load_model()
+    return (
+        f"Weakest gap across the portfolio: {weakest.label} (median score {display.score_text(weakest.median)}); "
+        f"{display.count_text(weakest.below_not_ready, 'pilot')} score below "
+        f"{display.threshold_text(model.verdict.not_ready_gap_below)} on it."
+    )
+
+
+def compound_risk_sentence(stats: PortfolioStats) -> str:
+    """``Most frequent compound risk: <story> (5 pilots).`` or that none is active."""
+    if stats.top_compound_risk is None:
+        return "No compound risk is active: no two linked gaps are weak together."
+    story, count = stats.top_compound_risk
+    return f"Most frequent compound risk: {story} ({display.count_text(count, 'pilot')})."
+
+
+def stalled_sentence(stats: PortfolioStats, limit: int = 4) -> str:
+    """Which pilots have stalled in the pilot stage, or that none has."""
+    months = display.threshold_text(stats.stalled_after_months)
+    if not stats.stalled:
+        return f"No pilot has been in the pilot stage for more than {months} months."
+    return f"Stalled in pilot for more than {months} months: {names_text(stats.stalled, limit)}."
+
+
+def names_text(names: Sequence[str], limit: int) -> str:
+    """``A, B, C and 2 more``."""
+    shown = ", ".join(names[:limit])
+    return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
+
+
+def movers_sentence(history: pd.DataFrame) -> str:
+    """The largest rise and fall of overall readiness since each pilot's previous snapshot ("" when none moved)."""
+    if history.empty:
+        return ""
+    ordered = history.sort_values(["pilot", "as_of"], kind="stable")
+    last_two = ordered.groupby("pilot").tail(2)
+    shown = last_two["overall"].map(display.score_number)
+    change = shown.groupby(last_two["pilot"]).agg(lambda s: s.iloc[-1] - s.iloc[0] if len(s) == 2 else 0)
+    change = change[change != 0]
+    parts = []
+    if len(change) and change.max() > 0:
+        parts.append(f"largest improvement {change.idxmax()} (+{change.max()} points)")
+    if len(change) and change.min() < 0:
+        parts.append(f"largest decline {change.idxmin()} (−{abs(change.min())} points)")
+    return f"Since each pilot's previous assessment: {'; '.join(parts)}." if parts else ""
+
+
+def key_messages(latest: pd.DataFrame, history: pd.DataFrame, model: ReadinessModel | None = None) -> list[str]:
+    """What the board should know, in sentences derived from the numbers (deck, HTML report, CLI)."""
+    if latest.empty:
+        return ["No pilot has been assessed on or before this date."]
+    model = model or load_model()
+    stats = portfolio_stats(latest, model)
+    lines = [ready_sentence(stats), weakest_gap_sentence(stats, model)]
+    if stats.top_compound_risk is not None:
+        lines.append(compound_risk_sentence(stats))
+    lines.append(stalled_sentence(stats))
+    movers = movers_sentence(history)
+    if movers:
+        lines.append(movers)
+    return lines
+
+
+def verdict_summary(stats: PortfolioStats) -> str:
+    """``4 ready · 3 conditional · 8 not ready``."""
+    return " · ".join(f"{stats.by_verdict[v]} {VERDICT_LABELS[v].lower()}" for v in reversed(VERDICT_ORDER))
+
+
+# --------------------------------------------------------------------------------------------
+# Time: the portfolio month by month
+# --------------------------------------------------------------------------------------------
+
+
+def monthly_portfolio(history: pd.DataFrame) -> pd.DataFrame:
+    """The portfolio at the end of every month of its history: median gap and overall scores, verdict counts.
+
+    Each month counts every pilot's latest snapshot on or before that month's end (the one as-of rule), so
+    a pilot that skipped an assessment keeps its last known state instead of dropping out.
+    """
+    columns = ["month", *[f"score.{g}" for g in GAP_IDS], "overall", *VERDICT_ORDER, "pilots"]
+    if history.empty:
+        return pd.DataFrame(columns=columns)
+    needed = ["pilot", "as_of", *[f"score.{g}" for g in GAP_IDS], "overall", "verdict"]
+    frame = history[needed]
+    months = pd.to_datetime(frame["as_of"]).dt.to_period("M")
+    rows = []
+    for month in sorted(months.unique()):
+        upto = latest_per_pilot(frame, month.end_time.date())
+        row: dict[str, object] = {"month": month.to_timestamp().date()}
+        row.update({f"score.{g}": float(upto[f"score.{g}"].median()) for g in GAP_IDS})
+        row["overall"] = float(upto["overall"].median())
+        row.update(verdict_counts(upto))
+        row["pilots"] = len(upto)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
+
+
+# --------------------------------------------------------------------------------------------
+# One pilot: what changed, top actions
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One gap (or overall) of a pilot, now and at its previous snapshot, as shown."""
+
+    key: str
+    label: str
+    before: float | None
+    after: float
+
+    @property
+    def delta(self) -> int | None:
+        """The change of the shown scores (None when there is no previous snapshot)."""
+        return display.score_change(self.before, self.after)
+
+    @property
+    def arrow(self) -> str:
+        """``▲7``, ``▼3``, ``=`` or ``new``."""
+        return display.change_text(self.before, self.after)
+
+
+def what_changed(
+    current: ScoreResult, previous: ScoreResult | None, model: ReadinessModel | None = None
+) -> list[Change]:
+    """Every gap and overall, now and at the previous snapshot (``before`` is None without one)."""
+    model = model or load_model()
+    changes = [
+        Change(g.id, g.label, previous.gaps[g.id].score if previous else None, current.gaps[g.id].score)
+        for g in model.gaps
+    ]
+    changes.append(Change("overall", "Overall", previous.overall if previous else None, current.overall))
+    return changes
+
+
+def overall_change_text(current: ScoreResult, previous: ScoreResult | None) -> str:
+    """``+7 since 2026-10-01``, ``unchanged since …``, or "" for a first snapshot."""
+    if previous is None:
+        return ""
+    delta = display.score_change(previous.overall, current.overall)
+    moved = "unchanged" if not delta else f"{delta:+d}".replace("-", "−")
+    return f"{moved} since {previous.as_of.isoformat()}"
+
+
+def top_actions(result: ScoreResult, limit: int = 3) -> list[Action]:
+    """The fixes worth doing first: those that raise overall readiness, best first; when no single fix
+    does (a zero gap holds the geometric mean at 0), the first ``limit`` of the ranked remediation."""
+    gaining = [a for a in result.remediation if a.gain > 0]
+    return (gaining or result.remediation)[:limit]

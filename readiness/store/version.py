@@ -1,0 +1,24 @@
+"""A cheap token that changes whenever the store changes, whoever wrote (this process, the CLI, a replica)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, func, select
+
+from readiness.store.tables import PILOT, SNAPSHOT
+
+
+def data_version(engine: Engine) -> str:
+    """Snapshot count and newest id, pilot count and newest registry change, in one query.
+
+    Snapshots are append-only and the registry stamps every change, so any write moves the token; caches
+    keyed on it read fresh data on the next request after a write anywhere.
+    """
+    query = select(
+        select(func.count()).select_from(SNAPSHOT).scalar_subquery(),
+        select(func.max(SNAPSHOT.c.id)).scalar_subquery(),
+        select(func.count()).select_from(PILOT).scalar_subquery(),
+        select(func.max(PILOT.c.updated_at)).scalar_subquery(),
+    )
+    with engine.connect() as connection:
+        row = connection.execute(query).one()
+    return ":".join(str(value) for value in row)
