@@ -24,9 +24,10 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 
-# Values arrive as floats that went through sums and products; 6 decimals absorb representation noise
-# (69.99999999999 is 70) without ever moving a value that is really below a threshold.
-NOISE_DECIMALS = 6
+# Values arrive as floats that went through sums and products; rounding to the 9 decimals at which the
+# scoring compares thresholds (``readiness.scoring.PRECISION``) absorbs representation noise (0.29 × 100 =
+# 28.999…) without ever moving a value across a threshold the verdict rules saw it on.
+NOISE_DECIMALS = 9
 MISSING = "—"
 
 

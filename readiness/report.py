@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from readiness import display
 from readiness.model import ReadinessModel
 from readiness.scoring import VERDICT_LABELS, ScoreResult
+from readiness.service.portfolio import top_actions
 
 
 def _bar(score: float, width: int = 20) -> str:
-    filled = round(score / 100 * width)
+    filled = int(display.floor_to(score / 100 * width))
     return "█" * filled + "·" * (width - filled)
 
 
@@ -15,8 +17,9 @@ def score_text(result: ScoreResult) -> str:
     """A readable summary of one score: verdict, reasons, gap table, compound risks, top actions."""
     lines = [
         f"{result.pilot} — as of {result.as_of} — model {result.model_version}",
-        f"Verdict: {VERDICT_LABELS[result.verdict].upper()}   overall {result.overall:.0f}/100 "
-        f"({result.aggregator}), confidence {result.overall_confidence:.2f}, weakest gap: {result.weakest_gap}",
+        f"Verdict: {VERDICT_LABELS[result.verdict].upper()}   overall {display.score_text(result.overall)}/100 "
+        f"({result.aggregator}), confidence {display.confidence_text(result.overall_confidence)}, "
+        f"weakest gap: {result.gaps[result.weakest_gap].label}",
         "",
         "Reasons:",
         *[f"  - {reason}" for reason in result.reasons],
@@ -24,16 +27,20 @@ def score_text(result: ScoreResult) -> str:
         f"  {'gap':<28}{'score':>6}  {'':20}  {'confidence':>10}",
     ]
     for gap in result.gaps.values():
-        lines.append(f"  {gap.label:<28}{gap.score:>6.0f}  {_bar(gap.score)}  {gap.confidence:>10.2f}")
+        score, confidence = display.score_text(gap.score), display.confidence_text(gap.confidence)
+        lines.append(f"  {gap.label:<28}{score:>6}  {_bar(gap.score)}  {confidence:>10}")
     active = [r for r in result.compound_risks if r.state != "inactive"]
     if active:
         lines += ["", "Compound risks:"]
-        lines += [f"  {r.id} {r.source} → {r.target}: {r.state}, severity {r.severity:.2f} ({r.chain})" for r in active]
+        labels = {gap.id: gap.label for gap in result.gaps.values()}
+        lines += [f"  {r.id} {labels[r.source]} → {labels[r.target]}: {r.state} ({r.chain})" for r in active]
     if result.flags:
         lines += ["", "Flags:", *[f"  - {flag.message}" for flag in result.flags]]
     if result.remediation:
         lines += ["", "Top actions (gain in overall readiness):"]
-        lines += [f"  +{a.gain:5.1f}  {a.item:<36} {a.current} → {a.target}" for a in result.remediation[:5]]
+        lines += [
+            f"  {display.gain_text(a.gain):>6}  {a.item:<36} {a.current} → {a.target}" for a in top_actions(result, 5)
+        ]
     path = result.path_to_next_verdict
     if path.target_verdict:
         lines += ["", f"Path to {VERDICT_LABELS[path.target_verdict]}: {', '.join(path.items) or '—'}. {path.note}"]
@@ -59,6 +66,7 @@ def model_text(model: ReadinessModel) -> str:
         "Verdict: not ready when more than "
         f"{v.seed_rule_max_open_core} core answers are no/not sure, any gap < {v.not_ready_gap_below:g}, "
         f"or a compound edge is critical; ready when every gap ≥ {v.ready_gap_at_least:g}, overall ≥ "
-        f"{v.ready_overall_at_least:g}, no active edge, confidence ≥ {v.ready_confidence_at_least:g}.",
+        f"{v.ready_overall_at_least:g}, no active edge, "
+        f"confidence ≥ {display.confidence_threshold_text(v.ready_confidence_at_least)}.",
     ]
     return "\n".join(lines)

@@ -14,6 +14,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from readiness import assess_form as form
+from readiness import display
 from readiness.assessment import STAGES, Assessment, parse_assessment
 from readiness.charts import (
     gap_scores_of,
@@ -26,7 +27,7 @@ from readiness.charts import (
 from readiness.errors import InvalidInput, Issue
 from readiness.model import Metric, Question, ReadinessModel, load_model
 from readiness.scoring import ScoreResult, score_assessment
-from readiness.store import add_assessment
+from readiness.service.intake import save_assessment
 from ui import (
     PILOT_PARAM,
     clear_caches,
@@ -231,7 +232,8 @@ def verdict_badge(result: ScoreResult) -> None:
     ink = text_color_on(background)
     st.markdown(
         f"<div style='background:{background};color:{ink};padding:0.6rem 0.9rem;border-radius:0.4rem;"
-        f"font-size:1.25rem;font-weight:600'>{verdict_label(result.verdict)} · {result.overall:.0f}/100</div>",
+        f"font-size:1.25rem;font-weight:600'>{verdict_label(result.verdict)} · "
+        f"{display.score_text(result.overall)}/100</div>",
         unsafe_allow_html=True,
     )
 
@@ -244,7 +246,10 @@ def live_score(assessment: Assessment | None, previous: Assessment | None, model
         return
     result = score_assessment(assessment, model)
     verdict_badge(result)
-    st.caption(f"Confidence {result.overall_confidence:.0%} · weakest gap: {model.gap(result.weakest_gap).label}")
+    st.caption(
+        f"Confidence {display.confidence_text(result.overall_confidence)} · "
+        f"weakest gap: {model.gap(result.weakest_gap).label}"
+    )
     for reason in result.reasons[:3]:
         st.markdown(f"- {reason}")
     prior = gap_scores_of(score_assessment(previous, model)) if previous is not None else None
@@ -259,14 +264,16 @@ def live_score(assessment: Assessment | None, previous: Assessment | None, model
     for index, gap in enumerate(model.gaps):
         score = result.gaps[gap.id]
         columns[index % 2].metric(
-            shorts[gap.id], f"{score.score:.0f}", help=f"{gap.label}: confidence {score.confidence:.0%}"
+            shorts[gap.id],
+            display.score_text(score.score),
+            help=f"{gap.label}: confidence {display.confidence_text(score.confidence)}",
         )
 
 
 def save(assessment: Assessment, choice: str) -> None:
     """Store the assessment as a dated snapshot, then reload the page on that pilot."""
     try:
-        result = add_assessment(get_engine(), assessment, source="app", actor=assessment.submitted_by)
+        result = save_assessment(get_engine(), assessment, interface="app", actor=assessment.submitted_by)
     except InvalidInput as problem:
         st.error(f"Not saved: {problem.summary()}")
         return

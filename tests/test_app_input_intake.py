@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from readiness import assess_form as form
+from readiness import display
 from readiness.assessment import parse_assessment
 from readiness.demo import demo_assessments
 from readiness.errors import InvalidInput, Issue
@@ -119,9 +120,10 @@ def test_preview_matches_the_explained_score() -> None:
     for row, assessment in zip(frame.itertuples(), assessments, strict=True):
         result = score_assessment(assessment, MODEL)
         assert row.verdict == VERDICT_LABELS[result.verdict]
-        assert row.overall == pytest.approx(result.overall, abs=0.051)
+        # The preview shows what every other surface shows: the display rule's whole numbers.
+        assert row.overall == display.score_number(result.overall)
         for gap in GAP_IDS:
-            assert getattr(row, gap) == pytest.approx(result.gaps[gap].score, abs=0.051)
+            assert getattr(row, gap) == display.score_number(result.gaps[gap].score)
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from readiness.errors import InvalidInput, Issue
 from readiness.model import ReadinessModel, load_model
 from readiness.portfolio import assessments_to_frame, score_frame
 from readiness.scoring import ScoreResult, score_assessment
-from readiness.service.portfolio import history_until, monthly_portfolio, portfolio_on, review_order
+from readiness.service.portfolio import check_pilots, history_until, monthly_portfolio, portfolio_on, review_order
 
 DEFAULT_TITLE = "AI pilot portfolio"
 PilotResults = tuple[ScoreResult, ScoreResult | None]
@@ -54,22 +54,6 @@ class BoardPack:
         """The portfolio at every month end of the history (:func:`readiness.service.portfolio.monthly_portfolio`),
         computed once for the deck's trend slide and the trend chart."""
         return monthly_portfolio(self.history)
-
-
-def check_pilots(requested: Sequence[str], known: Iterable[str]) -> list[str]:
-    """The requested pilots, deduplicated in order; an unknown name is an :class:`InvalidInput`."""
-    names = sorted(set(known))
-    issues = []
-    for name in requested:
-        if name in names:
-            continue
-        close = [n for n in names if name.casefold() in n.casefold() or n.casefold() in name.casefold()]
-        shown = close or names
-        hint = ", ".join(repr(n) for n in shown[:5]) + (", ..." if len(shown) > 5 else "")
-        issues.append(Issue("error", "--pilots", f"no pilot named {name!r} on the as-of date (known: {hint})"))
-    if issues:
-        raise InvalidInput(issues, "board pack")
-    return list(dict.fromkeys(requested))
 
 
 def in_view(scored: pd.DataFrame, within: Sequence[str] | None) -> pd.DataFrame:
@@ -141,7 +125,7 @@ def pack_from_assessments(
     scored = in_view(score_frame(assessments_to_frame(assessments, model), model), within)
     as_of = resolve_as_of(scored, as_of)
     latest = portfolio_on(scored, as_of)
-    chosen = check_pilots(pilots, latest["pilot"]) if pilots else review_order(latest)
+    chosen = check_pilots(pilots, latest["pilot"], "board pack") if pilots else review_order(latest)
     by_pilot: dict[str, list[Assessment]] = {name: [] for name in chosen}
     for assessment in assessments:
         if assessment.pilot.name in by_pilot:
@@ -166,6 +150,6 @@ def pack_from_store(
     scored = in_view(score_frame(portfolio_frame(engine, as_of, history=True, model=model), model), within)
     as_of = resolve_as_of(scored, as_of)
     latest = portfolio_on(scored, as_of)
-    chosen = check_pilots(pilots, latest["pilot"]) if pilots else review_order(latest)
+    chosen = check_pilots(pilots, latest["pilot"], "board pack") if pilots else review_order(latest)
     snapshots = {name: [s.assessment for s in pilot_history(engine, name)] for name in chosen}
     return pack_from_scored(scored, snapshots, as_of, model, title)

@@ -35,6 +35,7 @@ from pptx.util import Inches, Pt
 from readiness import display
 from readiness.assessment import Assessment
 from readiness.boardpack.data import BoardPack
+from readiness.boardpack.export import PPTX_MIME
 from readiness.boardpack.style import (
     ACCENT,
     FONT,
@@ -90,7 +91,6 @@ GAP_MARKERS = [
     XL_MARKER_STYLE.X,
     XL_MARKER_STYLE.STAR,
 ]
-PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
 
 def long_date(day: date) -> str:

@@ -32,7 +32,6 @@ from readiness.service.portfolio import (
     what_changed,
 )
 
-HTML_MIME = "text/html"
 # The report's own charts keep the camera button (high-resolution PNG, made by the reader's browser).
 _CONFIG = {**PLOTLY_CONFIG, "responsive": True}
 

@@ -23,6 +23,7 @@ from readiness.assessment import Assessment
 from readiness.errors import InvalidInput, Issue
 from readiness.model import ReadinessModel, load_model
 from readiness.portfolio import latest_per_pilot
+from readiness.service.portfolio import check_pilots
 
 if TYPE_CHECKING:
     from readiness.boardpack.data import BoardPack
@@ -133,24 +134,6 @@ def latest_assessments(assessments: Sequence[Assessment]) -> list[Assessment]:
         {"pilot": [a.pilot.name for a in assessments], "as_of": [a.as_of for a in assessments]}
     ).assign(position=range(len(assessments)))
     return [assessments[k] for k in latest_per_pilot(index)["position"]]
-
-
-def check_pilots(requested: Sequence[str], known: set[str] | Sequence[str]) -> list[str]:
-    """The requested pilots, deduplicated in order; an unknown name is an :class:`InvalidInput` naming the
-    closest known ones."""
-    names = sorted(set(known))
-    issues = []
-    for name in requested:
-        if name in names:
-            continue
-        close = [n for n in names if name.casefold() in n.casefold() or n.casefold() in name.casefold()]
-        shown = close or names
-        hint = ", ".join(repr(n) for n in shown[:5]) + (", ..." if len(shown) > 5 else "")
-        message = f"no pilot named {name!r} on the as-of date (known: {hint or 'none'})"
-        issues.append(Issue("error", "--pilots", message))
-    if issues:
-        raise InvalidInput(issues)
-    return list(dict.fromkeys(requested))
 
 
 # --------------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from typing import Literal
 import pandas as pd
 from sqlalchemy import Engine
 
+from readiness import display
 from readiness.assessment import Assessment, parse_assessment
 from readiness.errors import InvalidInput, Issue, IssueReport
 from readiness.excel.reader import read_workbook
@@ -49,7 +50,7 @@ from readiness.excel.safe import DEFAULT_LIMITS, SAVE_AS
 from readiness.model import GAP_IDS, ReadinessModel, load_model
 from readiness.portfolio import assessments_to_frame, score_frame
 from readiness.scoring import VERDICT_LABELS
-from readiness.store import add_assessments
+from readiness.store import AddResult, add_assessment, add_assessments
 
 Interface = Literal["app", "cli"]
 FileKind = Literal["excel", "json", ""]
@@ -267,11 +268,11 @@ def preview_frame(assessments: Sequence[Assessment], model: ReadinessModel | Non
             "pilot": scored["pilot"].to_numpy(),
             "as_of": scored["as_of"].to_numpy(),
             "verdict": scored["verdict"].map(VERDICT_LABELS).to_numpy(),
-            "overall": scored["overall"].round(1).to_numpy(),
+            "overall": scored["overall"].map(display.score_number).to_numpy(),
         }
     )
     for gap in GAP_IDS:
-        frame[gap] = scored[f"score.{gap}"].round(1).to_numpy()
+        frame[gap] = scored[f"score.{gap}"].map(display.score_number).to_numpy()
     return frame
 
 
@@ -307,6 +308,13 @@ def import_report(
     created = sum(1 for r in results if r.created)
     pilots = len({a.pilot.name for a in assessments})
     return ImportOutcome(name=report.name, created=created, already_present=len(results) - created, pilots=pilots)
+
+
+def save_assessment(
+    engine: Engine, assessment: Assessment, *, interface: Interface, actor: str | None = None
+) -> AddResult:
+    """Store one assessment typed in (the Assess page) as a dated snapshot; the same content again is a no-op."""
+    return add_assessment(engine, assessment, source=interface, actor=actor, interface=interface)
 
 
 def import_reports(

@@ -21,13 +21,14 @@ Definitions (also on the Methodology page):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 
 from readiness import display
+from readiness.errors import InvalidInput, Issue
 from readiness.model import GAP_IDS, ReadinessModel, load_model
 from readiness.portfolio import latest_per_pilot, sort_portfolio
 from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, Action, ScoreResult
@@ -66,6 +67,24 @@ def apply_filters(frame: pd.DataFrame, filters: Filters | None) -> pd.DataFrame:
 def filtered_pilots(latest: pd.DataFrame, filters: Filters | None) -> list[str]:
     """The names of the pilots that pass the filters, in review order (least ready first)."""
     return review_order(apply_filters(latest, filters))
+
+
+def check_pilots(requested: Sequence[str], known: Iterable[str], source: str = "") -> list[str]:
+    """The requested pilots, deduplicated in order; an unknown name is an :class:`InvalidInput` naming the
+    closest known ones."""
+    names = sorted(set(known))
+    issues = []
+    for name in requested:
+        if name in names:
+            continue
+        close = [n for n in names if name.casefold() in n.casefold() or n.casefold() in name.casefold()]
+        shown = close or names
+        hint = ", ".join(repr(n) for n in shown[:5]) + (", ..." if len(shown) > 5 else "")
+        message = f"no pilot named {name!r} on the as-of date (known: {hint or 'none'})"
+        issues.append(Issue("error", "--pilots", message))
+    if issues:
+        raise InvalidInput(issues, source)
+    return list(dict.fromkeys(requested))
 
 
 def review_order(latest: pd.DataFrame) -> list[str]:
