@@ -44,6 +44,7 @@ class Question(_Strict):
     """A yes / no / not sure question; ``core`` ones are the seed's 13-question checklist."""
 
     id: str = Field(pattern=r"^[A-Z]+-\d+$")
+    short: str = Field(min_length=1, max_length=40, description="the item in a few words, for executive surfaces")
     gap: GapId
     core: bool
     weight: float = Field(gt=0)
@@ -103,6 +104,7 @@ class Metric(_Strict):
     """A measured number from a team's spreadsheet, with the curve that turns it into 0-100."""
 
     id: str = Field(pattern=r"^[a-z]+\.[a-z0-9_]+$")
+    short: str = Field(min_length=1, max_length=40, description="the metric in a few words, for executive surfaces")
     gap: GapId
     label: str
     unit: str
@@ -279,6 +281,12 @@ class ReadinessModel(_Strict):
         """Every scored item of a gap: its questions, then its metrics."""
         questions: list[Question | Metric] = [q for q in self.questions if q.gap == gap_id]
         return questions + [m for m in self.scored_metrics if m.gap == gap_id]
+
+    def item_label(self, item_id: str) -> str:
+        """The short label of a question or metric (``DATA-1`` → "Tested on production data"); the ID itself
+        for anything else, so that a label never hides an unknown ID."""
+        item = self.question_by_id.get(item_id) or self.metric_by_id.get(item_id)
+        return item.short if item is not None else item_id
 
     def aggregator(self, aggregator_id: str) -> Aggregator:
         """The aggregator with this ID."""

@@ -144,6 +144,9 @@ class ScoreResult(BaseModel):
 
     verdict: Verdict
     reasons: list[str]
+    plain_reasons: list[str] = Field(
+        default_factory=list, description="the same reasons naming items by their short labels (executive surfaces)"
+    )
     overall: float
     overall_confidence: float
     aggregator: AggregatorId
@@ -402,20 +405,29 @@ def _weak_items(items: list[ItemScore], limit: int = 3) -> list[str]:
     return [i.id for i in weak[:limit]]
 
 
-def reasons(s: Summary, items: dict[str, list[ItemScore]], model: ReadinessModel) -> list[str]:
-    """The verdict in plain words, each reason naming the item IDs behind it."""
+def reasons(s: Summary, items: dict[str, list[ItemScore]], model: ReadinessModel, plain: bool = False) -> list[str]:
+    """The verdict in words, each reason naming the items behind it: by ID (the Score JSON's ``reasons``, for
+    analysts and the drill-down), or with ``plain`` by their short labels (executive surfaces)."""
     rules = model.verdict
     labels = {g.id: g.label for g in model.gaps}
+
+    def named(ids: list[str]) -> str:
+        return ", ".join(model.item_label(i) if plain else i for i in ids)
+
     out: list[str] = []
     n_open = len(s.open_core)
     if n_open > rules.seed_rule_max_open_core:
-        out.append(
-            f"Seed rule: {n_open} core questions answered no or not sure (more than "
-            f"{rules.seed_rule_max_open_core}): {', '.join(s.open_core)}."
+        lead = (
+            f"{n_open} of the {len(model.core_questions)} checklist questions are answered no or not sure "
+            f"(more than {rules.seed_rule_max_open_core} means not ready)"
+            if plain
+            else f"Seed rule: {n_open} core questions answered no or not sure (more than "
+            f"{rules.seed_rule_max_open_core})"
         )
+        out.append(f"{lead}: {named(s.open_core)}.")
     for gap in GAP_IDS:
         score = s.scores[gap]
-        weak = ", ".join(_weak_items(items[gap])) or "no weak item"
+        weak = named(_weak_items(items[gap])) or "no weak item"
         if score < rules.not_ready_gap_below:
             out.append(f"{labels[gap]} is {display.score_text(score)}, below {rules.not_ready_gap_below:g}: {weak}.")
         elif score < rules.ready_gap_at_least and s.verdict != "not_ready":
@@ -425,8 +437,9 @@ def reasons(s: Summary, items: dict[str, list[ItemScore]], model: ReadinessModel
     for risk in s.risks:
         if risk.state == "critical" or (risk.state == "active" and s.verdict != "not_ready"):
             a, b = s.scores[risk.source], s.scores[risk.target]
+            name = f"{risk.state.capitalize()} compound risk" if plain else f"Compound risk {risk.id} is {risk.state}"
             out.append(
-                f"Compound risk {risk.id} is {risk.state}: {labels[risk.source]} ({display.score_text(a)}) → "
+                f"{name}: {labels[risk.source]} ({display.score_text(a)}) → "
                 f"{labels[risk.target]} ({display.score_text(b)}): {risk.chain}."
             )
     if s.verdict == "not_ready":
@@ -440,12 +453,12 @@ def reasons(s: Summary, items: dict[str, list[ItemScore]], model: ReadinessModel
         out.append(
             f"Confidence is {display.confidence_text(s.overall_confidence)}, below "
             f"{display.confidence_threshold_text(rules.ready_confidence_at_least)}: "
-            f"evidence missing for {', '.join(thin[:6])}{' and more' if len(thin) > 6 else ''}."
+            f"evidence missing for {named(thin[:6])}{' and more' if len(thin) > 6 else ''}."
         )
     if s.verdict == "ready":
         n_core = len(model.core_questions)
         lowest = min(GAP_IDS, key=lambda g: s.scores[g])
-        open_text = f" (open: {', '.join(s.open_core)})" if s.open_core else ""
+        open_text = f" (open: {named(s.open_core)})" if s.open_core else ""
         out.append(
             f"{n_core - n_open} of {n_core} core questions answered yes{open_text}; "
             f"every gap is at least {rules.ready_gap_at_least:g} (lowest: {labels[lowest]} "
@@ -673,6 +686,7 @@ def score_assessment(
     return ScoreResult(
         verdict=summary.verdict,
         reasons=reasons(summary, items, model),
+        plain_reasons=reasons(summary, items, model, plain=True),
         overall=display.floor_to(summary.overall, 2),
         overall_confidence=display.floor_to(summary.overall_confidence, 3),
         aggregator=aggregator,

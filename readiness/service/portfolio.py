@@ -387,3 +387,23 @@ def top_actions(result: ScoreResult, limit: int = 3) -> list[Action]:
     does (a zero gap holds the geometric mean at 0), the first ``limit`` of the ranked remediation."""
     gaining = [a for a in result.remediation if a.gain > 0]
     return (gaining or result.remediation)[:limit]
+
+
+def overall_explained(result: ScoreResult, model: ReadinessModel | None = None) -> str:
+    """Overall readiness in one line, wherever it is shown: how it is made, and what holds it down.
+
+    ``Overall 0: the geometric mean of the six gaps, so Organizational ownership at 0 holds it at 0.``
+    """
+    model = model or load_model()
+    method = model.aggregator(result.aggregator).label.lower()
+    shown = display.score_text(result.overall)
+    zero = [result.gaps[g].label for g in GAP_IDS if display.score_number(result.gaps[g].score) == 0]
+    if zero and result.aggregator == "geometric":
+        return f"Overall {shown}: the {method} of the six gaps, so {' and '.join(zero)} at 0 holds it at 0."
+    lowest = result.gaps[result.weakest_gap]
+    if result.aggregator == "weighted_mean":
+        return f"Overall {shown}: the {method} of the six gaps, where strong gaps can hide a weak one."
+    return (
+        f"Overall {shown}: the {method} of the six gaps, so the weakest ({lowest.label}, "
+        f"{display.score_text(lowest.score)}) pulls it down most."
+    )
