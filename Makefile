@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8501
+# Let Python cache compiled modules (and pytest its rewritten tests): collection takes a third less time.
+unexport PYTHONDONTWRITEBYTECODE
 TEST_WORKERS ?= auto
 
 .PHONY: install run test lint format bench clean

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from readiness.service.access import permits
 from ui import (
+    auth,
     guarded,
     is_database_empty,
     latest_portfolio,
@@ -33,20 +35,42 @@ PAGE_SPECS = [
 ]
 
 
+# The admin page (grants): listed in the navigation only when sign-in is on (in local mode everyone is an admin
+# and it stays reachable at /admin); and the action each page needs (readiness.service.access).
+ADMIN_SPEC = ("admin", "Admin", ":material/admin_panel_settings:")
+PAGE_ACTIONS = {"portfolio": "read", "pilot": "read", "assess": "assess", "upload": "import", "compare": "read",
+                "export": "export", "methodology": "read", "admin": "manage_grants"}  # fmt: skip
+
+
 def pages() -> list[st.Page]:
     """The pages whose file is present, each at its own URL (``/portfolio``, ``/pilot``...), and a hidden home.
 
+    Only the pages the identity may use are listed; every other one stays at its URL (and file, so links resolve)
+    as a hidden page that runs none of its code: it only says "Not permitted: <page> needs the <role> role".
     Streamlit serves its default page only at ``/``, never at that page's own path; so the default is a hidden
-    page that forwards to the Portfolio, keeping the query (``/?bu=Finance`` opens ``/portfolio?bu=Finance``).
+    page that forwards to the first permitted page, keeping the query (``/?bu=Finance`` opens
+    ``/portfolio?bu=Finance``).
     """
-    found = [
-        st.Page(PAGES[key], title=title, icon=icon, url_path=key)
-        for key, title, icon in PAGE_SPECS
-        if (HERE / PAGES[key]).is_file()
-    ]
-    home = st.Page(lambda: forward_to(found[0]), title=found[0].title, url_path="home", default=True,
-                   visibility="hidden")  # fmt: skip
-    return [home, *found]
+    identity = auth.current_identity()
+    listed: list[st.Page] = []
+    refused: list[st.Page] = []
+    for key, title, icon in [*PAGE_SPECS, ADMIN_SPEC]:
+        path = PAGES.get(key, f"screens/{key}.py")
+        if not (HERE / path).is_file():
+            continue
+        if not permits(identity, PAGE_ACTIONS[key]):
+            refused.append(auth.RefusedPage(path, action=PAGE_ACTIONS[key], title=title, icon=icon, url_path=key,
+                                            visibility="hidden"))  # fmt: skip
+            continue
+        shown = "visible" if key != "admin" or auth.sso_configured() else "hidden"
+        listed.append(st.Page(path, title=title, icon=icon, url_path=key, visibility=shown))
+    visible = [p for p in listed if p.visibility == "visible"]
+    if visible:
+        home = st.Page(lambda: forward_to(visible[0]), title=visible[0].title, url_path="home", default=True,
+                       visibility="hidden")  # fmt: skip
+    else:
+        home = st.Page(auth.no_access, title="Readiness", url_path="home", default=True, visibility="hidden")
+    return [home, *listed, *refused]
 
 
 def forward_to(page: st.Page) -> None:
@@ -69,7 +93,9 @@ def sidebar() -> None:
         st.caption(f"Readiness model {model_version()}")
 
 
-st.set_page_config(page_title="AI pilot readiness", page_icon=":material/verified:", layout="wide")
+# A local favicon: a Material icon as page icon is fetched from Google's font host, which fails offline.
+st.set_page_config(page_title="AI pilot readiness", page_icon=str(HERE / "static" / "favicon.png"), layout="wide")
+auth.gate()  # single sign-on: nothing below runs before sign-in (local mode: everyone is an admin)
 navigation = st.navigation(pages())
 sidebar()
 navigation.run()

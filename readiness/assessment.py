@@ -168,12 +168,34 @@ def coerce_metric_value(metric: Metric, raw: object) -> bool | float:
     if metric.kind == "count" and not value.is_integer():
         raise ValueError(f"expected a whole number, got {raw!r}")
     low, high = metric.bounds
-    if low is not None and (value < low or (metric.exclusive_minimum and value == low)):
-        relation = "greater than" if metric.exclusive_minimum else "at least"
-        raise ValueError(f"{value:g} is out of range: must be {relation} {low:g} {metric.unit}")
-    if high is not None and value > high:
-        raise ValueError(f"{value:g} is out of range: must be at most {high:g} {metric.unit}")
+    below = low is not None and (value < low or (metric.exclusive_minimum and value == low))
+    if below or (high is not None and value > high):
+        raise ValueError(out_of_range_text(metric, value))
     return value
+
+
+def range_text(metric: Metric) -> str:
+    """The values a metric accepts, in words: ``between 0 and 100%``, ``between 0 and 5``, ``greater than 0 s``.
+
+    A unit that is itself a range (``of 5``) is left out: "between 0 and 5" says it already.
+    """
+    low, high = metric.bounds
+    unit = metric.unit.strip()
+    suffix = "" if not unit or unit.startswith("of ") else unit if unit == "%" else f" {unit}"
+    if low is not None and high is not None:
+        if metric.exclusive_minimum:
+            return f"greater than {low:g} and at most {high:g}{suffix}"
+        return f"between {low:g} and {high:g}{suffix}"
+    if low is not None:
+        return f"{'greater than' if metric.exclusive_minimum else 'at least'} {low:g}{suffix}"
+    if high is not None:
+        return f"at most {high:g}{suffix}"
+    return "any number"
+
+
+def out_of_range_text(metric: Metric, number: float) -> str:
+    """``6 is out of range: Signals tracked must be between 0 and 5``."""
+    return f"{number:g} is out of range: {metric.short} must be {range_text(metric)}"
 
 
 def assessment_json_schema() -> dict[str, Any]:

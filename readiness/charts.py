@@ -15,11 +15,18 @@ Inputs are the frames of :mod:`readiness.portfolio` (``score_frame`` output: one
 month-end table of :func:`readiness.service.portfolio.monthly_portfolio`, or a
 :class:`readiness.scoring.ScoreResult` (or gap-score mappings taken from one). Charts only draw: orders,
 statistics and compound-risk states come from the core. Nothing here touches a database or Streamlit.
+
+Two display settings are read here, each in one place: the currency of the money shown (:func:`currency`,
+the ``READINESS_CURRENCY`` environment variable, an ISO code, EUR by default) and when an assessment is stale
+(:func:`stale_mask`, the model's ``[scoring] stale_after_months``, 3 by default). User text (pilot names) is
+escaped for Plotly's pseudo-HTML with :func:`plain_text`.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from datetime import date
 from itertools import pairwise
 
 import numpy as np
@@ -65,11 +72,20 @@ SERIES_SYMBOLS = ["circle", "square", "diamond", "triangle-up", "x", "star", "he
 SHORT_GAP_LABELS = {"data": "Data quality", "scale": "Latency & scale", "monitoring": "Monitoring",
                     "governance": "Governance", "ownership": "Ownership", "trust": "User trust"}  # fmt: skip
 EDGE_STATES = ("inactive", "active", "critical")
-# The portfolio heatmap's hover: customdata holds pilot, confidence, weakest items and score, all as text.
+# The portfolio heatmap's hover: customdata holds pilot, confidence, weakest items (by their short labels),
+# score and the pilot as drawn (escaped for Plotly's pseudo-HTML), all as text.
 HEATMAP_HOVER = (
-    "<b>%{customdata[0]}</b> · %{x}<br>Score %{customdata[3]} · confidence %{customdata[1]}"
+    "<b>%{customdata[4]}</b> · %{x}<br>Score %{customdata[3]} · confidence %{customdata[1]}"
     "<br>Weakest items: %{customdata[2]}<extra></extra>"
 )
+# The currency of the money the charts show (expected annual value, run cost): an ISO 4217 code in this
+# environment variable, read by :func:`currency` only; EUR when unset.
+CURRENCY_VARIABLE = "READINESS_CURRENCY"
+DEFAULT_CURRENCY = "EUR"
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹"}
+# A stale assessment's marker beside its pilot ("◷ as of Jul 2026"): a clock face from the Geometric Shapes
+# block, which the common sans fonts carry (an emoji clock would need an emoji font).
+STALE_GLYPH = "◷"
 
 
 def _template() -> go.layout.Template:
@@ -159,6 +175,69 @@ def verdict_label(verdict: str) -> str:
     return f"{VERDICT_GLYPHS[verdict]} {VERDICT_LABELS[verdict]}"
 
 
+def plain_text(text: object) -> str:
+    """User text (a pilot's name) for a Plotly label or hover: Plotly reads ``<b>``, ``<br>`` and ``<a>`` as
+    markup, so ``&``, ``<`` and ``>`` are written as entities and the text shows exactly as typed."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def wrapped(label: str, width: int = 10) -> str:
+    """A label on two lines (``Latency &<br>scale``) when it is longer than ``width`` characters, split at the
+    space nearest its middle, so that narrow columns and radar axes never cut it."""
+    if len(label) <= width or " " not in label:
+        return label
+    middle = len(label) / 2
+    # Never start the second line with a symbol ("Latency &<br>scale", not "Latency<br>& scale").
+    spaces = [k for k, c in enumerate(label) if c == " " and label[k + 1 : k + 2].isalnum()] or [label.index(" ")]
+    cut = min(spaces, key=lambda k: abs(k - middle))
+    return f"{label[:cut]}<br>{label[cut + 1 :]}"
+
+
+def currency(code: str | None = None) -> tuple[str, str]:
+    """The currency money is shown in, as ``(code, symbol)``: ``code``, else the ``READINESS_CURRENCY``
+    environment variable, else EUR. A code without a known symbol is its own symbol (``("CHF", "CHF ")``)."""
+    chosen = (code or os.environ.get(CURRENCY_VARIABLE) or DEFAULT_CURRENCY).strip().upper() or DEFAULT_CURRENCY
+    return chosen, CURRENCY_SYMBOLS.get(chosen, f"{chosen} ")
+
+
+def item_labels_text(ids: str, model: ReadinessModel | None = None) -> str:
+    """Comma-separated item IDs (``"DATA-1, DATA-3"``, as in the ``weak.<gap>`` columns) as their short
+    labels (``"Tested on production data, Evaluation data from every source"``)."""
+    labels = item_short_labels(model)
+    return ", ".join(labels.get(i.strip(), i.strip()) for i in str(ids).split(",") if i.strip())
+
+
+def item_short_labels(model: ReadinessModel | None = None) -> dict[str, str]:
+    """Every question's and metric's ID → its short label (``ReadinessModel.item_label`` for all at once)."""
+    model = model or load_model()
+    return {item.id: model.item_label(item.id) for item in [*model.questions, *model.metrics]}
+
+
+def month_text(day: object) -> str:
+    """A date as its month: ``Jul 2026``."""
+    return f"{pd.Timestamp(day):%b %Y}"
+
+
+def stale_mask(latest: pd.DataFrame, model: ReadinessModel | None = None, reference: date | None = None) -> pd.Series:
+    """Which pilots' assessments are stale: dated more than the model's ``stale_after_months`` before
+    ``reference`` (default: the newest assessment of ``latest``, the date the portfolio stands on).
+
+    The one definition of a stale assessment: the Portfolio heatmap, its table and the Compare table all mark
+    the pilots this returns (True for stale, aligned on ``latest``'s index)."""
+    if latest.empty:
+        return pd.Series(False, index=latest.index, dtype=bool)
+    model = model or load_model()
+    dates = pd.to_datetime(latest["as_of"])
+    newest = pd.Timestamp(reference) if reference is not None else dates.max()
+    limit = newest - pd.DateOffset(months=int(model.scoring.stale_after_months))
+    return dates < limit
+
+
+def stale_text(day: object) -> str:
+    """The marker of a stale assessment: ``◷ as of Jul 2026``."""
+    return f"{STALE_GLYPH} as of {month_text(day)}"
+
+
 # --------------------------------------------------------------------------------------------
 # Data helpers shared by the screen and the exports
 # --------------------------------------------------------------------------------------------
@@ -229,12 +308,22 @@ def portfolio_heatmap(
         [frame[f"weak.{g}"].fillna("").to_numpy(object) if f"weak.{g}" in frame else np.full(len(frame), "")
          for g in GAP_IDS] + [np.full(len(frame), "")]
     ) if len(frame) else np.zeros((0, len(columns)), dtype=object)  # fmt: skip
-    weak_text = np.where(weak_text == "", "—", weak_text)
+    # The weakest items by their short labels (the IDs stay in the pilot's drill-down).
+    labels = item_short_labels(model)
+    weak_text = np.array([", ".join(labels.get(i.strip(), i.strip()) for i in str(ids).split(",") if i.strip())
+                          or "—" for ids in weak_text.ravel()], dtype=object).reshape(weak_text.shape)  # fmt: skip
     pilot_grid = np.repeat(np.array(names, dtype=object)[:, None], len(columns), axis=1)
+    shown_grid = np.repeat(np.array([plain_text(n) for n in names], dtype=object)[:, None], len(columns), axis=1)
     # Every number is written in Python with the one display rule (Plotly's d3 format rounds 6.5 up to 7,
     # the deck would show 6); the colour still comes from the exact score in ``z``.
     scores = score_texts(z)
-    customdata = np.dstack([pilot_grid, confidence_texts(conf), weak_text, scores]) if len(frame) else None
+    customdata = (np.dstack([pilot_grid, confidence_texts(conf), weak_text, scores, shown_grid])
+                  if len(frame) else None)  # fmt: skip
+    # Each row is labelled with its pilot; an assessment older than the model's stale_after_months (before
+    # the portfolio's newest) carries its month, in grey: "Shift scheduling ◷ as of Jul 2026".
+    stale = stale_mask(frame, model).to_numpy(bool) if len(frame) else np.zeros(0, bool)
+    row_labels = [plain_text(n) + (f" <span style='color:{MUTED}'>{stale_text(d)}</span>" if old else "")
+                  for n, d, old in zip(names, frame["as_of"] if len(frame) else [], stale, strict=False)]  # fmt: skip
 
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.13, 0.87], horizontal_spacing=0.006)
     verdicts = frame["verdict"].astype(str).tolist()
@@ -244,8 +333,8 @@ def portfolio_heatmap(
         go.Heatmap(
             z=codes, x=["Verdict"], y=names, text=[[VERDICT_LABELS[v]] for v in verdicts],
             texttemplate="%{text}", textfont={"size": 12}, colorscale=verdict_scale, zmin=-0.5, zmax=2.5,
-            showscale=False, xgap=2, ygap=2, customdata=[[[n]] for n in names],
-            hovertemplate="<b>%{y}</b><br>%{text}<extra></extra>",
+            showscale=False, xgap=2, ygap=2, customdata=[[[n, plain_text(n)]] for n in names],
+            hovertemplate="<b>%{customdata[1]}</b><br>%{text}<extra></extra>",
         ),
         row=1, col=1,
     )  # fmt: skip
@@ -253,7 +342,8 @@ def portfolio_heatmap(
         go.Heatmap(
             z=z, x=x_labels, y=names, customdata=customdata, text=scores, texttemplate="%{text}", textfont={"size": 13},
             colorscale=READINESS_SCALE, zmin=0, zmax=100, xgap=2, ygap=2,
-            colorbar={"title": {"text": "Score", "side": "top"}, "thickness": 10, "y": 1, "yanchor": "top",
+            # The title beside the bar (on top, it sat on the "100" tick label).
+            colorbar={"title": {"text": "Score", "side": "right"}, "thickness": 10, "y": 1, "yanchor": "top",
                       "len": min(1.0, 300 / _height(len(frame))), "tickvals": [0, 40, 70, 100], "outlinewidth": 0},
             hovertemplate=HEATMAP_HOVER,
         ),
@@ -264,12 +354,15 @@ def portfolio_heatmap(
         fig.update_traces(hoverinfo="skip", hovertemplate=None, selector={"type": "heatmap", "xaxis": "x2"})
     # A thin white separator before the Overall column.
     fig.add_vline(x=len(GAP_IDS) - 0.5, line={"color": "white", "width": 6}, row=1, col=2)
-    fig.update_xaxes(side="top", showgrid=False, tickfont={"color": INK, "size": 12})
+    fig.update_xaxes(side="top", showgrid=False, tickfont={"color": INK, "size": 12}, tickangle=0)
+    # Column labels on two lines where they are long, so that they never need to be turned or cut.
+    fig.update_xaxes(tickmode="array", tickvals=x_labels, ticktext=[wrapped(x) for x in x_labels], row=1, col=2)
     fig.update_yaxes(showgrid=False, tickfont={"color": INK, "size": 12}, autorange=True)
+    fig.update_yaxes(tickmode="array", tickvals=names, ticktext=row_labels, row=1, col=1)
     # Hover and click go to the nearest cell wherever the pointer is; no drag-zoom on a table of scores.
     fig.update_layout(hovermode="closest", hoverdistance=-1, clickmode="event+select", dragmode=False)
     fig.update_yaxes(showticklabels=False, row=1, col=2)
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 80 if title else 40, "b": 10})
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 80 if title else 48, "b": 10})
     return styled(fig, title, _height(len(frame)))
 
 
@@ -307,48 +400,182 @@ def has_value_data(latest: pd.DataFrame) -> bool:
     return bool((latest["expected_annual_value"].notna() & latest["monthly_run_cost"].notna()).any())
 
 
+# The value matrix's geometry, for placing labels where they collide with nothing: the plot area (in pixels)
+# of the narrowest column the dashboard draws it in (three fifths of the page at 1280 px), and the size of
+# its label text. A wider chart only spreads the labels further apart.
+VALUE_PLOT_PX = (440.0, 300.0)
+LABEL_FONT = 11
+CROWDED = 60  # pilots: above this, bubbles are drawn smaller and fainter, and labels may cover the crowd
+LABEL_CHAR_PX = 6.2
+LABEL_LINE_PX = 15.0
+VALUE_X_RANGE = (-8.0, 108.0)
+
+
+def bubble_size(cost: np.ndarray | float, max_cost: float) -> np.ndarray:
+    """A bubble's diameter in pixels for a monthly run cost: its area grows with the cost (one rule for the
+    bubbles and their size legend)."""
+    return 12 + 26 * np.sqrt(np.asarray(cost, dtype=float) / max(max_cost, 1.0))
+
+
+def _nice(value: float) -> float:
+    """``value`` rounded down to one significant digit (48 000 → 40 000), at least 1."""
+    if value < 1:
+        return 1.0
+    magnitude = 10 ** np.floor(np.log10(value))
+    return float(np.floor(value / magnitude) * magnitude)
+
+
+def _money_text(amount: float, symbol: str) -> str:
+    """An amount of money as a reader sees it: ``€2.4M``, ``€35k``, ``€900``."""
+    if amount >= 1e6:
+        return f"{symbol}{_decimal_text(amount / 1e6, 1)}M"
+    if amount >= 1e3:
+        return f"{symbol}{_decimal_text(amount / 1e3, 0)}k"
+    return f"{symbol}{_decimal_text(amount, 0)}"
+
+
+def value_labels(data: pd.DataFrame, top: int = 3) -> list[str]:
+    """The pilots a value matrix names: the ``top`` highest-value pilots and the ``top`` highest-value ones
+    that are not ready (where the money is at risk), highest value first. Every other bubble has its hover."""
+    by_value = data.sort_values(["expected_annual_value", "pilot"], ascending=[False, True], kind="stable")
+    chosen = [*by_value["pilot"].head(top), *by_value.loc[by_value["verdict"] == "not_ready", "pilot"].head(top)]
+    return list(dict.fromkeys(chosen))
+
+
+def _label_positions(
+    points: pd.DataFrame, labelled: Sequence[str], y_max: float, obstacles: Sequence[tuple[float, ...]] = ()
+) -> dict[str, str]:
+    """Where each labelled pilot's name goes (a Plotly ``textposition``) so that no label covers another
+    label, a bubble or the chart's edge; a label that fits nowhere is left out (its bubble keeps its hover).
+
+    ``points`` has ``pilot``, ``x`` (0-100), ``y`` (value) and ``size`` (diameter in pixels). Positions are
+    tried in order around the bubble, greedily, in the order of ``labelled`` (most important first)."""
+    width, height = VALUE_PLOT_PX
+    x0, x1 = VALUE_X_RANGE
+
+    def px(x: float, y: float) -> tuple[float, float]:
+        return (x - x0) / (x1 - x0) * width, y / y_max * height
+
+    # A crowded chart (hundreds of pilots) has no free space: its labels then avoid each other and the
+    # labelled bubbles only, and sit over the (smaller, fainter) crowd.
+    crowd = points if len(points) <= CROWDED else points[points["pilot"].isin(labelled)]
+    bubbles = []
+    for row in crowd.itertuples(index=False):
+        cx, cy = px(row.x, row.y)
+        r = row.size / 2
+        bubbles.append((row.pilot, (cx - r, cy - r, cx + r, cy + r)))
+    taken: list[tuple[float, float, float, float]] = [tuple(o) for o in obstacles]  # type: ignore[misc]
+    placed: dict[str, str] = {}
+    by_name = {row.pilot: row for row in points.itertuples(index=False)}
+
+    def clear(box: tuple[float, float, float, float], own: str) -> bool:
+        left, bottom, right, top = box
+        if left < 0 or right > width or bottom < 0 or top > height:
+            return False
+        boxes = taken + [b for name, b in bubbles if name != own]
+        return all(right <= b[0] or left >= b[2] or top <= b[1] or bottom >= b[3] for b in boxes)
+
+    for name in labelled:
+        row = by_name[name]
+        cx, cy = px(row.x, row.y)
+        r, w, h = row.size / 2 + 2, len(str(name)) * LABEL_CHAR_PX, LABEL_LINE_PX
+        candidates = {
+            "top center": (cx - w / 2, cy + r, cx + w / 2, cy + r + h),
+            "bottom center": (cx - w / 2, cy - r - h, cx + w / 2, cy - r),
+            "middle right": (cx + r, cy - h / 2, cx + r + w, cy + h / 2),
+            "middle left": (cx - r - w, cy - h / 2, cx - r, cy + h / 2),
+            "top right": (cx + r * 0.7, cy + r * 0.7, cx + r * 0.7 + w, cy + r * 0.7 + h),
+            "top left": (cx - r * 0.7 - w, cy + r * 0.7, cx - r * 0.7, cy + r * 0.7 + h),
+            "bottom right": (cx + r * 0.7, cy - r * 0.7 - h, cx + r * 0.7 + w, cy - r * 0.7),
+            "bottom left": (cx - r * 0.7 - w, cy - r * 0.7 - h, cx - r * 0.7, cy - r * 0.7),
+        }
+        for position, box in candidates.items():
+            if clear(box, name):
+                placed[name] = position
+                taken.append(box)
+                break
+    return placed
+
+
 def value_readiness_matrix(latest: pd.DataFrame, model: ReadinessModel | None = None,
-                           title: str | None = "Value × readiness") -> go.Figure:  # fmt: skip
+                           title: str | None = "Value × readiness", currency_code: str | None = None,
+                           label_top: int = 3) -> go.Figure:  # fmt: skip
     """Overall readiness (x) against expected annual value (y), bubble area = monthly run cost.
 
-    Only pilots that report value and cost are drawn. Verdicts differ by colour *and* marker symbol, and
-    each bubble is labelled with its pilot; the vertical line is the overall score a ready verdict needs.
+    Only pilots that report value and cost are drawn. Verdicts differ by colour *and* marker symbol. Only the
+    pilots that matter are named (:func:`value_labels`: the highest-value ones and the highest-value not-ready
+    ones), each where its name covers no other name or bubble; every bubble has its hover. A size legend under
+    the chart says what a bubble's size means, and the money is in :func:`currency` (``currency_code`` or the
+    ``READINESS_CURRENCY`` setting). The vertical line is the overall score a ready verdict needs.
     """
     model = model or load_model()
+    code, symbol = currency(currency_code)
     data = latest.dropna(subset=["expected_annual_value", "monthly_run_cost"])
     fig = go.Figure()
     max_cost = float(data["monthly_run_cost"].max()) if len(data) else 1.0
+    y_max = max(float(data["expected_annual_value"].max()) / 1e6 if len(data) else 1.0, 0.1) * 1.15
+    crowded = len(data) > CROWDED
+    scale = 0.5 if crowded else 1.0
+    points = pd.DataFrame({"pilot": data["pilot"].astype(str), "x": data["overall"].astype(float),
+                           "y": data["expected_annual_value"].astype(float) / 1e6,
+                           "size": scale * bubble_size(data["monthly_run_cost"], max_cost)})  # fmt: skip
+    ready_at = model.verdict.ready_overall_at_least
+    # The threshold's note sits at the bottom right of its line: no label may cover it.
+    note_x = (ready_at - VALUE_X_RANGE[0]) / (VALUE_X_RANGE[1] - VALUE_X_RANGE[0]) * VALUE_PLOT_PX[0]
+    positions = _label_positions(points, value_labels(data, label_top), y_max, [(note_x, 0, note_x + 100, 16)])
     for verdict in VERDICT_ORDER:
         part = data[data["verdict"] == verdict]
         if part.empty:
             continue
-        size = 14 + 36 * np.sqrt(part["monthly_run_cost"].to_numpy(float) / max(max_cost, 1.0))
-        value = part["expected_annual_value"].to_numpy(float) / 1e6
-        cost = part["monthly_run_cost"].to_numpy(float) / 1e3
+        value = part["expected_annual_value"].to_numpy(float)
+        cost = part["monthly_run_cost"].to_numpy(float)
         hover = [
-            f"<b>{name}</b><br>Readiness {display.score_text(x)}<br>Value {_decimal_text(v, 1)} M/yr"
-            f"<br>Run cost {_decimal_text(c, 0)} k/month"
+            f"<b>{plain_text(name)}</b><br>Readiness {display.score_text(x)}<br>Value {_money_text(v, symbol)} a year"
+            f"<br>Run cost {_money_text(c, symbol)} a month"
             for name, x, v, c in zip(part["pilot"], part["overall"], value, cost, strict=True)
         ]
+        names = part["pilot"].astype(str).tolist()
         fig.add_trace(
             go.Scatter(
-                x=part["overall"], y=value, mode="markers+text",
-                name=VERDICT_LABELS[verdict], text=part["pilot"], textposition="top center",
-                textfont={"size": 11, "color": MUTED}, cliponaxis=False,
+                x=part["overall"], y=value / 1e6, mode="markers+text", name=VERDICT_LABELS[verdict],
+                text=[plain_text(n) if n in positions else "" for n in names],
+                textposition=[positions.get(n, "top center") for n in names],
+                textfont={"size": LABEL_FONT, "color": INK}, cliponaxis=False,
                 customdata=np.column_stack([part["pilot"], hover]),
-                marker={"size": size, "color": VERDICT_COLORS[verdict], "symbol": VERDICT_SYMBOLS[verdict],
-                        "opacity": 0.8, "line": {"color": "white", "width": 1}},
+                marker={"size": scale * bubble_size(cost, max_cost), "color": VERDICT_COLORS[verdict],
+                        "symbol": VERDICT_SYMBOLS[verdict], "opacity": 0.35 if crowded else 0.75,
+                        "line": {"color": "white", "width": 1}},
                 hovertemplate="%{customdata[1]}<extra></extra>",
             )
         )  # fmt: skip
-    ready_at = model.verdict.ready_overall_at_least
     fig.add_vline(x=ready_at, line={"color": MUTED, "width": 1, "dash": "dot"}, annotation_position="bottom right",
                   annotation={"text": f"ready needs ≥ {display.threshold_text(ready_at)}",
                               "font": {"color": MUTED, "size": 11}})  # fmt: skip
-    fig.update_xaxes(title_text="Overall readiness (0-100)", range=[-8, 108])
-    fig.update_yaxes(title_text="Expected annual value (millions)", rangemode="tozero")
-    fig.update_layout(showlegend=True)
-    return styled(fig, title, 440)
+    _size_legend(fig, max_cost, symbol, scale)
+    fig.update_xaxes(title_text="Overall readiness (0-100)", range=list(VALUE_X_RANGE))
+    fig.update_yaxes(title_text=f"Expected annual value ({symbol.strip()} millions)", range=[0, y_max])
+    fig.update_layout(showlegend=True, margin={"l": 10, "r": 10, "t": 48, "b": 96},
+                      meta={"currency": code})  # fmt: skip
+    return styled(fig, title, 480)
+
+
+def _size_legend(fig: go.Figure, max_cost: float, symbol: str, scale: float = 1.0) -> None:
+    """Under the x axis: what a bubble's size means, three circles drawn with :func:`bubble_size` itself
+    (times ``scale``, the crowded chart's smaller bubbles)."""
+    costs = sorted({_nice(max_cost * f) for f in (0.1, 0.4, 1.0)})
+    fig.add_annotation(text="Bubble size: run cost a month", x=0, y=0, xref="paper", yref="paper", xanchor="left",
+                       yanchor="middle", yshift=-70, showarrow=False, font={"size": 11, "color": MUTED})  # fmt: skip
+    offset = 168
+    for cost in costs:
+        diameter = scale * float(bubble_size(cost, max_cost))
+        fig.add_shape(type="circle", xref="paper", yref="paper", xsizemode="pixel", ysizemode="pixel",
+                      xanchor=0, yanchor=0, x0=offset, x1=offset + diameter, y0=-70 - diameter / 2,
+                      y1=-70 + diameter / 2, line={"color": MUTED, "width": 1},
+                      fillcolor="rgba(107,114,128,0.15)")  # fmt: skip
+        fig.add_annotation(text=_money_text(cost, symbol), x=0, y=0, xref="paper", yref="paper", xanchor="left",
+                           yanchor="middle", xshift=offset + diameter + 4, yshift=-70, showarrow=False,
+                           font={"size": 11, "color": MUTED})  # fmt: skip
+        offset += diameter + 52
 
 
 def _decimal_text(value: float, decimals: int) -> str:
@@ -377,6 +604,12 @@ def verdict_distribution(latest: pd.DataFrame, by: str = "business_unit",
             )
         )  # fmt: skip
     fig.update_layout(barmode="stack", bargap=0.35, legend_traceorder="normal")
+    if title:
+        # The key on one line under the title: a Plotly legend beside the title ran into it, and above the
+        # plot it wraps to the plot's width (narrow here, beside long business-unit names).
+        key = "   ".join(f"<span style='color:{VERDICT_COLORS[v]}'>■</span> {verdict_label(v)}" for v in VERDICT_ORDER)
+        fig.update_layout(showlegend=False, title={"subtitle": {"text": key, "font": {"size": 12, "color": INK}}},
+                          margin={"t": 72})  # fmt: skip
     fig.update_xaxes(title_text="Pilots", dtick=1 if table.to_numpy().sum(axis=1).max(initial=0) <= 10 else None)
     fig.update_yaxes(showgrid=False)
     return styled(fig, title, max(240, 120 + 38 * len(table)))
@@ -391,6 +624,20 @@ def _closed(values: Sequence[float]) -> list[float]:
     return [*values, values[0]]
 
 
+# Where a radar's data label goes for each of the six axes (clockwise from the top): away from the centre,
+# so that labels of low scores, which all sit near the centre, point six different ways instead of piling up.
+RADAR_LABEL_POSITIONS = ["top center", "top right", "bottom right", "bottom center", "bottom left", "top left"]
+# Near the outer ring a label written outwards would sit on the axis label: from this score on, it goes inwards.
+RADAR_INWARD_FROM = 75
+_OPPOSITE = {"top": "bottom", "bottom": "top", "left": "right", "right": "left", "center": "center"}
+
+
+def radar_label_positions(values: Sequence[float]) -> list[str]:
+    """Where each of the six values is written: outwards from the centre along its axis, inwards near the ring."""
+    return [position if value < RADAR_INWARD_FROM else " ".join(_OPPOSITE[w] for w in position.split())
+            for value, position in zip(values, RADAR_LABEL_POSITIONS, strict=True)]  # fmt: skip
+
+
 def pilot_radar(
     latest: Mapping[str, float],
     previous: Mapping[str, float] | None = None,
@@ -400,7 +647,9 @@ def pilot_radar(
     names: tuple[str, str, str] = ("Latest", "Previous", "Portfolio median"),
 ) -> go.Figure:
     """Radar of the six gaps: the latest snapshot (filled, solid), the previous one (dashed) and the
-    portfolio median (dotted grey). Values are written next to the latest points."""
+    portfolio median (dotted grey). Only the latest points carry their values, each written outwards from
+    the centre along its own axis, so that low scores near the centre never overprint one another, and inwards
+    from :data:`RADAR_INWARD_FROM` on, so that high ones stay off the axis labels."""
     shorts = short_gap_labels(model)
     theta = _closed([shorts[g] for g in GAP_IDS])
     fig = go.Figure()
@@ -410,22 +659,23 @@ def pilot_radar(
         fig.add_trace(_radar_trace([previous[g] for g in GAP_IDS], theta, names[1], "#8d6cab", "dash", "diamond"))
     values = [latest[g] for g in GAP_IDS]
     trace = _radar_trace(values, theta, names[0], SERIES_COLORS[0], "solid", "circle", fill=True)
-    trace.update(mode="lines+markers+text", text=list(score_texts(_closed(values))), textposition="top center",
-                 textfont={"size": 12, "color": INK})  # fmt: skip
+    # The closing point repeats the first: its label is left empty, or the first value would be written twice.
+    trace.update(mode="lines+markers+text", text=[*score_texts(values), ""],
+                 textposition=_closed(radar_label_positions(values)), textfont={"size": 12, "color": INK})  # fmt: skip
     fig.add_trace(trace)
     _polar_layout(fig)
-    return styled(fig, title, 420)
+    return styled(fig, title, 440)
 
 
 def _radar_trace(values: Sequence[float], theta: list[str], name: str, color: str, dash: str, symbol: str,
                  fill: bool = False) -> go.Scatterpolar:  # fmt: skip
     return go.Scatterpolar(
-        r=_closed(list(values)), theta=theta, name=name, mode="lines+markers",
+        r=_closed(list(values)), theta=theta, name=plain_text(name), mode="lines+markers",
         line={"color": color, "dash": dash, "width": 2.5 if fill else 1.8},
         marker={"symbol": symbol, "size": 7, "color": color},
         fill="toself" if fill else None, fillcolor=_rgba(color, 0.12) if fill else None,
         customdata=list(score_texts(_closed(list(values)))),
-        hovertemplate=f"<b>{name}</b><br>%{{theta}}: %{{customdata}}<extra></extra>",
+        hovertemplate=f"<b>{plain_text(name)}</b><br>%{{theta}}: %{{customdata}}<extra></extra>",
     )  # fmt: skip
 
 
@@ -435,13 +685,22 @@ def _rgba(color: str, alpha: float) -> str:
 
 
 def _polar_layout(fig: go.Figure) -> None:
+    labels = [str(t) for t in fig.data[0].theta[:-1]] if fig.data else []
     fig.update_layout(
         # The radial ticks run between the first two axes, so they never sit on an axis or its label.
         polar={"radialaxis": {"range": [0, 100], "tickvals": [40, 70, 100], "angle": 60, "tickangle": 60},
-               "angularaxis": {"direction": "clockwise", "rotation": 90}},
-        legend={"orientation": "h", "y": -0.08, "yanchor": "top", "x": 0.5, "xanchor": "center"},
-        # Room for the longest axis labels ("Latency & scale") in a half-width column.
-        margin={"l": 95, "r": 95, "t": 60, "b": 40},
+               # Long axis labels on two lines ("Latency &<br>scale"): no wider than the margins below, so
+               # they are never cut, even in a narrow column (the Assess page's live score).
+               # Invisible outside ticks hold the axis labels off the ring, clear of the values written
+               # outwards from the points near 100.
+               "angularaxis": {"direction": "clockwise", "rotation": 90, "tickmode": "array", "tickvals": labels,
+                               "ticktext": [wrapped(t) for t in labels], "ticks": "outside", "ticklen": 14,
+                               "tickcolor": "rgba(0,0,0,0)"}},
+        # The legend at the foot of the figure, below the bottom axis label whatever the chart's size; the
+        # bottom margin holds both (a row of legend for every two traces).
+        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0.5,
+                "xanchor": "center"},
+        margin={"l": 80, "r": 80, "t": 60, "b": 44 + 20 * ((len(fig.data) + 1) // 2)},
     )  # fmt: skip
 
 
@@ -464,7 +723,7 @@ def compound_risk_heatmap(
         a, b = result.gaps[risk.source].score, result.gaps[risk.target].score
         i, j = index[risk.source], index[risk.target]
         z[i, j] = EDGE_STATES.index(risk.state)
-        text[i, j] = f"{risk.id} {risk.state}<br>{severity_text(risk.severity)}"
+        text[i, j] = f"{risk.id}<br>{risk.state}<br>{severity_text(risk.severity)}"
         hover[i, j] = (
             f"{risk.id}: {risk.chain}<br>{shorts[risk.source]} {display.score_text(a)} → "
             f"{shorts[risk.target]} {display.score_text(b)}"
@@ -478,17 +737,24 @@ def compound_risk_heatmap(
             hovertemplate="%{customdata}<extra></extra>",
         )
     )  # fmt: skip
-    fig.update_xaxes(side="top", showgrid=False, title_text="… amplifies weakness in", tickfont={"color": INK})
-    fig.update_yaxes(showgrid=False, title_text="Weakness in …", tickfont={"color": INK})
-    fig.update_layout(plot_bgcolor=FAINT, margin={"l": 10, "r": 10, "t": 90 if title else 50, "b": 10})
-    return styled(fig, title, 430)
+    # Column labels on two lines, so that six columns fit a half-width column without turning or cutting them.
+    fig.update_xaxes(side="top", showgrid=False, title_text="… makes this gap's weakness worse",
+                     tickfont={"color": INK}, tickangle=0, tickmode="array", tickvals=labels,
+                     ticktext=[wrapped(x, 8) for x in labels])  # fmt: skip
+    fig.update_yaxes(showgrid=False, title_text="A weak gap here …", tickfont={"color": INK})
+    fig.update_layout(plot_bgcolor=FAINT, margin={"l": 10, "r": 10, "t": 100 if title else 60, "b": 10})
+    return styled(fig, title, 460)
 
 
 def trend_figure(
     history: pd.DataFrame, model: ReadinessModel | None = None, title: str | None = "Readiness over time"
 ) -> go.Figure:
-    """Overall readiness (bold) and the six gap scores (thin, each with its own dash and marker) across a
-    pilot's snapshots, with the ready and not-ready thresholds as reference lines."""
+    """Overall readiness (bold, its values written above its points) and the six gap scores (thin, each with
+    its own dash and marker) across a pilot's snapshots, with the ready and not-ready thresholds as reference
+    lines labelled in the right margin, clear of the data labels.
+
+    The time axis reads in days and months: a single snapshot (or snapshots on one day) gets a month either
+    side of it and its date as the one tick, never a sub-second scale."""
     model = model or load_model()
     shorts = short_gap_labels(model)
     data = history.sort_values("as_of")
@@ -508,25 +774,49 @@ def trend_figure(
     fig.add_trace(
         go.Scatter(
             x=dates, y=data["overall"], name="Overall", mode="lines+markers+text", line={"width": 3.5, "color": INK},
-            marker={"size": 8}, text=overall, textposition="top center",
+            marker={"size": 8}, text=overall, textposition="top center", cliponaxis=False,
             textfont={"size": 11, "color": INK}, hovertemplate="Overall %{text}<extra></extra>",
         )
     )  # fmt: skip
     _threshold_lines(fig, model)
     fig.update_yaxes(range=[-3, 108], title_text="Score", tickvals=[0, 40, 70, 100])
-    fig.update_layout(hovermode="x unified", legend={"y": -0.15, "yanchor": "top"}, margin={"b": 10})
+    _date_axis(fig, dates)
+    fig.update_layout(hovermode="x unified", legend={"y": -0.15, "yanchor": "top"},
+                      margin={"l": 10, "r": 96, "t": 48 if title else 20, "b": 10})  # fmt: skip
     return styled(fig, title, 420)
 
 
+def _date_axis(fig: go.Figure, dates: pd.Series) -> None:
+    """A time axis in days and months whatever the span: one tick per snapshot date while they are few,
+    a month either side of a single day."""
+    unique = sorted(pd.to_datetime(dates).dt.normalize().unique())
+    axis: dict = {"type": "date", "hoverformat": "%d %b %Y", "showgrid": False}
+    if len(unique) <= 1:
+        day = pd.Timestamp(unique[0]) if unique else pd.Timestamp.today().normalize()
+        axis.update(range=[day - pd.DateOffset(months=1), day + pd.DateOffset(months=1)], tickmode="array",
+                    tickvals=[day], ticktext=[f"{day:%d %b %Y}"])  # fmt: skip
+    elif len(unique) <= 12:
+        span = (unique[-1] - unique[0]) / np.timedelta64(1, "D")
+        pad = pd.Timedelta(days=max(5.0, span * 0.04))
+        form = "%b %Y" if span > 62 else "%d %b"
+        axis.update(range=[unique[0] - pad, unique[-1] + pad], tickmode="array", tickvals=list(unique),
+                    ticktext=[f"{pd.Timestamp(d):{form}}" for d in unique])  # fmt: skip
+    else:
+        axis.update(tickformat="%b %Y")
+    fig.update_xaxes(**axis)
+
+
 def _threshold_lines(fig: go.Figure, model: ReadinessModel) -> None:
+    """The ready and not-ready thresholds as dotted lines, each named in the right margin (outside the plot,
+    where no data label can sit on it)."""
     ready, not_ready = model.verdict.ready_overall_at_least, model.verdict.not_ready_gap_below
-    fig.add_hline(y=ready, line={"color": VERDICT_COLORS["ready"], "width": 1, "dash": "dot"},
-                  annotation={"text": f"ready ≥ {display.threshold_text(ready)}", "font": {"size": 11, "color": MUTED},
-                              "xanchor": "right", "x": 1, "yanchor": "bottom"})  # fmt: skip
-    fig.add_hline(y=not_ready, line={"color": VERDICT_COLORS["not_ready"], "width": 1, "dash": "dot"},
-                  annotation={"text": f"any gap < {display.threshold_text(not_ready)}: not ready",
-                              "font": {"size": 11, "color": MUTED},
-                              "xanchor": "right", "x": 1, "yanchor": "top"})  # fmt: skip
+    for value, color, text in (
+        (ready, VERDICT_COLORS["ready"], f"ready ≥ {display.threshold_text(ready)}"),
+        (not_ready, VERDICT_COLORS["not_ready"], f"any gap < {display.threshold_text(not_ready)}:<br>not ready"),
+    ):
+        fig.add_hline(y=value, line={"color": color, "width": 1, "dash": "dot"})
+        fig.add_annotation(text=text, x=1, xref="paper", y=value, yref="y", xanchor="left", yanchor="middle",
+                           xshift=6, showarrow=False, align="left", font={"size": 11, "color": MUTED})  # fmt: skip
 
 
 def portfolio_trend(monthly: pd.DataFrame, title: str | None = "Portfolio verdicts over time") -> go.Figure:
@@ -566,7 +856,7 @@ def compare_radar(latest: pd.DataFrame, model: ReadinessModel | None = None,
                          SERIES_DASHES[k], SERIES_SYMBOLS[k])
         )  # fmt: skip
     _polar_layout(fig)
-    return styled(fig, title, 480)
+    return styled(fig, title, 500 + 20 * (len(fig.data) // 3))
 
 
 def delta_heatmap(
@@ -594,19 +884,22 @@ def delta_heatmap(
     for (i, j), value in np.ndenumerate(now):
         text[i, j] = f"{display.score_text(value)} {display.change_text(then[i, j], value)}"
     limit = max(10.0, float(np.nanmax(np.abs(delta))) if np.isfinite(delta).any() else 10.0)
+    shown = np.array([plain_text(n) for n in merged.index], dtype=object)
     fig = go.Figure(
         go.Heatmap(
             z=np.nan_to_num(delta, nan=0.0), x=x_labels, y=merged.index.tolist(), text=text,
             texttemplate="%{text}", textfont={"size": 12}, colorscale=DELTA_SCALE, zmid=0, zmin=-limit,
-            zmax=limit, xgap=2, ygap=2, customdata=np.repeat(merged.index.to_numpy(object)[:, None], len(columns), 1),
-            colorbar={"title": {"text": "Change", "side": "top"}, "thickness": 10, "len": 0.5, "y": 1,
+            zmax=limit, xgap=2, ygap=2, customdata=np.repeat(shown[:, None], len(columns), 1),
+            colorbar={"title": {"text": "Change", "side": "right"}, "thickness": 10, "len": 0.5, "y": 1,
                       "yanchor": "top", "outlinewidth": 0},
-            hovertemplate="<b>%{y}</b> · %{x}<br>%{text}<extra></extra>",
+            hovertemplate="<b>%{customdata}</b> · %{x}<br>%{text}<extra></extra>",
         )
     )  # fmt: skip
-    fig.update_xaxes(side="top", showgrid=False, tickfont={"color": INK})
-    fig.update_yaxes(autorange="reversed", showgrid=False, tickfont={"color": INK})
-    fig.update_layout(margin={"t": 80 if title else 40})
+    fig.update_xaxes(side="top", showgrid=False, tickfont={"color": INK}, tickangle=0, tickmode="array",
+                     tickvals=x_labels, ticktext=[wrapped(x) for x in x_labels])  # fmt: skip
+    fig.update_yaxes(autorange="reversed", showgrid=False, tickfont={"color": INK}, tickmode="array",
+                     tickvals=merged.index.tolist(), ticktext=[plain_text(n) for n in merged.index])  # fmt: skip
+    fig.update_layout(margin={"t": 80 if title else 48})
     return styled(fig, title, _height(len(merged)))
 
 
@@ -685,7 +978,9 @@ def snapshot_heatmap(
         row=1, col=2,
     )  # fmt: skip
     fig.add_vline(x=len(GAP_IDS) - 0.5, line={"color": "white", "width": 6}, row=1, col=2)
-    fig.update_xaxes(side="top", showgrid=False, tickfont={"color": INK, "size": 12})
+    fig.update_xaxes(side="top", showgrid=False, tickfont={"color": INK, "size": 12}, tickangle=0)
+    x_labels = [shorts[g] for g in GAP_IDS] + ["Overall"]
+    fig.update_xaxes(tickmode="array", tickvals=x_labels, ticktext=[wrapped(x) for x in x_labels], row=1, col=2)
     fig.update_yaxes(showgrid=False, tickfont={"color": INK, "size": 12}, type="category")
     fig.update_yaxes(showticklabels=False, row=1, col=2)
     fig.update_layout(margin={"l": 10, "r": 10, "t": 80 if title else 40, "b": 10})

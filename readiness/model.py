@@ -207,6 +207,9 @@ class ScoringRules(_Strict):
     gartner_ready_share: float
     multi_gap_threshold: float
     multi_gap_count: int = Field(ge=1)
+    stale_after_months: int = Field(
+        default=3, ge=1, description="months before the portfolio's newest assessment after which one is stale"
+    )
     answer_scores: dict[Literal["yes", "no", "not_sure"], float]
     evidence_levels: dict[Literal["measured", "documented", "self_reported", "unknown"], float]
 

@@ -569,7 +569,8 @@ def _unmet_conditions(s: Summary, target: Verdict, model: ReadinessModel, verb: 
         if risk.state in risk_states:
             below = model.compound.critical_below if risk.state == "critical" else model.compound.active_below
             out.append(
-                f"compound risk {risk.id} {verb} {risk.state} ({labels[risk.source]} "
+                f"the compound risk {labels[risk.source]} → {labels[risk.target]} {verb} {risk.state} ("
+                f"{labels[risk.source]} "
                 f"{display.score_text(s.scores[risk.source])} and {labels[risk.target]} "
                 f"{display.score_text(s.scores[risk.target])}, both below {display.threshold_text(below)})"
             )

@@ -7,6 +7,7 @@ input that holds it, and the live score always matches what Save would store.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -17,9 +18,9 @@ from readiness import assess_form as form
 from readiness import display
 from readiness.assessment import STAGES, Assessment, parse_assessment
 from readiness.charts import (
+    VERDICT_COLORS,
     gap_scores_of,
     pilot_radar,
-    score_color,
     short_gap_labels,
     text_color_on,
     verdict_label,
@@ -29,6 +30,7 @@ from readiness.model import Metric, Question, ReadinessModel, load_model
 from readiness.scoring import ScoreResult, score_assessment
 from readiness.service.intake import save_assessment
 from ui import (
+    PAGES,
     PILOT_PARAM,
     clear_caches,
     get_engine,
@@ -45,7 +47,29 @@ LOADED_KEY = "assess.loaded_for"
 PENDING_KEY = "assess.pending_choice"
 FLASH_KEY = "assess.flash"
 PLACEHOLDER_NAME = "New pilot"
+NAME_MISSING = "give the new pilot a name"
+# Whether the team has acted on the new pilot's name (typed in it) or tried to save: until then its absence
+# is a hint, not an error in red (no error before the user acts).
+NAME_TOUCHED_KEY = "assess.name_touched"
+SAVE_TRIED_KEY = "assess.save_tried"
+# What Markdown reads as formatting in a name or message: inline marks, and list markers opening a line.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]<>|~$:#&])")
+_LIST_MARKER = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))", re.MULTILINE)
+RADAR_HEIGHT = 340
 EARLIEST = date(1990, 1, 1)  # Streamlit's default lower bound (ten years back) is too recent for old pilots
+
+
+def plain(text: object) -> str:
+    """User text (a pilot name, a message quoting it) for a Markdown element, shown exactly as typed: every
+    Markdown character is escaped, so ``**x**`` or ``:red[x]`` in a name is never read as formatting."""
+    escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
+    return _LIST_MARKER.sub(_unlisted, escaped)
+
+
+def _unlisted(marker: re.Match[str]) -> str:
+    """A list marker opening a line, escaped: ``- x`` → ``\\- x``, ``1. x`` → ``1\\. x``."""
+    indent, mark = marker.groups()
+    return f"{indent}{mark}\\" if mark[0].isdigit() else f"{indent}\\{mark}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -67,6 +91,8 @@ def load_form(choice: str, model: ReadinessModel) -> None:
         values[form.context_key("name")] = choice
     st.session_state.update(values)
     st.session_state[LOADED_KEY] = choice
+    st.session_state[NAME_TOUCHED_KEY] = False
+    st.session_state[SAVE_TRIED_KEY] = False
 
 
 def ensure_form(choice: str, model: ReadinessModel) -> None:
@@ -91,7 +117,7 @@ def validate(choice: str, names: list[str], model: ReadinessModel) -> tuple[Asse
     name = payload["pilot"]["name"]
     if choice == NEW_PILOT:
         if not name:
-            issues.append(Issue("error", "pilot.name", "give the new pilot a name"))
+            issues.append(Issue("error", "pilot.name", NAME_MISSING))
             payload["pilot"]["name"] = PLACEHOLDER_NAME
         elif name in names:
             issues.append(Issue("error", "pilot.name", f"a pilot named '{name}' exists: pick it in the list above"))
@@ -105,6 +131,18 @@ def validate(choice: str, names: list[str], model: ReadinessModel) -> tuple[Asse
     return assessment, issues
 
 
+def is_pending(issue: Issue) -> bool:
+    """A problem the team has not had the chance to cause yet: the new pilot's name, before anything was
+    typed in it and before a save was tried. It blocks saving but is not shown as an error."""
+    acted = st.session_state.get(NAME_TOUCHED_KEY) or st.session_state.get(SAVE_TRIED_KEY)
+    return issue.location == "pilot.name" and issue.message == NAME_MISSING and not acted
+
+
+def mark_name_touched() -> None:
+    """The name input changed: from now on an empty name is an error."""
+    st.session_state[NAME_TOUCHED_KEY] = True
+
+
 # --------------------------------------------------------------------------------------------
 # Widgets
 # --------------------------------------------------------------------------------------------
@@ -113,7 +151,7 @@ def validate(choice: str, names: list[str], model: ReadinessModel) -> tuple[Asse
 def field_errors(key: str, problems: dict[str, list[str]]) -> None:
     """Show the validation problems of one field right under its input."""
     for message in problems.get(key, []):
-        st.markdown(f":red[**⚠ {message}**]")
+        st.markdown(f":red[**⚠ {plain(message)}**]")
 
 
 def context_inputs(choice: str, problems: dict[str, list[str]]) -> None:
@@ -124,7 +162,8 @@ def context_inputs(choice: str, problems: dict[str, list[str]]) -> None:
     with st.expander("Pilot and assessment details", expanded=new):
         left, right = st.columns(2)
         with left:
-            st.text_input("Pilot name", key=ctx("name"), disabled=not new, max_chars=200, **keep)
+            st.text_input("Pilot name", key=ctx("name"), disabled=not new, max_chars=200, on_change=mark_name_touched,
+                          **keep)  # fmt: skip
             field_errors(ctx("name"), problems)
             st.text_input("Business unit", key=ctx("business_unit"), max_chars=200, **keep)
             st.text_input("Owning team", key=ctx("owning_team"), max_chars=200, **keep)
@@ -227,8 +266,9 @@ def gap_tab(gap_id: str, model: ReadinessModel, problems: dict[str, list[str]]) 
 
 
 def verdict_badge(result: ScoreResult) -> None:
-    """The verdict as a coloured tile with the word and glyph (colour is never the only signal)."""
-    background = score_color(result.overall)
+    """The verdict as a tile in the verdict's colour (the same as every chart's), with the word and glyph
+    (colour is never the only signal) and the overall score."""
+    background = VERDICT_COLORS[result.verdict]
     ink = text_color_on(background)
     st.markdown(
         f"<div style='background:{background};color:{ink};padding:0.6rem 0.9rem;border-radius:0.4rem;"
@@ -256,8 +296,10 @@ def live_score(assessment: Assessment | None, previous: Assessment | None, model
     figure = pilot_radar(
         gap_scores_of(result), previous=prior, title=None, names=("This assessment", "Last snapshot", "Median")
     )
-    # The score column is narrow: room on the sides so that the axis labels are not cut.
-    figure.update_layout(margin={"l": 80, "r": 80, "t": 40, "b": 40}, height=380)
+    # The score column is narrow: room on the sides for the axis labels; above for "Data quality" on two
+    # lines, and the legend low enough to clear "Governance" below, whether the radar is as wide as the
+    # column allows (1280 pixels) or as tall as the figure (1440).
+    figure.update_layout(margin={"l": 72, "r": 72, "t": 48, "b": 40}, height=RADAR_HEIGHT, legend={"y": -0.15})
     render_chart(figure, key="assess.radar")
     shorts = short_gap_labels(model)
     columns = st.columns(2)
@@ -275,7 +317,7 @@ def save(assessment: Assessment, choice: str) -> None:
     try:
         result = save_assessment(get_engine(), assessment, interface="app", actor=assessment.submitted_by)
     except InvalidInput as problem:
-        st.error(f"Not saved: {problem.summary()}")
+        st.error(plain(f"Not saved: {problem.summary()}"))
         return
     except SQLAlchemyError as problem:
         st.error(f"Not saved: the database refused the write ({type(problem).__name__}). Try again in a moment.")
@@ -283,34 +325,57 @@ def save(assessment: Assessment, choice: str) -> None:
     clear_caches()
     name = assessment.pilot.name
     if result.created:
-        st.session_state[FLASH_KEY] = (
-            "success",
-            f"Saved snapshot #{result.snapshot_id} of {name} as of {assessment.as_of}.",
-        )
+        message = f"Saved snapshot #{result.snapshot_id} of {name} as of {assessment.as_of}."
+        st.session_state[FLASH_KEY] = ("success", message, name)
     else:
-        st.session_state[FLASH_KEY] = (
-            "info",
-            f"An identical snapshot of {name} is already stored; nothing new written.",
-        )
+        message = f"An identical snapshot of {name} is already stored; nothing new written."
+        st.session_state[FLASH_KEY] = ("info", message, name)
     if choice == NEW_PILOT:
         st.session_state[PENDING_KEY] = name
         st.session_state[LOADED_KEY] = name
+    st.session_state[SAVE_TRIED_KEY] = False
     st.rerun()
 
 
+def show_flash(flash: tuple[str, ...]) -> None:
+    """What the last save did, with links to the pilot's page and to the Portfolio."""
+    kind, message, *rest = flash
+    (st.success if kind == "success" else st.info)(plain(message))
+    if not rest:
+        return
+    name = rest[0]
+    st.page_link(PAGES["pilot"], label=f"Open {plain(name)} on the Pilot page", icon=":material/radar:",
+                 query_params={PILOT_PARAM: name})  # fmt: skip
+    st.page_link(PAGES["portfolio"], label="See the Portfolio", icon=":material/grid_view:")
+
+
 def save_panel(assessment: Assessment | None, issues: list[Issue], choice: str, model: ReadinessModel) -> None:
-    """The problems that block saving, each with its field, and the Save button."""
+    """The problems that block saving, each with its field, the Save button, and what the last save did
+    (under the button, where the team is looking after clicking it).
+
+    A problem the team has not caused yet (the new pilot's name before it was typed) is a hint until a save
+    is tried; the button then shows it as an error instead of saving.
+    """
     errors = [i for i in issues if i.severity == "error"]
-    if errors:
+    shown = [i for i in errors if not is_pending(i)]
+    if shown:
         st.error(
             "Before saving, fix:\n\n"
-            + "\n".join(f"- **{form.field_label(i.location, model)}**: {i.message}" for i in errors)
+            + "\n".join(f"- **{plain(form.field_label(i.location, model))}**: {plain(i.message)}" for i in shown)
         )
+    elif errors:
+        st.caption("Name the new pilot under *Pilot and assessment details* to save it.")
     as_of = assessment.as_of if assessment is not None else None
     label = f"Save snapshot as of {as_of}" if as_of else "Save snapshot"
-    if st.button(label, type="primary", disabled=bool(errors) or assessment is None, key="assess.save"):
+    if st.button(label, type="primary", disabled=bool(shown) or assessment is None, key="assess.save"):
+        if errors:
+            st.session_state[SAVE_TRIED_KEY] = True
+            st.rerun()
         assert assessment is not None
         save(assessment, choice)
+    flash = st.session_state.pop(FLASH_KEY, None)
+    if flash:
+        show_flash(flash)
 
 
 # --------------------------------------------------------------------------------------------
@@ -325,7 +390,7 @@ def pick_pilot(names: list[str]) -> str:
     options = [NEW_PILOT, *names]
     linked = st.query_params.get(PILOT_PARAM)
     if linked and linked not in names:
-        st.warning(f"There is no pilot named “{linked}” yet: assess it as a new pilot, or pick one in the list.")
+        st.warning(f"There is no pilot named “{plain(linked)}” yet: assess it as a new pilot, or pick one in the list.")
     if st.session_state.get(CHOICE_KEY) not in options:
         wanted = selected_pilot()
         st.session_state[CHOICE_KEY] = wanted if wanted in names else NEW_PILOT
@@ -347,21 +412,21 @@ def main() -> None:
         "Answer the 13-question core checklist and the deeper questions with evidence, enter the metrics you "
         "have, and save a dated snapshot. Unanswered core questions count as Not sure."
     )
-    flash = st.session_state.pop(FLASH_KEY, None)
-    if flash:
-        (st.success if flash[0] == "success" else st.info)(flash[1])
     names = pilot_names_cached()
     choice = pick_pilot(names)
     ensure_form(choice, model)
     assessment, issues = validate(choice, names, model)
     problems: dict[str, list[str]] = {}
     for issue in issues:
+        if is_pending(issue):
+            continue
         key = form.field_key(issue.location)
         if key:
             problems.setdefault(key, []).append(issue.message)
     previous = None if choice == NEW_PILOT else last_snapshot(choice)
 
-    form_column, score_column = st.columns([3, 2], gap="large")
+    # Wide enough for the six gap tabs to be read whole at 1280 pixels, the rest for the live score.
+    form_column, score_column = st.columns([16, 9], gap="medium")
     with form_column:
         context_inputs(choice, problems)
         shorts = short_gap_labels(model)

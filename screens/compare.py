@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from readiness import charts, display
-from readiness.model import GAP_IDS
+from readiness.model import GAP_IDS, load_model
 from readiness.scoring import VERDICT_LABELS
 from readiness.service.portfolio import review_order
 from ui import (
@@ -18,20 +18,34 @@ from ui import (
     guarded,
     is_database_empty,
     latest_portfolio,
+    plain,
     portfolio_on,
     render_chart,
     scored_history,
     selected_pilot,
 )
 
+ROW_LIMITS = {"40": "40 least ready", "100": "100 least ready", "all": "All pilots"}
 
-def gap_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """Pilots as rows, verdict, overall and the six gap scores as columns."""
-    table = pd.DataFrame({"Pilot": rows["pilot"], "Verdict": rows["verdict"].map(VERDICT_LABELS),
-                          "Overall": rows["overall"].map(display.score_number)})  # fmt: skip
+
+def gap_table(rows: pd.DataFrame, stale: pd.Series | None = None) -> pd.DataFrame:
+    """Pilots as rows, verdict, overall and the six gap scores as columns; a pilot whose assessment is stale
+    (``stale``, from :func:`readiness.charts.stale_mask`) is marked ``◷`` beside its name."""
+    old = stale.reindex(rows.index, fill_value=False) if stale is not None else pd.Series(False, index=rows.index)
+    marks = [f" {charts.STALE_GLYPH}" if is_old else "" for is_old in old]
+    names = [f"{name}{mark}" for name, mark in zip(rows["pilot"], marks, strict=True)]
+    table = pd.DataFrame({"Pilot": names, "Verdict": rows["verdict"].map(VERDICT_LABELS).to_numpy(),
+                          "Overall": rows["overall"].map(display.score_number).to_numpy()})  # fmt: skip
     for gap in GAP_IDS:
-        table[charts.SHORT_GAP_LABELS[gap]] = rows[f"score.{gap}"].map(display.score_number)
+        table[charts.SHORT_GAP_LABELS[gap]] = rows[f"score.{gap}"].map(display.score_number).to_numpy()
     return table
+
+
+def overall_rule() -> str:
+    """How overall readiness is made, in one line (the model's default aggregator)."""
+    model = load_model()
+    aggregator = model.aggregator(model.scoring.default_aggregator)
+    return f"Overall is the {aggregator.label.lower()} of the six gaps. {aggregator.description}"
 
 
 def side_by_side(latest: pd.DataFrame) -> None:
@@ -41,11 +55,23 @@ def side_by_side(latest: pd.DataFrame) -> None:
     if len(chosen) < 2:
         st.info("Choose at least two pilots to compare.")
         return
-    rows = latest.set_index("pilot").loc[chosen].reset_index()
+    stale = charts.stale_mask(latest)
+    positions = {name: k for k, name in enumerate(latest["pilot"])}
+    rows = latest.iloc[[positions[name] for name in chosen]]
     # The table spans the page so every gap column shows; the radar sits centred below it.
-    table = gap_table(rows)
+    table = gap_table(rows, stale)
     columns = {c: st.column_config.NumberColumn(c, format="%d") for c in table.columns[2:]}
     st.dataframe(table, hide_index=True, width="stretch", column_config=columns)
+    notes = [overall_rule()]
+    old = rows[stale.reindex(rows.index, fill_value=False).to_numpy(bool)]
+    if len(old):
+        months = load_model().scoring.stale_after_months
+        pairs = zip(old["pilot"], old["as_of"], strict=True)
+        dates = ", ".join(f"{plain(name)} ({charts.month_text(day)})" for name, day in pairs)
+        notes.append(f"{charts.STALE_GLYPH} Last assessed more than {display.count_text(months, 'month')} before "
+                     f"the newest assessment in view: {dates}.")  # fmt: skip
+    st.caption(" ".join(notes))
+    rows = rows.reset_index(drop=True)
     _, middle, _ = st.columns([1, 3, 1])
     with middle:
         render_chart(charts.compare_radar(rows, title=None), key="compare_radar")
@@ -55,9 +81,10 @@ def two_dates(history: pd.DataFrame) -> None:
     dates = pd.to_datetime(history["as_of"])
     first, last = dates.min().date(), dates.max().date()
     default_before = max(first, (pd.Timestamp(last) - pd.DateOffset(months=6)).date())
-    left, right, _ = st.columns([1, 1, 2])
+    left, right, rows_box, _ = st.columns([1, 1, 1, 1])
     before_day: date = left.date_input("From", value=default_before, min_value=first, max_value=last, key="cmp.from")
     after_day: date = right.date_input("To", value=last, min_value=first, max_value=last, key="cmp.to")
+    limit = rows_box.selectbox("Show", list(ROW_LIMITS), format_func=ROW_LIMITS.get, key="cmp.limit")
     if before_day >= after_day:
         st.warning("Choose a “From” date before the “To” date.")
         return
@@ -66,8 +93,10 @@ def two_dates(history: pd.DataFrame) -> None:
         st.info(f"No pilot had been assessed by {after_day:%d %b %Y}.")
         return
     title = f"{before_day:%d %b %Y} → {after_day:%d %b %Y}"
-    render_chart(charts.delta_heatmap(before, after, title=title), key="delta")
-    st.caption("Each cell: the score on the later date and its change (▲ better, ▼ worse, = unchanged, new).")
+    shown = after if limit == "all" else after[after["pilot"].isin(review_order(after)[: int(limit)])]
+    render_chart(charts.delta_heatmap(before, shown, title=title), key="delta")
+    more = f" Showing the {len(shown)} least ready of {len(after)} pilots." if len(shown) < len(after) else ""
+    st.caption(f"Each cell: the score on the later date and its change (▲ better, ▼ worse, = unchanged, new).{more}")
 
 
 def one_pilot(history: pd.DataFrame, names: list[str]) -> None:

@@ -12,6 +12,7 @@ from datetime import date
 import streamlit as st
 
 from readiness.errors import InvalidInput
+from readiness.service.decisions import decision_order, default_pilot_pages
 from readiness.service.exports import ExportRequest, ExportScope, get_exporter, render_export
 from readiness.service.portfolio import review_order
 from ui import apply_filters, empty_state, filters_active, get_engine, guarded, is_database_empty, latest_portfolio
@@ -102,9 +103,13 @@ def board_pack_section(within: tuple[str, ...]) -> None:
     st.subheader("Board pack")
     st.caption("A 16:9 deck with native, editable charts (the same numbers as the dashboard), a self-contained "
                "HTML report that opens offline, and every chart as PNG (2×) and SVG.")  # fmt: skip
-    names = list(within) or review_order(latest_portfolio())
+    latest = latest_portfolio()
+    if within:
+        latest = latest[latest["pilot"].isin(within)]
+    names = decision_order(latest)
+    default = default_pilot_pages(latest, DEFAULT_PILOT_PAGES)
     left, right = st.columns([3, 1])
-    pilots = left.multiselect("Pilot pages", names, default=names[:DEFAULT_PILOT_PAGES], key="export.pack_pilots",
+    pilots = left.multiselect("Pilot pages", names, default=default, key="export.pack_pilots",
                               help="Each chosen pilot gets a page with its radar, verdict, reasons and top actions. "
                               "The portfolio pages cover every pilot in view.")  # fmt: skip
     with right:

@@ -41,7 +41,10 @@ months) and multi-gap ({s.multi_gap_count} or more gaps below {s.multi_gap_thres
     )
     st.dataframe(pd.DataFrame([{"Aggregator": a.label, "Default": a.id == s.default_aggregator,
                                 "Description": a.description} for a in model.aggregators]),
-                 hide_index=True, width="stretch")  # fmt: skip
+                 hide_index=True, width="stretch",
+                 column_config={"Aggregator": st.column_config.TextColumn(width=120),
+                                "Default": st.column_config.CheckboxColumn(width=70),
+                                "Description": st.column_config.TextColumn(width=600)})  # fmt: skip
 
 
 def portfolio_definitions(model: ReadinessModel) -> None:
@@ -57,6 +60,9 @@ def portfolio_definitions(model: ReadinessModel) -> None:
   the gap that is the weakest of more pilots, then to the order of the six gaps above. The dashboard, the deck,
   the HTML report and the command line all name this gap.
 - **Stalled**: still in the pilot stage after more than {model.scoring.stalled_after_months:g} months.
+- **Stale assessment** ({charts.STALE_GLYPH}): a pilot last assessed more than
+  {model.scoring.stale_after_months} months before the newest assessment in view; the heatmap and the tables
+  mark it with the month it dates from, as its scores may be out of date.
 - **Compound risks**: active interactions summed over pilots, critical ones counted apart.
 - **Order**: pilots are listed not ready first, then conditional, then ready; within a verdict the lowest
   overall score first.
@@ -85,9 +91,16 @@ def gap_section(model: ReadinessModel, gap_id: str) -> None:
     gap = model.gap(gap_id)
     st.markdown(f"**Symptom.** {gap.symptom}\n\n**What good looks like.** {gap.guidance}")
     questions = [q for q in model.questions if q.gap == gap_id]
+    # Column widths that fit a laptop screen (1280 px): no sideways scrolling; a cell shows its full text when
+    # pointed at.
     st.dataframe(pd.DataFrame([{"ID": q.id, "Core": q.core, "Weight": q.weight, "Question": q.text,
                                 "Why": q.rationale} for q in questions]),
-                 hide_index=True, width="stretch")  # fmt: skip
+                 hide_index=True, width="stretch",
+                 column_config={"ID": st.column_config.TextColumn(width=70),
+                                "Core": st.column_config.CheckboxColumn(width=50),
+                                "Weight": st.column_config.NumberColumn(width=60),
+                                "Question": st.column_config.TextColumn(width=330),
+                                "Why": st.column_config.TextColumn(width=280)})  # fmt: skip
     metrics = [m for m in model.metrics if m.gap == gap_id]
     columns = st.columns(2)
     for k, metric in enumerate(metrics):
@@ -115,27 +128,50 @@ def body() -> None:
         with tab:
             gap_section(model, gap.id)
     st.subheader("Interactions")
-    st.dataframe(pd.DataFrame([{"ID": e.id, "Weakness in": e.source, "amplifies": e.target, "Weight": e.weight,
-                                "Chain": e.chain} for e in model.edges]), hide_index=True, width="stretch")  # fmt: skip
+    interactions(model)
+
+
+def interactions(model: ReadinessModel) -> None:
+    """The compound-risk edges in words: which weak gap makes which worse, and how. The weight column is
+    shown only when the edges' weights differ (all equal, it says nothing); the IDs come last."""
+    labels = charts.gap_labels(model)
+    st.caption(f"Each pair is a compound risk: it is active when both gaps are below {model.compound.active_below:g} "
+               f"and critical when both are below {model.compound.critical_below:g}.")  # fmt: skip
+    rows = [{"A weak gap …": labels[e.source], "… makes this one worse": labels[e.target], "How": e.chain,
+             "Weight": e.weight, "ID": e.id} for e in model.edges]  # fmt: skip
+    table = pd.DataFrame(rows)
+    if table["Weight"].nunique() <= 1:
+        table = table.drop(columns="Weight")
+    # Widths that fit a laptop screen (1280 px) whether or not the weight column is shown.
+    widths = {"A weak gap …": 180, "… makes this one worse": 180, "How": 400 - 60 * ("Weight" in table),
+              "Weight": 60, "ID": 50}  # fmt: skip
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={c: st.column_config.Column(width=widths[c]) for c in table.columns})  # fmt: skip
 
 
 def audit_log() -> None:
     """Who wrote what and when: the append-only log the database itself protects."""
     st.subheader("Audit log")
     st.caption("Every write to the store, newest first. The database refuses UPDATE and DELETE on this log, "
-               "and snapshots are never changed: a correction is a new dated snapshot.")  # fmt: skip
+               "and snapshots are never changed: a correction is a new dated snapshot. Who: the person signed in "
+               "(single sign-on), the user of the command line, or the name typed when nobody signs in; an "
+               "assessment's own “submitted by” stays with the assessment.")  # fmt: skip
     if is_database_empty():
         st.info("Nothing has been written to this store yet.")
         return
     log = audit_log_cached()
+    # "who": the identity that wrote (readiness.store.views.who_text); logs read before it existed: the actor.
+    log = log.assign(who=log["who"] if "who" in log else log["actor"])
     columns = {
         "at": "When (UTC)",
-        "actor": "Who",
+        "who": "Who",
         "action": "Action",
         "what": "What",
         "source_hash": "Source file (SHA-256)",
     }
-    st.dataframe(log[list(columns)].rename(columns=columns), hide_index=True, width="stretch", height=320)
+    widths = {"When (UTC)": 180, "Who": 130, "Action": 100, "What": 270, "Source file (SHA-256)": 130}
+    st.dataframe(log[list(columns)].rename(columns=columns), hide_index=True, width="stretch", height=320,
+                 column_config={c: st.column_config.Column(width=w) for c, w in widths.items()})  # fmt: skip
 
 
 with guarded("the methodology"):

@@ -21,15 +21,18 @@ from ui import (
     pilot_names_cached,
     pilot_picker,
     pilot_scored_history,
+    plain,
     render_chart,
 )
 
+SHOWN_REASONS = 4
 EVIDENCE_WORDS = {"measured": "measured", "documented": "documented", "self_reported": "self-reported",
                   "unknown": "unknown", "missing": "missing", "n_a": "n/a"}  # fmt: skip
 
 
 def verdict_banner(result: ScoreResult) -> None:
-    """The verdict in colour, glyph and words, with overall score and confidence, then its reasons."""
+    """The verdict in colour, glyph and words, with overall score and confidence, overall explained in one
+    line, then the reasons in plain words (items named by their short labels)."""
     color = charts.VERDICT_COLORS[result.verdict]
     st.markdown(
         f"<div style='border-left:6px solid {color};padding:0.4rem 0 0.4rem 0.9rem;margin-bottom:0.5rem'>"
@@ -39,76 +42,139 @@ def verdict_banner(result: ScoreResult) -> None:
         f"{charts.gap_labels()[result.weakest_gap]}</span></div>",
         unsafe_allow_html=True,
     )
-    for reason in result.reasons:
+    st.caption(service_portfolio.overall_explained(result, load_model()))
+    reasons = result.plain_reasons or result.reasons
+    for reason in reasons[:SHOWN_REASONS]:
         st.markdown(f"- {reason}")
+    if len(reasons) > SHOWN_REASONS:  # a pilot weak everywhere: the first few, the rest a click away
+        with st.expander(f"{len(reasons) - SHOWN_REASONS} more reasons"):
+            for reason in reasons[SHOWN_REASONS:]:
+                st.markdown(f"- {reason}")
     for flag in result.flags:
-        st.warning(flag.message, icon=":material/flag:")
+        st.warning(plain(flag.message), icon=":material/flag:")
 
 
 def gap_cards(result: ScoreResult) -> None:
-    """One card per gap: score on the readiness colour, confidence, and the items that make it."""
-    columns = st.columns(3)
+    """One card per gap: score on the readiness colour, confidence, and its weakest item in words."""
+    labels = charts.item_short_labels(load_model())
     for k, gap in enumerate(GAP_IDS):
+        if k % 3 == 0:  # two rows of three, so that the cards of a row line up
+            columns = st.columns(3)
         score = result.gaps[gap]
         color = charts.score_color(score.score)
-        with columns[k % 3].container(border=True):
+        weakest = [labels.get(a.item, a.item) for a in result.remediation if a.gap == gap][:1]
+        with columns[k % 3].container(border=True, height="stretch"):
             st.markdown(
-                f"<div style='display:flex;justify-content:space-between;align-items:center'>"
+                f"<div style='display:flex;justify-content:space-between;align-items:center;gap:0.5rem'>"
                 f"<b>{score.label}</b><span style='background:{color};color:{charts.text_color_on(color)};"
                 "padding:0.1rem 0.6rem;border-radius:4px;font-weight:700'>"
                 f"{display.score_text(score.score)}</span></div>"
                 f"<div style='color:#6b7280;font-size:0.85rem'>confidence {display.confidence_text(score.confidence)}"
-                "</div>",
+                f"{' · weakest: ' + ', '.join(weakest) if weakest else ' · nothing left to fix'}</div>",
                 unsafe_allow_html=True,
             )
-            with st.expander("Items behind the score"):
-                st.dataframe(items_table(result, gap), hide_index=True, width="stretch")
+
+
+def items_behind(result: ScoreResult) -> None:
+    """The drill-down, full width: one tab per gap with the items behind its score, readable without
+    scrolling sideways on a laptop (the IDs, for analysts, in the last column)."""
+    st.markdown("**Items behind each score**")
+    shorts = charts.short_gap_labels()
+    tabs = st.tabs([shorts[g] for g in GAP_IDS])
+    for gap, tab in zip(GAP_IDS, tabs, strict=True):
+        with tab:
+            st.dataframe(items_table(result, gap), hide_index=True, width="stretch", column_config=ITEM_COLUMNS)
+
+
+ITEM_COLUMNS = {
+    "Item": st.column_config.TextColumn("Item"),
+    "Answer / value": st.column_config.TextColumn("Answer / value"),
+    "Target": st.column_config.TextColumn("Target"),
+    "Points lost": st.column_config.NumberColumn("Points lost", format="%.1f",
+                                                 help="Points of the gap score this item costs (they add up to "
+                                                      "100 minus the score)"),
+    "Evidence": st.column_config.TextColumn("Evidence"),
+    "ID": st.column_config.TextColumn("ID"),
+}  # fmt: skip
 
 
 def items_table(result: ScoreResult, gap: str) -> pd.DataFrame:
-    """The answers and metrics of one gap with their scores and evidence."""
-    rows = [{"ID": i.id, "Item": i.label, "Answer / value": i.display,
-             "Score": display.score_number(i.score), "Evidence": EVIDENCE_WORDS[i.evidence]}
-            for i in result.gaps[gap].items]  # fmt: skip
-    return pd.DataFrame(rows)
+    """The answers and metrics of one gap: short label, answer or value, target, the points of the gap score
+    it costs (the core's ``gap_gain`` of its fix), evidence, and the ID last."""
+    model = load_model()
+    fixes = {a.item: a for a in result.remediation}
+    rows = []
+    for item in result.gaps[gap].items:
+        fix = fixes.get(item.id)
+        if not item.counted:
+            target, lost = "left out", None
+        elif fix is not None:
+            target, lost = fix.target.removeprefix("green: "), display.floor_to(fix.gap_gain, 1)
+        else:
+            target, lost = "met", 0.0
+        rows.append({"Item": model.item_label(item.id), "Answer / value": item.display, "Target": target,
+                     "Points lost": lost, "Evidence": EVIDENCE_WORDS[item.evidence], "ID": item.id})  # fmt: skip
+    return pd.DataFrame(rows, columns=list(ITEM_COLUMNS))
 
 
 def risks(result: ScoreResult) -> None:
-    """The compound-risk matrix and the chains in words."""
-    fig = cached_figure("compound", (result.pilot, str(result.as_of)),
-                        lambda: charts.compound_risk_heatmap(result))  # fmt: skip
-    render_chart(fig, key="compound")
+    """Compound risks as plain chains with their severity in words (the 6 × 6 matrix, for analysts, is
+    :func:`risk_matrix`)."""
+    st.markdown("**Compound risks**")
+    stories = {r.id: r.chain for r in result.compound_risks}
     if not result.chains:
-        st.caption("No active compound risk: no two linked gaps are both weak.")
+        st.markdown(":green-badge[None active] no two linked gaps are both weak.")
     for chain in result.chains:
-        severity = "Critical chain" if chain.critical else "Active chain"
-        st.markdown(f"**{severity}:** {chain.text} ({', '.join(chain.edges)})")
+        story = "; ".join(stories[e] for e in chain.edges if e in stories)
+        badge = ":red-badge[Critical]" if chain.critical else ":orange-badge[Active]"
+        with st.container(border=True):
+            st.markdown(f"{badge} **{chain.text}** — {story}")
+    st.caption("A compound risk is two linked gaps weak together: each makes the other worse (critical: both "
+               f"below {display.threshold_text(load_model().compound.critical_below)}).")  # fmt: skip
+
+
+def risk_matrix(result: ScoreResult) -> None:
+    """The 6 × 6 interaction matrix for analysts, full width (in a half column its six labels collide)."""
+    with st.expander("The interaction matrix (for analysts)"):
+        fig = cached_figure("compound", (result.pilot, str(result.as_of)),
+                            lambda: charts.compound_risk_heatmap(result, title=None))  # fmt: skip
+        render_chart(fig, key="compound")
 
 
 def remediation(result: ScoreResult) -> None:
-    """The path to the next verdict, then every fix ranked by the points it would add."""
+    """The path to the next verdict, then the ten fixes that add the most points, in short labels."""
+    model = load_model()
+    shorts = charts.short_gap_labels(model)
+    gap_of = {a.item: a.gap for a in result.remediation}
     path = result.path_to_next_verdict
     st.markdown(f"**Path to the next verdict.** {path.note}")
     if path.items:
-        labels = {a.item: a.label for a in result.remediation}
-        st.markdown("\n".join(f"1. `{item}` {labels.get(item, '')}" for item in path.items))
-    table = pd.DataFrame([{"ID": a.item, "Fix": a.label, "Now": a.current, "Target": a.target,
-                           "Overall +": display.gain_text(a.gain), "Gap +": display.gain_text(a.gap_gain)}
+        steps = [model.item_label(item) + (f" ({shorts[gap_of[item]]})" if item in gap_of else "")
+                 for item in path.items]  # fmt: skip
+        st.markdown("\n".join(f"1. {step}" for step in steps))
+    table = pd.DataFrame([{"Fix": model.item_label(a.item), "Gap": shorts.get(a.gap, a.gap), "Now": a.current,
+                           "Target": a.target.removeprefix("green: "), "Overall +": display.gain_text(a.gain),
+                           "Gap +": display.gain_text(a.gap_gain)}
                           for a in result.remediation[:10]])  # fmt: skip
     if not table.empty:
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(table, hide_index=True, width="stretch",
+                     column_config={"Overall +": st.column_config.TextColumn("Overall +", help="Points of overall "
+                                                                             "readiness this fix adds on its own"),
+                                    "Gap +": st.column_config.TextColumn("Gap +", help="Points of its gap's score "
+                                                                         "this fix adds")})  # fmt: skip
 
 
 def changes(now: ScoreResult, before: ScoreResult) -> pd.DataFrame:
-    """Answers and metrics that differ between two snapshots, with the gap score movement."""
+    """Answers and metrics that differ between two snapshots, named by their short labels."""
+    model = load_model()
     rows = []
     for gap in GAP_IDS:
         old = {i.id: i for i in before.gaps[gap].items}
         for item in now.gaps[gap].items:
             previous = old.get(item.id)
             if previous is not None and previous.display != item.display:
-                rows.append({"Gap": charts.SHORT_GAP_LABELS[gap], "ID": item.id, "Before": previous.display,
-                             "Now": item.display})  # fmt: skip
+                rows.append({"Gap": charts.SHORT_GAP_LABELS[gap], "Item": model.item_label(item.id),
+                             "Before": previous.display, "Now": item.display})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -142,18 +208,19 @@ def body() -> None:
         return
     history = pilot_history_cached(name)
     if not history:
-        st.info(f"{name} has no assessment yet.")
+        st.info(f"{plain(name)} has no assessment yet.")
         return
     latest, previous = history[-1], (history[-2] if len(history) > 1 else None)
     result = explained_score(name, latest.snapshot_id)
     before = explained_score(name, previous.snapshot_id) if previous else None
     context = latest.assessment.pilot
-    st.title(name)
-    facts = [context.business_unit, context.owning_team, f"stage: {context.stage}",
-             context.executive_sponsor and f"sponsor: {context.executive_sponsor}",
+    st.title(plain(name))
+    # Names, teams and e-mail addresses are user text: escaped, so that they show exactly as typed.
+    by = latest.assessment.submitted_by
+    facts = [context.business_unit and plain(context.business_unit), context.owning_team and plain(context.owning_team),
+             f"stage: {context.stage}", context.executive_sponsor and f"sponsor: {plain(context.executive_sponsor)}",
              result.months_in_pilot is not None and f"{display.months_text(result.months_in_pilot)} months since start",
-             f"assessed {latest.assessment.as_of:%d %b %Y}" + (f" by {latest.assessment.submitted_by}"
-                                                               if latest.assessment.submitted_by else "")]  # fmt: skip
+             f"assessed {latest.assessment.as_of:%d %b %Y}" + (f" by {plain(by)}" if by else "")]  # fmt: skip
     st.caption(" · ".join(str(f) for f in facts if f))
     other_models = sorted({s.model_version for s in history if s.issued_under_other_model()})
     if other_models:
@@ -168,8 +235,10 @@ def body() -> None:
         render_chart(radar, key="radar")
     with right:
         risks(result)
+    risk_matrix(result)
     st.subheader("The six gaps")
     gap_cards(result)
+    items_behind(result)
     st.subheader("What to fix")
     remediation(result)
     st.subheader("Over time")

@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from readiness import charts, display
-from readiness.model import load_model
+from readiness.model import ReadinessModel, load_model
 from readiness.portfolio import sort_portfolio
-from readiness.service.portfolio import PortfolioStats, ready_sentence, weakest_gap_sentence
+from readiness.scoring import VERDICT_LABELS
+from readiness.service.portfolio import PortfolioStats, names_text, ready_sentence, weakest_gap_sentence
 from ui import (
     apply_filters,
     cached_figure,
@@ -18,6 +19,7 @@ from ui import (
     is_database_empty,
     latest_portfolio,
     open_pilot,
+    plain,
     portfolio_stats,
     render_chart,
 )
@@ -27,29 +29,35 @@ ROW_LIMITS = {"40": "40 pilots", "100": "100 pilots", "all": "All pilots"}
 
 
 def kpi_tiles(stats: PortfolioStats) -> None:
-    """Five headline numbers with their references (Gartner's 48 % ready, 8 months in pilot)."""
+    """Five headline numbers with their references (Gartner's 48 % ready, 8 months in pilot).
+
+    Labels and deltas are a few words so that five tiles fit a laptop screen (1280 px) uncut; the help of
+    each tile says the rest."""
     ready, conditional, not_ready = (stats.by_verdict[v] for v in ("ready", "conditional", "not_ready"))
     share = display.floor_to(stats.ready_share or 0.0)
-    gartner = stats.gartner_ready_share
+    gartner, percent = display.threshold_text(stats.gartner_ready_share), display.percent_text(stats.ready_share)
+    limit, months = stats.stalled_after_months, display.threshold_text(stats.stalled_after_months)
+    above = share >= stats.gartner_ready_share
     tiles = st.columns(5, border=True)
-    versus_gartner = f"{display.percent_text(stats.ready_share)} · Gartner {display.threshold_text(gartner)}%"
-    tiles[0].metric("Ready for production", f"{ready} of {stats.pilots}", versus_gartner,
-                    delta_color="normal" if share >= gartner else "inverse",
-                    delta_arrow="up" if share >= gartner else "down",
-                    help="Share of pilots whose verdict is ready, against Gartner's 48% of AI prototypes.")  # fmt: skip
+    tiles[0].metric("Ready", percent, f"Gartner {gartner}%", delta_color="normal" if above else "inverse",
+                    delta_arrow="up" if above else "down",
+                    help=f"{ready} of {stats.pilots} pilots have a ready verdict ({percent}), against the {gartner}% "
+                         "of AI prototypes that reach production (Gartner).")  # fmt: skip
     tiles[1].metric("Not ready", not_ready, f"{conditional} conditional", delta_color="off", delta_arrow="off",
-                    help="Not ready: a blocker (seed rule, a gap below 40, a critical compound risk).")  # fmt: skip
-    median, limit = stats.median_months_in_pilot, stats.stalled_after_months
-    versus = (
-        None if median is None else f"{display.floor_to(median, 1) - limit:+.1f} vs {display.threshold_text(limit)}"
-    )
-    tiles[2].metric("Months in pilot", display.months_text(median), versus, delta_color="inverse",
-                    help="Median over pilots still in the pilot stage; Gartner: 8 months to production.")  # fmt: skip
+                    help="Not ready: a blocker (seed rule, a gap below 40, a critical compound risk). "
+                         f"{conditional} more are conditional.")  # fmt: skip
+    median = stats.median_months_in_pilot
+    versus = None if median is None else f"{display.floor_to(median, 1) - limit:+.1f} vs {months}"
+    tiles[2].metric("In pilot", display.months_text(median), versus, delta_color="inverse",
+                    help=f"Median months in the pilot stage, over pilots still in it; Gartner: {months} months to "
+                         "production.")  # fmt: skip
     tiles[3].metric("Compound risks", stats.active_compound_risks, f"{stats.critical_compound_risks} critical",
                     delta_color="off", delta_arrow="off",
-                    help=f"Active in {stats.pilots_with_compound_risk} pilots: linked gaps both weak.")  # fmt: skip
-    tiles[4].metric("Stalled pilots", len(stats.stalled), f"in pilot > {display.threshold_text(limit)} months",
-                    delta_color="off", delta_arrow="off")  # fmt: skip
+                    help=f"Active in {stats.pilots_with_compound_risk} pilots: two linked gaps both weak.")  # fmt: skip
+    stalled = (f"In the pilot stage for more than {months} months: {plain(names_text(stats.stalled, 6))}."
+               if stats.stalled else f"No pilot has been in the pilot stage over {months} months.")  # fmt: skip
+    tiles[4].metric("Stalled", len(stats.stalled), f"> {months} months", delta_color="off", delta_arrow="off",
+                    help=stalled)  # fmt: skip
 
 
 def headline(stats: PortfolioStats) -> str:
@@ -57,23 +65,30 @@ def headline(stats: PortfolioStats) -> str:
     return f"{ready_sentence(stats)} {weakest_gap_sentence(stats)}"
 
 
+def overall_rule(model: ReadinessModel) -> str:
+    """How the overall column is made, in one line (the default aggregator of the model)."""
+    aggregator = model.aggregator(model.scoring.default_aggregator)
+    return f"Overall is the {aggregator.label.lower()} of the six gaps. {aggregator.description}"
+
+
 def heatmap(latest: pd.DataFrame) -> None:
     """The pilots × gaps heatmap, sortable; a click on a cell (or the picker) opens the pilot."""
-    left, middle, right = st.columns([2, 1, 2], vertical_alignment="bottom")
-    sort = left.segmented_control("Sort", list(SORTS), format_func=SORTS.get, default="readiness", key="portfolio.sort")
-    limit = middle.selectbox("Show", list(ROW_LIMITS), format_func=ROW_LIMITS.get, key="portfolio.limit",
-                             index=0 if len(latest) > 40 else 2)  # fmt: skip
-    shown = sort_portfolio(latest, sort or "readiness")
+    sort_box, limit_box, open_box = st.columns([1, 1, 2], vertical_alignment="bottom")
+    sort = sort_box.selectbox("Sort", list(SORTS), format_func=SORTS.get, key="portfolio.sort")
+    limit = limit_box.selectbox("Show", list(ROW_LIMITS), format_func=ROW_LIMITS.get, key="portfolio.limit",
+                                index=0 if len(latest) > 40 else 2)  # fmt: skip
+    order = sort or "readiness"
+    shown = sort_portfolio(latest, order)
     if limit != "all":
         shown = shown.head(int(limit))
-    order = sort or "readiness"
     fig = cached_figure("heatmap", (filters_key(), order, limit),
                         lambda: charts.portfolio_heatmap(shown, load_model(), sort=order, title=None))  # fmt: skip
-    choice = right.selectbox("Open a pilot", shown["pilot"].tolist(), index=None, placeholder="Choose a pilot…",
-                             key="portfolio.open")  # fmt: skip
+    choice = open_box.selectbox("Open a pilot", shown["pilot"].tolist(), index=None, placeholder="Choose a pilot…",
+                                key="portfolio.open")  # fmt: skip
     if choice:
         open_pilot(choice)
-    st.caption("Scores 0-100 per gap: below 40 blocks production, 70 and above is ready. Click a cell to open a pilot.")
+    st.caption("Scores 0-100 per gap: below 40 blocks production, 70 and above is ready. "
+               f"{overall_rule(load_model())} Click a cell to open a pilot.")  # fmt: skip
     event = render_chart(fig, key="portfolio_heatmap", on_select="rerun", selection_mode="points")
     points = event.selection.points if event else []
     if points:
@@ -82,6 +97,28 @@ def heatmap(latest: pd.DataFrame) -> None:
             open_pilot(clicked[0])
     if len(shown) < len(latest):
         st.caption(f"Showing {len(shown)} of {len(latest)} pilots.")
+    stale_assessments(latest)
+
+
+def stale_assessments(latest: pd.DataFrame) -> None:
+    """The pilots whose latest assessment is stale (``charts.stale_mask``), marked ◷ on the heatmap: how many,
+    and a table of them with the date of their last assessment."""
+    model = load_model()
+    stale = latest[charts.stale_mask(latest, model)]
+    if stale.empty:
+        return
+    months = model.scoring.stale_after_months
+    newest = pd.to_datetime(latest["as_of"]).max()
+    count, age = display.count_text(len(stale), "pilot"), display.count_text(months, "month")
+    st.caption(f"{charts.STALE_GLYPH} {count} last assessed more than {age} before {newest:%d %b %Y}: "
+               "scores may be out of date.")  # fmt: skip
+    with st.expander(f"Stale assessments ({len(stale)})"):
+        ordered = stale.sort_values("as_of", kind="stable")
+        st.dataframe(pd.DataFrame({"Pilot": ordered["pilot"].astype(str),
+                                   "Last assessed": pd.to_datetime(ordered["as_of"]).dt.strftime("%d %b %Y"),
+                                   "Verdict": ordered["verdict"].map(VERDICT_LABELS),
+                                   "Business unit": ordered["business_unit"].astype(str)}),
+                     hide_index=True, width="stretch")  # fmt: skip
 
 
 def body() -> None:
@@ -106,6 +143,8 @@ def body() -> None:
         if charts.has_value_data(latest):
             fig = cached_figure("value", filters_key(), lambda: charts.value_readiness_matrix(latest))
             render_chart(fig, key="value_matrix")
+            st.caption("Named: the highest-value pilots and the highest-value ones that are not ready. "
+                       "Point at any bubble for its pilot, value and run cost.")  # fmt: skip
         else:
             st.info("No pilot reports its expected annual value and run cost yet, so the value matrix is empty.")
     with right:

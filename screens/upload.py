@@ -8,12 +8,15 @@ by file id), so reruns stay fast.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from readiness.assessment import Assessment
+from readiness.charts import short_gap_labels
 from readiness.excel import template_bytes
 from readiness.model import GAP_IDS, load_model
 from readiness.service.intake import (
@@ -25,7 +28,7 @@ from readiness.service.intake import (
     preview_frame,
     validate_file,
 )
-from ui import clear_caches, get_engine, guarded, pilot_history_cached, pilot_names_cached
+from ui import PAGES, PILOT_PARAM, clear_caches, get_engine, guarded, pilot_history_cached, pilot_names_cached
 
 UPLOADER_KEY = "upload.files"
 REPORTS_KEY = "upload.reports"
@@ -33,6 +36,26 @@ RESULTS_KEY = "upload.results"
 BLANK = "Blank template"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_PREVIEW_ROWS = 200
+MAX_PILOT_LINKS = 8
+MAX_ISSUE_ROWS_SHOWN = 6  # more problems than this scroll inside the table
+# Rows taller than 64 px let Streamlit's table wrap a long text over up to three lines instead of cutting it.
+WRAPPING_ROW_HEIGHT = 66
+# What Markdown reads as formatting in a name or message: inline marks, and list markers opening a line.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]<>|~$:#&])")
+_LIST_MARKER = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))", re.MULTILINE)
+
+
+def plain(text: object) -> str:
+    """User text (a file or pilot name) for a Markdown element, shown exactly as typed: every Markdown
+    character is escaped, so ``**x**`` or ``:red[x]`` in a name is never read as formatting."""
+    escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
+    return _LIST_MARKER.sub(_unlisted, escaped)
+
+
+def _unlisted(marker: re.Match[str]) -> str:
+    """A list marker opening a line, escaped: ``- x`` → ``\\- x``, ``1. x`` → ``1\\. x``."""
+    indent, mark = marker.groups()
+    return f"{indent}{mark}\\" if mark[0].isdigit() else f"{indent}\\{mark}"
 
 
 def template_section(names: list[str]) -> None:
@@ -109,46 +132,61 @@ def status_line(report: FileReport) -> str:
 
 
 def preview_table(report: FileReport) -> None:
-    """The scores the file would give, one row per assessment."""
-    frame = preview_frame(report.assessments[:MAX_PREVIEW_ROWS], load_model())
-    score_columns = {
-        gap: st.column_config.ProgressColumn(gap.capitalize(), min_value=0, max_value=100, format="%.0f")
-        for gap in GAP_IDS
+    """The scores the file would give, one row per assessment: verdict, overall and the six gaps under the
+    product's own gap labels, narrow enough to be read whole at 1280 pixels (the pilot and its date share
+    one wrapping column)."""
+    model = load_model()
+    frame = preview_frame(report.assessments[:MAX_PREVIEW_ROWS], model)
+    shown = frame.drop(columns=["pilot", "as_of"])
+    dates = pd.to_datetime(frame["as_of"]).dt.strftime("%Y-%m-%d")
+    shown.insert(0, "snapshot", frame["pilot"].astype(str) + " · " + dates)
+    shorts = short_gap_labels(model)
+    gap_columns = {
+        gap: st.column_config.NumberColumn(shorts[gap], format="%d", help=model.gap(gap).label) for gap in GAP_IDS
     }
     st.dataframe(
-        frame,
+        shown,
         hide_index=True,
         width="stretch",
+        row_height=WRAPPING_ROW_HEIGHT,
         column_config={
-            "pilot": st.column_config.TextColumn("Pilot"),
-            "as_of": st.column_config.DateColumn("As of"),
+            "snapshot": st.column_config.TextColumn("Pilot · as of", width=150),
             "verdict": st.column_config.TextColumn("Verdict"),
-            "overall": st.column_config.NumberColumn("Overall", format="%.0f"),
-            **score_columns,
+            "overall": st.column_config.NumberColumn("Overall", format="%d"),
+            **gap_columns,
         },
+        key=f"upload.preview.{report.source_hash[:12]}.{report.name}",
     )
     if len(report.assessments) > MAX_PREVIEW_ROWS:
         st.caption(f"First {MAX_PREVIEW_ROWS} of {len(report.assessments)} assessments shown; all will be imported.")
 
 
+def issues_table(report: FileReport) -> None:
+    """The validation report: every problem with its sheet and cell, the message wrapped rather than cut."""
+    frame = issues_frame(report.issues)
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        row_height=WRAPPING_ROW_HEIGHT,
+        height="content" if len(frame) <= MAX_ISSUE_ROWS_SHOWN else 480,
+        column_config={
+            "severity": st.column_config.TextColumn("Severity", width=72),
+            "sheet": st.column_config.TextColumn("Sheet", width=88),
+            "cell": st.column_config.TextColumn("Cell / field", width=96),
+            "message": st.column_config.TextColumn("Problem", width="large"),
+        },
+        key=f"upload.issues.{report.source_hash[:12]}.{report.name}",
+    )
+
+
 def file_card(report: FileReport) -> None:
     """One uploaded file: its status, its validation report with sheet and cell, its score preview."""
     with st.container(border=True):
-        st.markdown(f"**{report.name}**")
+        st.markdown(f"**{plain(report.name)}**")
         st.markdown(status_line(report))
         if report.issues:
-            st.dataframe(
-                issues_frame(report.issues),
-                hide_index=True,
-                width="stretch",
-                column_config={
-                    "severity": st.column_config.TextColumn("Severity", width="small"),
-                    "sheet": st.column_config.TextColumn("Sheet", width="small"),
-                    "cell": st.column_config.TextColumn("Cell / field", width="small"),
-                    "message": st.column_config.TextColumn("Problem", width="large"),
-                },
-                key=f"upload.issues.{report.source_hash[:12]}.{report.name}",
-            )
+            issues_table(report)
         if report.ok:
             preview_table(report)
 
@@ -167,6 +205,8 @@ def import_files(reports: list[FileReport], actor: str | None, batch: frozenset[
 
     try:
         outcomes, failures = import_reports(get_engine(), reports, interface="app", actor=actor, on_progress=advance)
+        failed = {name for name, _ in failures}
+        pilots = sorted({a.pilot.name for r in reports if r.name not in failed for a in r.assessments})
     except SQLAlchemyError as problem:
         bar.empty()
         st.error(
@@ -176,23 +216,44 @@ def import_files(reports: list[FileReport], actor: str | None, batch: frozenset[
     finally:
         clear_caches()
     bar.empty()
-    st.session_state[RESULTS_KEY] = (batch, outcomes, failures)
+    st.session_state[RESULTS_KEY] = (batch, outcomes, failures, pilots)
 
 
 def show_results(batch: frozenset[tuple[str, str]]) -> None:
-    """What the last import of these files did: created, already present, or failed (with why)."""
+    """What the last import of these files did: created, already present, or failed (with why); then where
+    to see the result: each imported pilot's page and the Portfolio."""
     results = st.session_state.get(RESULTS_KEY)
     if not results or results[0] != batch:
         return
     outcomes: list[ImportOutcome] = results[1]
     failures: list[tuple[str, str]] = results[2]
+    pilots: list[str] = results[3]
     created = sum(o.created for o in outcomes)
     if created:
         st.success(f"Imported {created} new snapshot{'s' if created != 1 else ''}. The portfolio is up to date.")
     for outcome in outcomes:
-        (st.info if outcome.created == 0 else st.markdown)(outcome.message)
+        (st.info if outcome.created == 0 else st.markdown)(plain(outcome.message))
     for name, reason in failures:
-        st.error(f"{name}: not imported. {reason}")
+        st.error(plain(f"{name}: not imported. {reason}"))
+    if outcomes:
+        result_links(pilots)
+
+
+def result_links(pilots: list[str]) -> None:
+    """Links to the pilots just imported (their Pilot page) and to the Portfolio."""
+    columns = st.columns(3)
+    for index, name in enumerate(pilots[:MAX_PILOT_LINKS]):
+        with columns[index % 3]:
+            st.page_link(
+                PAGES["pilot"],
+                label=f"Open {plain(name)}",
+                icon=":material/radar:",
+                query_params={PILOT_PARAM: name},
+                help="The pilot's page: verdict, reasons and history",
+            )
+    more = len(pilots) - MAX_PILOT_LINKS
+    label = f"See the Portfolio ({more} more pilot{'s' if more != 1 else ''})" if more > 0 else "See the Portfolio"
+    st.page_link(PAGES["portfolio"], label=label, icon=":material/grid_view:")
 
 
 def upload_section() -> None:
@@ -214,7 +275,7 @@ def upload_section() -> None:
         return
     reports = reports_for(list(files))
     valid = [r for r in reports if r.ok]
-    st.markdown(f"**{len(valid)}** valid file(s), **{len(reports) - len(valid)}** with errors.")
+    st.markdown(f"**{plural(len(valid), 'valid file')}**, **{len(reports) - len(valid)}** with errors.")
     for report in reports:
         file_card(report)
     st.subheader("3 · Confirm")

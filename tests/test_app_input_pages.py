@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import io
+import json
+import re
 from datetime import date
 from pathlib import Path
+from urllib.parse import parse_qs
 
+import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from readiness import assess_form as form
+from readiness.charts import VERDICT_COLORS, short_gap_labels
 from readiness.demo import demo_assessments
+from readiness.scoring import score_assessment
 from readiness.service.exports import ExportRequest, ExportScope
 from readiness.store.engine import make_engine
 from readiness.store.migrate import migrate
@@ -60,6 +67,18 @@ def texts(elements) -> str:
     return "\n".join(str(e.value) for e in elements)
 
 
+def links(at: AppTest) -> list[tuple[str, str, dict[str, list[str]]]]:
+    """Every page link drawn on the page: (label, page, query parameters)."""
+    return [(link.value, link.proto.page, parse_qs(link.proto.query_string)) for link in at.page_link]
+
+
+def shown_text(at: AppTest) -> str:
+    """Every text a reader sees in the main area: Markdown, captions, alerts and metric tiles."""
+    parts = [texts(at.markdown), texts(at.caption), texts(at.error), texts(at.info), texts(at.success)]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    return "\n".join(parts)
+
+
 # --------------------------------------------------------------------------------------------
 # Assess
 # --------------------------------------------------------------------------------------------
@@ -73,10 +92,50 @@ def test_assess_renders_with_every_question_and_metric(any_db: str) -> None:
     assert {form.answer_key(q.id) for q in model.questions} <= keys
     numbers = {w.key for w in at.number_input}
     assert {form.metric_key(m.id) for m in model.metrics if m.kind != "bool"} <= numbers
-    assert len(at.tabs) == 6
-    # A new pilot without a name: the problem is named, and saving is blocked.
+    assert [t.label for t in at.tabs] == list(short_gap_labels(model).values())
+    # A new pilot without a name: nothing in red before the team has done anything, only a hint.
+    assert not at.error
+    assert "give the new pilot a name" not in texts(at.markdown)
+    assert "Name the new pilot" in texts(at.caption)
+
+
+def test_a_missing_name_is_an_error_once_a_save_is_tried_and_nothing_is_written(any_db: str) -> None:
+    before = count_rows(engine_of(any_db))["snapshot"]
+    at = open_page("assess")
+    at.button(key="assess.save").click().run()
+    assert "Pilot name" in texts(at.error)
+    assert "⚠ give the new pilot a name" in texts(at.markdown)  # under its input too
+    assert at.button(key="assess.save").disabled
+    assert count_rows(engine_of(any_db))["snapshot"] == before
+
+
+def test_a_name_typed_then_cleared_is_an_error(any_db: str) -> None:
+    at = open_page("assess")
+    at.text_input(key=form.context_key("name")).input("Draft").run()
+    assert not at.error
+    at.text_input(key=form.context_key("name")).input("").run()
     assert "Pilot name" in texts(at.error)
     assert at.button(key="assess.save").disabled
+
+
+def test_the_live_badge_has_the_verdict_colour_and_confidence_one_format(demo_db: str) -> None:
+    """A conditional pilot scoring above 70 reads Conditional on the conditional colour (not the green of its
+    score), and every confidence on the page is a whole percentage."""
+    engine = engine_of(demo_db)
+    model = form.load_model()
+    name, _ = next(
+        (p.context.name, r)
+        for p in list_pilots(engine)
+        if (r := score_assessment(pilot_history(engine, p.context.name)[-1].assessment, model)).verdict == "conditional"
+        and r.overall >= 70
+    )
+    at = open_page("assess", pilot=name)
+    badge = next(m for m in at.markdown if "Conditional" in m.value and "background" in m.value)
+    assert f"background:{VERDICT_COLORS['conditional']}" in badge.value
+    shown = shown_text(at) + "\n" + "\n".join(m.help or "" for m in at.metric)
+    confidences = re.findall(r"confidence\D{0,12}?(\d[\d.]*%?)", shown, flags=re.IGNORECASE)
+    assert len(confidences) >= 7  # the caption and the six gap tiles
+    assert all(re.fullmatch(r"\d+%", value) for value in confidences), confidences
 
 
 def test_saving_a_new_pilot_adds_a_snapshot(any_db: str) -> None:
@@ -91,6 +150,9 @@ def test_saving_a_new_pilot_adds_a_snapshot(any_db: str) -> None:
     at.button(key="assess.save").click().run()
     assert not at.exception
     assert "Saved snapshot" in texts(at.success)
+    # Where to see it: the pilot's page (linked by its name) and the Portfolio.
+    assert ("Open Contract review on the Pilot page", "pilot", {"pilot": ["Contract review"]}) in links(at)
+    assert any(page == "portfolio" for _, page, _ in links(at))
     engine = engine_of(any_db)
     assert count_rows(engine)["snapshot"] == before + 1
     [stored] = pilot_history(engine, "Contract review")
@@ -189,20 +251,60 @@ def test_uploading_a_valid_and_an_invalid_workbook(any_db: str) -> None:
     assert "✓ valid" in shown and "✕ 1 error" in shown
     issues = next(d.value for d in at.dataframe if "message" in d.value.columns)
     assert issues[["severity", "sheet", "cell"]].values.tolist() == [["error", "Metrics", BAD_CELL]]
-    preview = next(d.value for d in at.dataframe if "verdict" in d.value.columns)
-    assert preview["pilot"].tolist() == ["Uploaded pilot"]
+    preview = next(d for d in at.dataframe if "verdict" in d.value.columns)
+    assert preview.value["snapshot"].tolist() == ["Uploaded pilot · 2026-10-01"]
+    # All six gaps, under the product's gap labels.
+    labels = {column.get("label") for column in json.loads(preview.proto.columns).values()}
+    assert set(short_gap_labels().values()) <= labels
     assert count_rows(engine)["snapshot"] == before  # nothing is written before the confirmation
     confirm = at.button(key="upload.confirm")
     assert confirm.label == "Import 1 valid file (1 assessment)"
     confirm.click().run()
     assert "Imported 1 new snapshot" in texts(at.success)
     assert count_rows(engine)["snapshot"] == before + 1
+    assert ("Open Uploaded pilot", "pilot", {"pilot": ["Uploaded pilot"]}) in links(at)
+    assert any(page == "portfolio" for _, page, _ in links(at))
     assert [s.source for s in pilot_history(engine, "Uploaded pilot")] == ["excel"]
     assert pilot_history(engine, "Broken pilot") == []
     # The same file again: already present, nothing written.
     at.button(key="upload.confirm").click().run()
     assert "already present" in texts(at.info)
     assert count_rows(engine)["snapshot"] == before + 1
+
+
+def three_problem_workbook() -> bytes:
+    """A filled template with a problem on each sheet: a date in words (Pilot), an answer that is not one
+    (Checklist) and six signals of five (Metrics)."""
+    book = openpyxl.load_workbook(io.BytesIO(filled_workbook(sample_assessment("Three problems"))))
+    for row in book["Pilot"].iter_rows():
+        if row[0].value == "Pilot start date":
+            row[1].value = "last spring"
+    for sheet, metric_or_question, value in (("Checklist", "DATA-1", "Maybe"),
+                                             ("Metrics", "monitoring.signals_tracked", 6)):  # fmt: skip
+        row = next(r for r in book[sheet].iter_rows() if r[0].value == metric_or_question)
+        row[4].value = value
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_workbook_with_three_problems_shows_all_three_at_once(empty_db: str) -> None:
+    at = open_page("upload")
+    at.file_uploader(key="upload.files").set_value([("three.xlsx", three_problem_workbook(), XLSX)]).run()
+    assert "✕ 3 errors" in texts(at.markdown)
+    issues = next(d.value for d in at.dataframe if "message" in d.value.columns)
+    assert sorted(issues["sheet"]) == ["Checklist", "Metrics", "Pilot"]
+    assert "must be between 0 and 5" in " ".join(issues["message"])
+    assert at.button(key="upload.confirm").disabled
+    assert count_rows(engine_of(empty_db))["snapshot"] == 0
+
+
+def test_names_are_shown_as_typed_not_as_markdown(empty_db: str) -> None:
+    """A file name with Markdown in it reads as typed: its marks are escaped, never rendered."""
+    at = open_page("upload")
+    name = "**bold** :red[x] - q3.xlsx"
+    at.file_uploader(key="upload.files").set_value([(name, filled_workbook(sample_assessment()), XLSX)]).run()
+    assert "\\*\\*bold\\*\\* \\:red\\[x\\] - q3.xlsx" in texts(at.markdown)
 
 
 def test_uploading_many_files_at_once_including_json(empty_db: str) -> None:
@@ -329,7 +431,8 @@ def test_export_selection_rules(demo_db: str) -> None:
 def test_export_builds_the_board_pack_for_the_chosen_pilots(demo_db: str) -> None:
     at = open_page("export")
     chosen = at.multiselect(key="export.pack_pilots")
-    assert len(chosen.value) == 8, "the eight least ready pilots get a page by default"
+    assert len(chosen.value) == 8, "eight pilot pages by default"
+    assert "Invoice matching" in chosen.value, "ready pilots get pages too (promote, fix and stop in turn)"
     chosen.set_value(["Claims triage", "Invoice matching"]).run()
     at.button(key="export.pack_button").click().run()
     assert not at.exception

@@ -26,7 +26,7 @@ from pptx.enum.chart import XL_CHART_TYPE
 from readiness import display
 from readiness.assessment import Assessment
 from readiness.boardpack import build_deck, pack_from_assessments
-from readiness.boardpack.deck import long_date, slide_plan
+from readiness.boardpack.deck import long_date, slide_plan, why_lines
 from readiness.boardpack.figures import all_figures
 from readiness.boardpack.html import build_html
 from readiness.boardpack.images import PNG_MAGIC, ChromiumMissing, chromium_path, write_images
@@ -37,7 +37,8 @@ from readiness.errors import InvalidInput
 from readiness.model import GAP_IDS, load_model
 from readiness.portfolio import assessments_to_frame, latest_per_pilot, score_frame, sort_portfolio
 from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, score_assessment
-from readiness.service.portfolio import portfolio_stats, review_order
+from readiness.service.decisions import DECISION_LABELS, action_text, decision_of, decision_order
+from readiness.service.portfolio import overall_explained, portfolio_stats, review_order, top_actions
 
 IN_CI = bool(os.environ.get("CI"))
 requires_chromium = pytest.mark.skipif(
@@ -48,6 +49,15 @@ requires_office = pytest.mark.skipif(
     reason="rendering a deck page needs LibreOffice and poppler-utils (in CI they always run)",
 )
 MODEL_VERSION = load_model().version
+MODEL = load_model()
+# Any item or compound-risk ID of the model, as a word: none may appear on a slide or in the report's
+# executive sections.
+RAW_ID = re.compile(
+    r"(?<![\w.-])("
+    + "|".join(re.escape(i) for i in sorted([q.id for q in MODEL.questions] + [m.id for m in MODEL.metrics],
+                                             key=len, reverse=True))
+    + r"|C\d+)(?![\w-])"
+)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -94,6 +104,20 @@ def pilot_slides(presentation: Presentation, pilots: list[str]) -> list:
     return slides[len(slides) - len(pilots) :]
 
 
+def slide_of(presentation: Presentation, pack, kind: str):
+    """The first slide of a kind of the plan (``"heatmap"``, ``"decisions"``, ...)."""
+    return list(presentation.slides)[slide_plan(pack).index(kind)]
+
+
+def slide_text(slide) -> str:
+    """Every text of a slide: text boxes, shapes and table cells."""
+    texts = [s.text_frame.text for s in slide.shapes if s.has_text_frame]
+    for shape in slide.shapes:
+        if shape.has_table:
+            texts += [cell.text for row in shape.table.rows for cell in row.cells]
+    return "\n".join(texts)
+
+
 # --------------------------------------------------------------------------------------------
 # Deck
 # --------------------------------------------------------------------------------------------
@@ -102,8 +126,9 @@ def pilot_slides(presentation: Presentation, pilots: list[str]) -> list:
 def test_deck_is_16_9_with_the_planned_slides(pack, deck) -> None:
     assert deck.slide_width / deck.slide_height == pytest.approx(16 / 9, rel=1e-3)
     pilots = sorted({a.pilot.name for a in demo_assessments()})
-    # title, summary, one heatmap page (15 pilots), verdicts, compound risks, trends, then one per pilot
-    assert len(deck.slides) == 6 + len(pilots) == len(slide_plan(pack))
+    # title, summary, decisions, one heatmap page (15 pilots), verdicts, compound risks, trends, one per pilot
+    assert len(deck.slides) == 7 + len(pilots) == len(slide_plan(pack))
+    assert slide_plan(pack)[:3] == ["title", "summary", "decisions"]
     assert sorted(pack.pilots) == pilots
 
 
@@ -133,11 +158,13 @@ def test_pilot_slides_hold_native_radars_with_the_cores_scores(demo, pack, deck)
             assert len(series) == 1
         assert shape_named(slide, "Verdict").text_frame.text == VERDICT_LABELS[latest.verdict].upper()
         assert f"Overall {display.score_text(latest.overall)} / 100" == shape_named(slide, "Overall").text_frame.text
+        assert shape_named(slide, "Overall explained").text_frame.text == overall_explained(latest)
         body = shape_named(slide, "Why and actions").text_frame.text
-        assert latest.reasons[0] in body
+        first = why_lines(latest, MODEL)[0]
+        assert first.rstrip(".")[:40] in body, (pilot, first)
         if any(a.gain > 0 for a in latest.remediation):
             best = max(latest.remediation, key=lambda a: a.gain)
-            assert f"{display.gain_text(best.gain)}  {best.item}" in body
+            assert f"{display.gain_text(best.gain)}  {MODEL.item_label(best.item)}: " in body, pilot
         for gap in GAP_IDS:
             assert shape_named(slide, f"Score {gap}").text_frame.text == display.score_text(latest.gaps[gap].score)
             if len(history) > 1:
@@ -146,9 +173,9 @@ def test_pilot_slides_hold_native_radars_with_the_cores_scores(demo, pack, deck)
                 assert shape_named(slide, f"Change {gap}").text_frame.text == arrow, (pilot, gap)
 
 
-def test_heatmap_and_kpis_equal_the_portfolio_scores(demo, deck) -> None:
+def test_heatmap_and_kpis_equal_the_portfolio_scores(demo, pack, deck) -> None:
     latest = latest_per_pilot(score_frame(assessments_to_frame(demo))).set_index("pilot")
-    table = shape_named(deck.slides[2], "Heatmap").table
+    table = shape_named(slide_of(deck, pack, "heatmap"), "Heatmap").table
     headers = [table.cell(0, k).text for k in range(len(table.columns))]
     assert headers[0] == "Pilot" and headers[-1] == "Overall"
     seen = []
@@ -171,13 +198,12 @@ def test_heatmap_and_kpis_equal_the_portfolio_scores(demo, deck) -> None:
     assert f"{stats.by_verdict['ready']} ready · {stats.by_verdict['conditional']} conditional" in summary
 
 
-def test_portfolio_charts_are_native_and_editable(deck) -> None:
+def test_portfolio_charts_are_native_and_editable(pack, deck) -> None:
     types = {s.chart.chart_type for slide in deck.slides for s in slide.shapes if s.has_chart}
     assert {XL_CHART_TYPE.DOUGHNUT, XL_CHART_TYPE.BAR_STACKED, XL_CHART_TYPE.LINE_MARKERS} <= types
     assert XL_CHART_TYPE.COLUMN_STACKED in types and XL_CHART_TYPE.RADAR in types
-    doughnut = next(
-        s.chart for s in deck.slides[3].shapes if s.has_chart and s.chart.chart_type == XL_CHART_TYPE.DOUGHNUT
-    )
+    verdicts = slide_of(deck, pack, "verdicts")
+    doughnut = next(s.chart for s in verdicts.shapes if s.has_chart and s.chart.chart_type == XL_CHART_TYPE.DOUGHNUT)
     assert sum(doughnut.plots[0].series[0].values) == 15
 
 
@@ -186,8 +212,8 @@ def test_chosen_pilots_and_as_of_date(demo) -> None:
     chosen = ["Route optimisation", "Claims triage"]
     pack = pack_from_assessments(demo, as_of=day, pilots=chosen)
     presentation = Presentation(io.BytesIO(build_deck(pack)))
-    assert pack.pilots == chosen
-    assert len(presentation.slides) == 6 + len(chosen)
+    assert pack.pilots == chosen  # both to fix: the order given
+    assert len(presentation.slides) == 7 + len(chosen)
     for slide, pilot in zip(pilot_slides(presentation, chosen), chosen, strict=True):
         expected = score_assessment(snapshots_of(demo, pilot, day)[-1])
         assert expected.as_of <= day
@@ -209,7 +235,7 @@ def test_pilots_in_view_limit_the_portfolio(demo) -> None:
     within = ["Claims triage", "Fraud alerts", "Route optimisation"]
     pack = pack_from_assessments(demo, within=within)
     assert sorted(pack.latest["pilot"]) == sorted(within) and set(pack.history["pilot"]) == set(within)
-    assert pack.pilots == review_order(pack.latest)
+    assert pack.pilots == decision_order(pack.latest)
     with pytest.raises(InvalidInput, match="no pilot in view"):
         pack_from_assessments(demo, within=["Nobody"])
 
@@ -223,10 +249,10 @@ def test_large_portfolio_splits_the_heatmap(demo) -> None:
     pack = pack_from_assessments(renamed, pilots=["Claims triage 0"])
     presentation = Presentation(io.BytesIO(build_deck(pack)))
     titles = [shape_named(s, "Title").text_frame.text for s in presentation.slides]
-    assert titles[2:4] == ["Readiness by pilot and gap (1 of 2)", "Readiness by pilot and gap (2 of 2)"]
-    rows = sum(len(shape_named(s, "Heatmap").table.rows) - 1 for s in list(presentation.slides)[2:4])
+    assert titles[3:5] == ["Readiness by pilot and gap (1 of 2)", "Readiness by pilot and gap (2 of 2)"]
+    rows = sum(len(shape_named(s, "Heatmap").table.rows) - 1 for s in list(presentation.slides)[3:5])
     assert rows == 30
-    assert len(presentation.slides) == len(slide_plan(pack)) == 8
+    assert len(presentation.slides) == len(slide_plan(pack)) == 9
 
 
 @requires_office
@@ -244,6 +270,100 @@ def test_a_deck_page_renders_in_libreoffice(deck, pack, tmp_path: Path) -> None:
     pages = sorted(tmp_path.glob("page-*.png"))
     assert len(pages) == len(deck.slides)
     assert all(p.read_bytes().startswith(PNG_MAGIC) for p in pages)
+
+
+# --------------------------------------------------------------------------------------------
+# Decisions and plain words
+# --------------------------------------------------------------------------------------------
+
+
+def expected_decisions(demo: list[Assessment]) -> dict[str, str]:
+    """Each demo pilot's decision, from the core's portfolio frame: ready → promote; not ready and stalled
+    → stop; everything else → fix."""
+    latest = latest_per_pilot(score_frame(assessments_to_frame(demo)))
+    out = {}
+    for _, row in latest.iterrows():
+        if row["verdict"] == "ready":
+            out[row["pilot"]] = "promote"
+        elif row["verdict"] == "not_ready" and bool(row["stalled"]):
+            out[row["pilot"]] = "stop"
+        else:
+            out[row["pilot"]] = "fix"
+    return out
+
+
+def test_decisions_slide_asks_the_board_for_something(demo, pack, deck) -> None:
+    slide = slide_of(deck, pack, "decisions")
+    assert deck.slides.index(slide) == 2, "right after the summary"
+    assert shape_named(slide, "Title").text_frame.text == "Decisions for the board"
+    decided = expected_decisions(demo)
+    for decision, label in DECISION_LABELS.items():
+        members = [p for p, d in decided.items() if d == decision]
+        assert shape_named(slide, f"Decision {decision}").text_frame.text == f"{label} · {len(members)}"
+        listed = shape_named(slide, f"Decision list {decision}").text_frame.text
+        shown = [p for p in members if p in listed]
+        assert len(shown) == min(5, len(members)), (decision, listed)
+        if len(members) > 5:
+            assert f"and {len(members) - 5} more" in listed
+    # The fix list names each pilot's top action by its short label, "now → target" in words, with its gain.
+    fixes = shape_named(slide, "Decision list fix").text_frame.text
+    for pilot in [p for p, d in decided.items() if d == "fix" and p in fixes]:
+        action = top_actions(score_assessment(snapshots_of(demo, pilot)[-1]), 1)[0]
+        assert f"{action_text(action)} ({display.gain_text(action.gain)} overall)" in fixes, pilot
+    asks = shape_named(slide, "Asks").text_frame.text
+    assert "The board's asks" in asks
+    assert "Approve production launch for Invoice matching" in asks
+    assert "Fund the fixes for Agent knowledge search" in asks and "(owners: CX Platform" in asks
+    assert "Decide whether to stop or rethink Demand forecasting, Contract clause extraction." in asks
+
+
+def test_pilot_pages_cover_ready_pilots_in_decision_order(demo, pack, deck) -> None:
+    decided = expected_decisions(demo)
+    rank = {"promote": 0, "fix": 1, "stop": 2}
+    pages = pilot_slides(deck, pack.pilots)
+    titles = [shape_named(s, "Title").text_frame.text for s in pages]
+    assert titles == pack.pilots
+    assert [rank[decided[t]] for t in titles] == sorted(rank[decided[t]] for t in titles)
+    assert {p for p, d in decided.items() if d == "promote"} <= set(titles), "every ready pilot gets a page"
+    for slide, pilot in zip(pages, titles, strict=True):
+        subtitle = shape_named(slide, "Subtitle").text_frame.text
+        assert subtitle.startswith(f"Board decision: {DECISION_LABELS[decided[pilot]]} · "), subtitle
+        body = shape_named(slide, "Why and actions").text_frame.text
+        verdict = score_assessment(snapshots_of(demo, pilot)[-1]).verdict
+        heading = {"ready": "Why it is ready", "conditional": "What keeps it conditional"}
+        assert body.startswith(heading.get(verdict, "Why it is not ready")), body[:40]
+
+
+def test_no_slide_carries_a_raw_item_or_risk_id(deck) -> None:
+    for number, slide in enumerate(deck.slides, start=1):
+        found = RAW_ID.findall(slide_text(slide))
+        assert not found, f"slide {number}: {found}"
+
+
+def test_a_pilot_at_zero_explains_its_overall(pack, deck) -> None:
+    slide = pilot_slides(deck, pack.pilots)[pack.pilots.index("Policy Q&A assistant")]
+    assert shape_named(slide, "Overall").text_frame.text == "Overall 0 / 100"
+    explained = shape_named(slide, "Overall explained").text_frame.text
+    assert explained == "Overall 0: the geometric mean of the six gaps, so Organizational ownership at 0 holds it at 0."
+    body = shape_named(slide, "Why and actions").text_frame.text
+    assert "Organizational ownership is 0, below 40: Named operating team, Budget for running costs." in body
+    assert "Named operating team: not sure → yes" in body
+
+
+def test_default_pages_are_bounded_and_show_every_decision(demo) -> None:
+    from readiness.boardpack.data import DEFAULT_PILOT_PAGES
+
+    renamed = [
+        a.model_copy(update={"pilot": a.pilot.model_copy(update={"name": f"{a.pilot.name} {k}"})})
+        for k in range(2)
+        for a in demo
+    ]
+    pack = pack_from_assessments(renamed)
+    assert len(pack.pilots) == DEFAULT_PILOT_PAGES < len(pack.latest)
+    decisions = decision_of(pack.latest.set_index("pilot").loc[pack.pilots].reset_index())
+    assert set(decisions) == {"promote", "fix", "stop"}
+    assert list(decisions) == sorted(decisions, key=["promote", "fix", "stop"].index)
+    assert len(pack.decision_results) <= 5
 
 
 # --------------------------------------------------------------------------------------------
@@ -310,7 +430,7 @@ def test_a_half_point_score_reads_the_same_on_chart_deck_and_report(demo, pack, 
     assert re.search(r'<tr data-gap="data"><td>[^<]*</td><td class="num"><b>6</b></td>', section)
     assert "Data quality is 6, below 40" in section
     # The deck: heatmap table, score tile and the "Why" bullet of the pilot page.
-    table = shape_named(deck.slides[2], "Heatmap").table
+    table = shape_named(slide_of(deck, pack, "heatmap"), "Heatmap").table
     (r,) = [r for r in range(1, len(table.rows)) if table.cell(r, 0).text == "Claims triage"]
     assert table.cell(r, 3 + GAP_IDS.index("data")).text.rstrip("*") == "6"
     slide = pilot_slides(deck, pack.pilots)[pack.pilots.index("Claims triage")]
@@ -318,12 +438,12 @@ def test_a_half_point_score_reads_the_same_on_chart_deck_and_report(demo, pack, 
     assert "Data quality is 6, below 40" in shape_named(slide, "Why and actions").text_frame.text
 
 
-def test_deck_and_report_list_the_heatmap_in_review_order(demo, deck, report: str) -> None:
+def test_deck_and_report_list_the_heatmap_in_review_order(demo, pack, deck, report: str) -> None:
     latest = latest_per_pilot(score_frame(assessments_to_frame(demo)))
     expected = sort_portfolio(latest, "readiness")["pilot"].tolist()
     ranks = [VERDICT_ORDER.index(v) for v in latest.set_index("pilot").loc[expected, "verdict"]]
     assert ranks == sorted(ranks) and ranks[0] == 0, "not ready first, ready last"
-    table = shape_named(deck.slides[2], "Heatmap").table
+    table = shape_named(slide_of(deck, pack, "heatmap"), "Heatmap").table
     assert [table.cell(r, 0).text for r in range(1, len(table.rows))] == expected
     # Plotly draws the first row at the bottom: top down, the report's heatmap reads the trace's rows reversed.
     verdicts, cells = plotted(report, "portfolio-heatmap")[:2]
@@ -339,6 +459,54 @@ def test_deck_and_report_name_the_same_weakest_gap(demo, deck, report: str) -> N
     summary = " ".join(s.text_frame.text for s in deck.slides[1].shapes if s.has_text_frame)
     assert sentence in summary
     assert escape(sentence) in section_of(report, "portfolio")
+
+
+def executive_text(report: str) -> str:
+    """The report's HTML without plotly.js, the charts and the analysts' appendix."""
+    html = report.replace(get_plotlyjs(), "")
+    html = html[: html.index('<section id="appendix">')] if '<section id="appendix">' in html else html
+    return re.sub(r'<div class="chart".*?</script>\s*</div>\s*</div>', "", html, flags=re.DOTALL)
+
+
+def test_report_asks_the_board_in_plain_words(demo, report: str) -> None:
+    section = section_of(report, "decisions")
+    assert "Decisions for the board" in section and "The board's asks" in section
+    decided = expected_decisions(demo)
+    for decision, label in DECISION_LABELS.items():
+        total = sum(d == decision for d in decided.values())
+        assert f'data-decision="{decision}"' in section and f"{escape(label)} · {total}</h3>" in section
+    assert "Approve production launch for Invoice matching" in section
+    executive = executive_text(report)
+    assert not RAW_ID.findall(executive), RAW_ID.findall(executive)[:10]
+    for pilot in ["Claims triage", "Policy Q&A assistant"]:
+        latest = score_assessment(snapshots_of(demo, pilot)[-1])
+        part = section_of(report, f"pilot-{'claims-triage' if pilot == 'Claims triage' else 'policy-q-a-assistant'}")
+        assert escape(overall_explained(latest)) in part
+        assert escape(latest.plain_reasons[0]) in part
+        assert f"Board decision: {DECISION_LABELS[decided[pilot]]}" in part
+    appendix = report[report.index('<section id="appendix">') :]
+    assert "DATA-1" in appendix, "IDs stay available to analysts, in the appendix only"
+
+
+@pytest.mark.e2e
+@requires_chromium
+def test_report_never_scrolls_sideways_at_1280_and_1440(pack, tmp_path: Path, browser) -> None:
+    path = tmp_path / "report.html"
+    path.write_text(build_html(pack), encoding="utf-8")  # every demo pilot: the longest navigation row
+    for width in (1280, 1440):
+        context = browser.new_context(viewport={"width": width, "height": 800})
+        try:
+            page = context.new_page()
+            page.goto(path.as_uri())
+            page.wait_for_function("document.querySelectorAll('.chart .main-svg').length > 0", timeout=60_000)
+            scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            nav_rows = page.evaluate(
+                "new Set(Array.from(document.querySelectorAll('nav a')).map(a => a.getBoundingClientRect().top)).size"
+            )
+        finally:
+            context.close()
+        assert scroll <= inner, f"{width} px viewport: the page is {scroll} px wide"
+        assert nav_rows > 1, "the navigation wraps"
 
 
 @pytest.mark.e2e
@@ -426,8 +594,9 @@ def test_cli_deck_radars_equal_readiness_score(demo, demo_db: str, tmp_path: Pat
     result = runner.invoke(cli, ["export", "deck", str(out), "--pilots", "Claims triage,Fraud alerts", "--db", demo_db])
     assert result.exit_code == 0, result.output
     presentation = Presentation(str(out))
-    chosen = ["Claims triage", "Fraud alerts"]
+    chosen = ["Fraud alerts", "Claims triage"]  # pages by decision: promote (ready) before fix
     for slide, pilot in zip(pilot_slides(presentation, chosen), chosen, strict=True):
+        assert shape_named(slide, "Title").text_frame.text == pilot
         snapshot = tmp_path / f"{pilot}.json"
         snapshot.write_text(json.dumps(snapshots_of(demo, pilot)[-1].model_dump(mode="json", by_alias=True)))
         scored = runner.invoke(cli, ["score", str(snapshot), "--json"])
@@ -486,6 +655,7 @@ def test_pack_from_store_equals_pack_from_assessments(demo, demo_db: str) -> Non
             assert mine.to_json_dict() == theirs.to_json_dict()
     columns = ["pilot", "as_of", "overall", "verdict", *[f"score.{g}" for g in GAP_IDS]]
     assert stored.latest[columns].reset_index(drop=True).equals(direct.latest[columns].reset_index(drop=True))
+    assert stored.decisions == direct.decisions and stored.decision_results.keys() == direct.decision_results.keys()
     assert len(stored.history) == len(direct.history)
 
 

@@ -130,7 +130,13 @@ def test_heatmap_hover_names_the_weakest_items(latest: pd.DataFrame, demo: tuple
     cells, targets = fig.data[1], fig.data[2]
     assert "Weakest items" in targets.hovertemplate
     first_gap = [cells.customdata[r][0][2] for r in range(len(cells.y))]
-    assert any("DATA-" in text or "data." in text for text in first_gap)
+    # Plain words on the executive page: the weakest items by their short labels, never their IDs.
+    labels = {MODEL.item_label(i.id) for i in MODEL.items_of("data")}
+    assert any(label in text for text in first_gap for label in labels)
+    assert not any("DATA-" in text or "data." in text for row in cells.customdata for c in row for text in [c[2]])
+    for row, name in zip(cells.customdata, cells.y, strict=True):
+        ids = weak.loc[list(scored.loc[idx, "pilot"]).index(name), "data"]
+        assert row[0][2] == (charts.item_labels_text(ids) or "—")
 
 
 def test_value_matrix_tells_verdicts_apart_without_colour(latest: pd.DataFrame) -> None:
@@ -170,7 +176,10 @@ def test_compound_heatmap_states_match_scoring(demo: tuple) -> None:
         texts = [t for row in fig.data[0].text for t in row if t]
         assert len(texts) == len(MODEL.edges)
         for risk in result.compound_risks:
-            assert f"{risk.id} {risk.state}<br>{charts.severity_text(risk.severity)}" in texts
+            assert f"{risk.id}<br>{risk.state}<br>{charts.severity_text(risk.severity)}" in texts
+        # Six columns fit a half-width column: long labels on two lines, never turned.
+        assert fig.layout.xaxis.tickangle == 0
+        assert all(len(line) <= 10 for t in fig.layout.xaxis.ticktext for line in t.split("<br>"))
 
 
 def test_compound_heatmap_draws_the_scored_risks_without_recomputing(demo: tuple) -> None:
@@ -183,7 +192,7 @@ def test_compound_heatmap_draws_the_scored_risks_without_recomputing(demo: tuple
     cells = [(i, j) for i, row in enumerate(heatmap.text) for j, t in enumerate(row) if t]
     assert len(cells) == 1
     (i, j) = cells[0]
-    assert heatmap.text[i][j].startswith(f"{edited.id} {edited.state}")
+    assert heatmap.text[i][j].startswith(f"{edited.id}<br>{edited.state}")
     assert heatmap.z[i][j] == charts.EDGE_STATES.index(edited.state)
     source, target = result.gaps[first.source].score, result.gaps[first.target].score
     assert f"{display.score_text(source)} → " in heatmap.customdata[i][j]
@@ -258,3 +267,167 @@ def test_snapshot_heatmap_writes_every_snapshot(demo: tuple) -> None:
     assert np.allclose([row[-1] for row in cells.z], ordered["overall"])
     assert [row[-1] for row in cells.text] == [display.score_text(v) for v in ordered["overall"]]
     assert [t[0] for t in verdicts.text] == [VERDICT_LABELS[v] for v in ordered["verdict"]]
+
+
+# --------------------------------------------------------------------------------------------
+# Charts an executive reads at a glance (issue 11)
+# --------------------------------------------------------------------------------------------
+
+
+def test_value_matrix_names_only_the_pilots_that_matter_where_no_label_collides(latest: pd.DataFrame) -> None:
+    fig = charts.value_readiness_matrix(latest)
+    named = [t for trace in fig.data for t in trace.text if t]
+    expected = charts.value_labels(latest)
+    # The three highest-value pilots and the three highest-value not-ready ones, no more.
+    by_value = latest.sort_values("expected_annual_value", ascending=False)
+    assert set(by_value["pilot"].head(3)) <= set(expected)
+    assert set(by_value.loc[by_value["verdict"] == "not_ready", "pilot"].head(3)) <= set(expected)
+    assert len(expected) <= 6 and set(named) <= set(expected) and len(named) >= 3
+    # Every bubble keeps its hover with its pilot, value and run cost.
+    hovers = [c[1] for trace in fig.data for c in trace.customdata]
+    assert len(hovers) == len(latest) and all("€" in h for h in hovers)
+    # The placed labels, as boxes on the narrowest plot area, overlap neither each other nor a bubble.
+    points = pd.DataFrame(
+        {
+            "pilot": latest["pilot"],
+            "x": latest["overall"],
+            "y": latest["expected_annual_value"] / 1e6,
+            "size": charts.bubble_size(latest["monthly_run_cost"], latest["monthly_run_cost"].max()),
+        }
+    )
+    y_max = fig.layout.yaxis.range[1]
+    placed = charts._label_positions(points, expected, y_max)
+    assert set(placed) == set(named)
+    for trace in fig.data:
+        for text, position in zip(trace.text, trace.textposition, strict=True):
+            if text:
+                assert placed[text] == position
+
+
+def test_label_placement_moves_a_label_off_its_neighbour() -> None:
+    # Two bubbles side by side: the second label cannot go where the first went.
+    points = pd.DataFrame(
+        {"pilot": ["Alpha pilot", "Beta pilot"], "x": [50.0, 52.0], "y": [2.0, 2.0], "size": [20.0, 20.0]}
+    )
+    placed = charts._label_positions(points, ["Alpha pilot", "Beta pilot"], y_max=4.0)
+    assert placed["Alpha pilot"] == "top center"
+    assert placed["Beta pilot"] not in {"top center", "top left", "top right"}
+    # A label at the right edge goes left, never past the edge.
+    edge = pd.DataFrame({"pilot": ["Edge pilot"], "x": [104.0], "y": [3.0], "size": [16.0]})
+    assert "left" in charts._label_positions(edge, ["Edge pilot"], y_max=4.0)["Edge pilot"]
+
+
+def test_value_matrix_has_a_size_legend_and_the_configured_currency(
+    latest: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(charts.CURRENCY_VARIABLE, raising=False)
+    fig = charts.value_readiness_matrix(latest)
+    assert fig.layout.yaxis.title.text == "Expected annual value (€ millions)"
+    circles = [s for s in fig.layout.shapes if s.type == "circle"]
+    assert len(circles) == 3
+    max_cost = float(latest["monthly_run_cost"].max())
+    notes = [a.text for a in fig.layout.annotations]
+    assert any("Bubble size" in n for n in notes)
+    for circle in circles:
+        diameter = circle.x1 - circle.x0
+        assert circle.xsizemode == "pixel" and circle.y1 - circle.y0 == pytest.approx(diameter)
+        # Drawn with the bubbles' own rule: a legend circle is the size of a bubble of its cost.
+        costs = [float(n.strip("€k")) * 1e3 for n in notes if n.startswith("€") and n.endswith("k")]
+        assert any(diameter == pytest.approx(float(charts.bubble_size(c, max_cost))) for c in costs)
+    monkeypatch.setenv(charts.CURRENCY_VARIABLE, "usd")
+    assert charts.value_readiness_matrix(latest).layout.yaxis.title.text == "Expected annual value ($ millions)"
+    monkeypatch.setenv(charts.CURRENCY_VARIABLE, "CHF")
+    fig = charts.value_readiness_matrix(latest)
+    assert fig.layout.yaxis.title.text == "Expected annual value (CHF millions)"
+    assert any("CHF " in c[1] for trace in fig.data for c in trace.customdata)
+    assert charts.currency("GBP") == ("GBP", "£")
+
+
+def test_radar_labels_fan_out_and_axis_labels_wrap(demo: tuple) -> None:
+    result = score_assessment(demo[0][5])
+    fig = charts.pilot_radar({g: 0.0 for g in GAP_IDS}, median=charts.gap_scores_of(result))
+    latest_trace = fig.data[-1]
+    # Six directions for six axes (no two labels of a low pilot pile up at the centre); the closing point,
+    # which repeats the first, is not written twice.
+    assert len(set(latest_trace.textposition[:6])) == 6
+    assert list(latest_trace.textposition[:6]) == charts.RADAR_LABEL_POSITIONS
+    assert latest_trace.text[-1] == ""
+    # Near the ring the values go inwards, off the axis labels.
+    high = charts.pilot_radar({g: 100.0 for g in GAP_IDS}).data[-1]
+    assert list(high.textposition[:6]) == [
+        "bottom center",
+        "bottom left",
+        "top left",
+        "top center",
+        "top right",
+        "bottom right",
+    ]
+    axis = fig.layout.polar.angularaxis
+    assert list(axis.tickvals) == [charts.SHORT_GAP_LABELS[g] for g in GAP_IDS]
+    assert "Latency &<br>scale" in axis.ticktext
+    assert all(len(line) <= 10 for t in axis.ticktext for line in t.split("<br>"))
+    assert axis.ticks == "outside" and axis.ticklen > 0
+    # Only the latest points carry values.
+    assert all("text" not in (t.mode or "") for t in fig.data[:-1])
+
+
+def test_trend_of_one_snapshot_reads_in_days(demo: tuple) -> None:
+    scored = demo[2]
+    one = scored[scored["pilot"] == "Claims triage"].sort_values("as_of").tail(1)
+    fig = charts.trend_figure(one)
+    day = pd.Timestamp(one["as_of"].iloc[0])
+    axis = fig.layout.xaxis
+    assert axis.type == "date"
+    low, high = (pd.Timestamp(v) for v in axis.range)
+    assert (high - low) >= pd.Timedelta(days=28), "a month either side, not milliseconds"
+    assert list(axis.ticktext) == [f"{day:%d %b %Y}"]
+    many = charts.trend_figure(scored[scored["pilot"] == "Claims triage"])
+    assert all(re.fullmatch(r"[A-Z][a-z]{2} \d{4}", t) for t in many.layout.xaxis.ticktext)
+
+
+def test_trend_reference_labels_sit_in_the_margin(demo: tuple) -> None:
+    scored = demo[2]
+    fig = charts.trend_figure(scored[scored["pilot"] == "Route optimisation"])
+    notes = [a for a in fig.layout.annotations if "ready" in a.text]
+    assert len(notes) == 2
+    # Right of the plot area (x = 1 of the paper, anchored left): the overall's data labels cannot reach them.
+    assert all(a.xref == "paper" and a.x == 1 and a.xanchor == "left" for a in notes)
+    assert fig.layout.margin.r >= 80
+
+
+def test_stale_assessments_are_marked_on_the_heatmap(latest: pd.DataFrame) -> None:
+    assert MODEL.scoring.stale_after_months == 3
+    stale = charts.stale_mask(latest)
+    # The demo's Shift scheduling was last assessed in July, the others in November.
+    assert latest.loc[stale, "pilot"].tolist() == ["Shift scheduling"]
+    fig = charts.portfolio_heatmap(latest)
+    axis = fig.layout.yaxis
+    labels = dict(zip(axis.tickvals, axis.ticktext, strict=True))
+    assert "as of Jul 2026" in labels["Shift scheduling"]
+    assert charts.STALE_GLYPH in labels["Shift scheduling"]
+    assert all(labels[n] == charts.plain_text(n) for n in latest["pilot"] if n != "Shift scheduling")
+    # The reference is the portfolio's newest assessment, or a given day.
+    assert not charts.stale_mask(latest, reference=pd.Timestamp("2026-08-15").date()).any()
+    assert charts.stale_mask(latest, reference=pd.Timestamp("2027-06-01").date()).all()
+    assert charts.stale_text("2026-07-01") == f"{charts.STALE_GLYPH} as of Jul 2026"
+
+
+def test_stale_after_months_comes_from_the_model(latest: pd.DataFrame) -> None:
+    strict = MODEL.model_copy(update={"scoring": MODEL.scoring.model_copy(update={"stale_after_months": 5})})
+    assert latest.loc[charts.stale_mask(latest, strict), "pilot"].tolist() == []
+
+
+def test_user_text_in_charts_is_shown_as_typed(latest: pd.DataFrame) -> None:
+    assert charts.plain_text("R&D <b>bold</b>") == "R&amp;D &lt;b&gt;bold&lt;/b&gt;"
+    renamed = latest.assign(pilot=latest["pilot"].where(latest["pilot"] != "Fraud alerts", "<b>Fraud</b>"))
+    fig = charts.portfolio_heatmap(renamed)
+    assert "&lt;b&gt;Fraud&lt;/b&gt;" in fig.layout.yaxis.ticktext
+    assert "<b>Fraud</b>" in fig.data[1].y, "the raw name stays the cell's key (a click opens that pilot)"
+    matrix = charts.value_readiness_matrix(renamed)
+    assert "&lt;b&gt;Fraud&lt;/b&gt;" in [t for trace in matrix.data for t in trace.text]
+
+
+def test_wrapped_labels() -> None:
+    assert charts.wrapped("Latency & scale") == "Latency &<br>scale"
+    assert charts.wrapped("Overall") == "Overall"
+    assert charts.wrapped("Monitoring & observability") == "Monitoring &<br>observability"

@@ -140,3 +140,64 @@ def test_other_spreadsheet_formats_exit_2_with_advice(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("error: pilots.csv: this is a CSV file:")
     assert "save it as an Excel Workbook (.xlsx)" in result.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# Help: full summaries, dates as YYYY-MM-DD, an example per command
+# --------------------------------------------------------------------------------------------
+
+
+def every_command() -> list[tuple[str, ...]]:
+    """The path of every command and group (``("db", "upgrade")``), the root group included."""
+    import click
+
+    from readiness.cli.main import cli
+
+    paths: list[tuple[str, ...]] = [()]
+
+    def walk(group: click.Group, prefix: tuple[str, ...]) -> None:
+        for name, command in sorted(group.commands.items()):
+            paths.append((*prefix, name))
+            if isinstance(command, click.Group):
+                walk(command, (*prefix, name))
+
+    walk(cli, ())
+    return paths
+
+
+def help_text(*path: str) -> str:
+    from click.testing import CliRunner
+
+    from readiness.cli.main import cli
+
+    result = CliRunner().invoke(cli, [*path, "--help"], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("path", every_command(), ids=lambda p: " ".join(p) or "readiness")
+def test_every_command_help_has_an_example_and_readable_dates(path: tuple[str, ...]) -> None:
+    text = help_text(*path)
+    assert "Example" in text
+    assert f"readiness {' '.join(path)}".strip() in text.split("Example", 1)[1]
+    assert "%Y" not in text and "%m" not in text and "%d" not in text
+
+
+def test_date_options_show_the_date_format() -> None:
+    assert "--as-of YYYY-MM-DD" in help_text("export")
+    assert "--as-of YYYY-MM-DD" in help_text("portfolio")
+
+
+def test_command_lists_show_whole_summaries() -> None:
+    """No summary is cut with "...": each says what its command does, in full, in an 80-column terminal."""
+    from readiness.cli.main import cli
+
+    result = run("--help")
+    assert result.returncode == 0, result.stderr
+    listed = result.stdout.split("Commands:", 1)[1].split("Example", 1)[0]
+    assert "..." not in listed
+    for name, command in cli.commands.items():
+        assert name in listed
+        summary = " ".join(command.get_short_help_str(limit=1_000).split())
+        assert summary.split()[0] in listed and summary.split()[-1] in listed, name
+    assert "..." not in help_text("db").split("Commands:", 1)[1]

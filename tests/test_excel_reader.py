@@ -245,6 +245,97 @@ def test_out_of_range_is_an_error_at_the_value_cell() -> None:
     assert not report.assessments
 
 
+def test_out_of_range_says_the_whole_range_in_words() -> None:
+    row = template_row("Metrics", "monitoring.signals_tracked")
+    report = read(edit_template({"Metrics": {f"E{row}": 6}}))
+    (error,) = report.errors
+    assert error.location == f"Metrics!E{row}"
+    assert error.message == "monitoring.signals_tracked: 6 is out of range: Signals tracked must be between 0 and 5"
+    assert "of 5" not in error.message
+
+
+@pytest.mark.parametrize(
+    ("metric_id", "expected"),
+    [
+        ("monitoring.signals_tracked", "between 0 and 5"),  # the unit "of 5" is the range itself
+        ("data.production_sample_share", "between 0 and 100%"),
+        ("scale.latency_budget_s", "greater than 0 s"),
+        ("monitoring.time_to_detect_h", "at least 0 h"),
+    ],
+)
+def test_range_text_of_each_kind_of_bound(metric_id: str, expected: str) -> None:
+    from readiness.assessment import range_text
+    from readiness.model import load_model
+
+    assert range_text(load_model().metric_by_id[metric_id]) == expected
+
+
+def test_every_problem_of_a_template_is_reported_in_one_pass() -> None:
+    """A bad date on Pilot, a bad answer on Checklist and an out-of-range metric: three errors at once (the
+    range used to appear only after the other two were fixed)."""
+    start = template_row("Pilot", "Pilot start date")
+    answer = template_row("Checklist", "DATA-1")
+    metric = template_row("Metrics", "monitoring.signals_tracked")
+    report = read(
+        edit_template({"Pilot": {f"B{start}": "last spring"}, "Checklist": {f"E{answer}": "Maybe"},
+                       "Metrics": {f"E{metric}": 6}})
+    )  # fmt: skip
+    assert set(locations(report)) == {f"Pilot!B{start}", f"Checklist!E{answer}", f"Metrics!E{metric}"}
+    assert "out of range" in locations(report)[f"Metrics!E{metric}"]
+    assert report.assessments == []
+
+
+def test_the_cores_checks_run_beside_cell_errors() -> None:
+    """A cell error on one sheet does not hide what the core finds elsewhere: n/a on a core question and an
+    assessment date before the start are reported with it, each at its own cell, once."""
+    answer = template_row("Checklist", "DATA-1")
+    metric = template_row("Metrics", "scale.p95_latency_s")
+    start = template_row("Pilot", "Pilot start date")
+    as_of = template_row("Pilot", "Assessment date")
+    report = read(
+        edit_template({"Checklist": {f"E{answer}": "N/A"}, "Metrics": {f"E{metric}": "fast"},
+                       "Pilot": {f"B{start}": "2026-12-01", f"B{as_of}": "2026-10-01"}})
+    )  # fmt: skip
+    found = locations(report)
+    assert set(found) == {f"Checklist!E{answer}", f"Metrics!E{metric}", f"Pilot!B{as_of}"}, found
+    assert "n_a is allowed only on deeper questions" in found[f"Checklist!E{answer}"]
+    assert "before the pilot's start date" in found[f"Pilot!B{as_of}"]
+    assert len(report.errors) == 3
+
+
+def test_a_missing_name_is_reported_once_beside_other_problems() -> None:
+    name = template_row("Pilot", "Pilot name")
+    metric = template_row("Metrics", "monitoring.signals_tracked")
+    report = read(edit_template({"Pilot": {f"B{name}": None}, "Metrics": {f"E{metric}": 9}}))
+    messages = [i.message for i in report.errors]
+    assert messages.count("Pilot name is required") == 1
+    assert sum("name" in m.lower() for m in messages) == 1, messages
+    assert any("9 is out of range" in m for m in messages)
+
+
+def test_a_type_error_of_the_core_does_not_hide_its_model_checks() -> None:
+    """pydantic rejects a 201-character name before the core checks dates: both are reported."""
+    name = template_row("Pilot", "Pilot name")
+    start = template_row("Pilot", "Pilot start date")
+    as_of = template_row("Pilot", "Assessment date")
+    report = read(
+        edit_template({"Pilot": {f"B{name}": "x" * 201, f"B{start}": "2026-12-01", f"B{as_of}": "2026-10-01"}})
+    )
+    found = locations(report)
+    assert set(found) == {f"Pilot!B{name}", f"Pilot!B{as_of}"}, found
+
+
+def test_every_problem_of_a_portfolio_row_is_reported_in_one_pass() -> None:
+    report = read(portfolio(one_row(**{"DATA-1": "maybe", "monitoring.signals_tracked": 7,
+                                       "Pilot start date": "2026-12-01"})))  # fmt: skip
+    messages = sorted(locations(report).values())
+    assert len(messages) == 3, messages
+    assert any("expected Yes, No, Not sure" in m for m in messages)
+    assert any("7 is out of range: Signals tracked must be between 0 and 5" in m for m in messages)
+    assert any("before the pilot's start date" in m for m in messages)
+    assert report.assessments == []
+
+
 def test_n_a_on_a_core_question_is_an_error() -> None:
     row = template_row("Checklist", "DATA-1")
     report = read(edit_template({"Checklist": {f"E{row}": "N/A"}}))

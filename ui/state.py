@@ -35,8 +35,9 @@ Rendering
     ``cached_figure(name, key, build) -> Figure``  a chart built once per data version and key (fast reruns)
     ``filters_key() -> tuple``                     the current filters, hashable, for ``cached_figure`` keys
     ``render_chart(fig, key=None, on_select="ignore", selection_mode="points", height=None)``
-        ``st.plotly_chart`` with ``theme=None`` (the figure carries the readiness template) and a toolbar
-        whose camera button downloads a high-resolution PNG
+        ``st.plotly_chart`` with ``theme=None`` (the figure carries the readiness template) and a mode bar
+        holding only the camera button, which downloads a high-resolution PNG
+    ``plain(text) -> str``      user text escaped for Markdown (names, teams, e-mail addresses show as typed)
     ``guarded(what)``           context manager: any error becomes a clear message, never a stack trace
     ``empty_state()``           the three ways to start on an empty database
 """
@@ -44,6 +45,7 @@ Rendering
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -81,10 +83,14 @@ COMPARE_PARAM = "compare"
 MAX_COMPARE = 8
 CHART_CONFIG: dict[str, Any] = {
     "displaylogo": False,
-    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d", "toggleSpikelines", "hoverCompareCartesian"],
+    # Executive charts: the mode bar holds only the camera (no zoom, pan, lasso or autoscale).
+    "modeBarButtons": [["toImage"]],
     # The camera button: a 3× PNG, sharp enough for a slide.
     "toImageButtonOptions": {"format": "png", "scale": 3, "filename": "readiness-chart"},
 }
+# Characters Markdown (and Streamlit's :color[...] and :icon: directives, $math$) would read as markup.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:@&=])")
+_AUTOLINK = re.compile(r"@|(?i:www)|(?i:https?)\\?:", re.ASCII)
 
 
 # --------------------------------------------------------------------------------------------
@@ -259,7 +265,7 @@ def pilot_picker(names: list[str], label: str = "Pilot") -> str | None:
     for the whole session. Warns when the URL names a pilot that does not exist."""
     wanted = st.query_params.get(PILOT_PARAM)
     if wanted and wanted not in names:
-        st.warning(f"There is no pilot named “{wanted}”. Choose one below.")
+        st.warning(f"There is no pilot named “{plain(wanted)}”. Choose one below.")
     return st.selectbox(label, names, index=None, placeholder="Choose a pilot…", key=PILOT_PARAM,
                         bind="query-params", persist_state="session")  # fmt: skip
 
@@ -333,6 +339,15 @@ def render_chart(
     if on_select != "ignore":
         kwargs.update(on_select=on_select, selection_mode=selection_mode)
     return st.plotly_chart(fig, **kwargs)
+
+
+def plain(text: object) -> str:
+    """User text (a pilot's name, team, sponsor, an e-mail address) escaped for ``st.markdown``, ``st.caption``,
+    ``st.title`` and messages, so that it shows exactly as typed: never as a link, emphasis, HTML or icon."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+    # Escapes do not stop GitHub-flavoured autolinks (found in the text after parsing): an invisible word
+    # joiner after "@", "www" and "http(s):" keeps an e-mail address or a URL from becoming a link.
+    return _AUTOLINK.sub("\\g<0>\u2060", escaped)
 
 
 @contextmanager

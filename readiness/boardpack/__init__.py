@@ -11,9 +11,12 @@ Build a :class:`BoardPack` once, then render it; nothing here imports Streamlit:
     else:                                                        # the toolbar's camera still works:
         PLOTLY_CONFIG                                            # st.plotly_chart(..., config=PLOTLY_CONFIG)
 
-``pilots`` chooses the pilot pages and their order (``None``: every pilot in review order, least ready
-first); ``within`` limits the portfolio to the pilots in view (``None``: all); an unknown name or an
-``as_of`` before the first snapshot raises :class:`readiness.errors.InvalidInput`. ``progress``
+``pilots`` chooses the pilot pages, shown by the board's decision: promote (ready), fix, stop or rethink
+(``None``: every pilot of a portfolio of up to ``DEFAULT_PILOT_PAGES``, else that many taken in turn from
+the three decisions, so ready pilots always get pages); ``pack.decisions`` holds the decisions slide's
+lists and asks (:mod:`readiness.service.decisions`); ``within`` limits the portfolio to the pilots in view
+(``None``: all); an unknown name or an ``as_of`` before the first snapshot raises
+:class:`readiness.errors.InvalidInput`. ``progress``
 is called with (fraction done, what is being drawn). Chart images raise :class:`ChromiumMissing` (a
 one-sentence message) where no Chromium is installed.
 """
@@ -24,6 +27,7 @@ import importlib
 # every start, and python-pptx, plotly and kaleido should not slow down commands that never use them.
 _LOCATIONS = {
     "BoardPack": "readiness.boardpack.data",
+    "DEFAULT_PILOT_PAGES": "readiness.boardpack.data",
     "pack_from_assessments": "readiness.boardpack.data",
     "pack_from_scored": "readiness.boardpack.data",
     "pack_from_store": "readiness.boardpack.data",
@@ -49,6 +53,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "DEFAULT_PILOT_PAGES",
     "HTML_MIME",
     "PLOTLY_CONFIG",
     "PPTX_MIME",

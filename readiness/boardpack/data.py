@@ -7,7 +7,7 @@ three always show the same numbers, and those numbers are the core's: the portfo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -20,9 +20,20 @@ from readiness.errors import InvalidInput, Issue
 from readiness.model import ReadinessModel, load_model
 from readiness.portfolio import assessments_to_frame, score_frame
 from readiness.scoring import ScoreResult, score_assessment
-from readiness.service.portfolio import check_pilots, history_until, monthly_portfolio, portfolio_on, review_order
+from readiness.service.decisions import (
+    DECISION_LIMIT,
+    Decisions,
+    decisions,
+    default_pilot_pages,
+    order_by_decision,
+    pilots_needing_scores,
+)
+from readiness.service.portfolio import check_pilots, history_until, monthly_portfolio, portfolio_on
 
 DEFAULT_TITLE = "AI pilot portfolio"
+# Pilot pages when none are chosen: every pilot of a small portfolio; of a large one, this many taken in
+# turn from the board's three lists (promote, fix, stop), so a ready pilot always gets a page.
+DEFAULT_PILOT_PAGES = 20
 PilotResults = tuple[ScoreResult, ScoreResult | None]
 
 
@@ -34,6 +45,8 @@ class BoardPack:
     before ``as_of``. ``history``: every scored snapshot on or before ``as_of``. ``pilot_results``: the
     pilots that get their own page, in page order, each with its latest and previous
     :class:`~readiness.scoring.ScoreResult` (previous is ``None`` for a pilot with one snapshot).
+    ``decision_results``: the latest explained score of the other pilots the decisions name with their
+    top action (at most :data:`~readiness.service.decisions.DECISION_LIMIT`).
     """
 
     latest: pd.DataFrame
@@ -43,6 +56,7 @@ class BoardPack:
     model_version: str
     title: str = DEFAULT_TITLE
     model: ReadinessModel = field(default_factory=load_model, repr=False)
+    decision_results: dict[str, ScoreResult] = field(default_factory=dict, repr=False)
 
     @property
     def pilots(self) -> list[str]:
@@ -54,6 +68,13 @@ class BoardPack:
         """The portfolio at every month end of the history (:func:`readiness.service.portfolio.monthly_portfolio`),
         computed once for the deck's trend slide and the trend chart."""
         return monthly_portfolio(self.history)
+
+    @cached_property
+    def decisions(self) -> Decisions:
+        """What the board is asked to decide (:func:`readiness.service.decisions.decisions`), computed once
+        for the deck's decisions slide and the report's decisions section."""
+        results = {**self.decision_results, **{p: r[0] for p, r in self.pilot_results.items()}}
+        return decisions(self.latest, results, self.model)
 
 
 def in_view(scored: pd.DataFrame, within: Sequence[str] | None) -> pd.DataFrame:
@@ -87,23 +108,45 @@ def pack_from_scored(
     as_of: date,
     model: ReadinessModel | None = None,
     title: str = DEFAULT_TITLE,
+    others: Mapping[str, Sequence[Assessment]] | None = None,
 ) -> BoardPack:
     """A board pack from an already scored history and, for each pilot that gets a page, its snapshots.
 
     ``scored`` holds :func:`~readiness.portfolio.score_frame` rows (any dates; later ones are dropped);
-    ``snapshots`` maps each selected pilot, in page order, to its assessments (any order, any dates).
+    ``snapshots`` maps each selected pilot, in page order, to its assessments (any order, any dates);
+    ``others`` maps further pilots to their assessments: those the decisions name with a top action
+    (:func:`~readiness.service.decisions.pilots_needing_scores`) are scored too, the rest ignored.
     """
     model = model or load_model()
     history = history_until(scored, as_of).reset_index(drop=True)
     latest = portfolio_on(history)
     results: dict[str, PilotResults] = {}
     for pilot, assessments in snapshots.items():
-        dated = sorted((a for a in assessments if a.as_of <= as_of), key=lambda a: a.as_of)
+        dated = _dated(assessments, as_of)
         if not dated:
             raise InvalidInput([Issue("error", "--pilots", f"{pilot!r} has no snapshot on or before {as_of}")], "")
         previous = score_assessment(dated[-2], model) if len(dated) > 1 else None
         results[pilot] = (score_assessment(dated[-1], model), previous)
-    return BoardPack(latest, history, results, as_of, model.version, title, model)
+    extra: dict[str, ScoreResult] = {}
+    for pilot in pilots_needing_scores(latest, DECISION_LIMIT):
+        dated = _dated((others or {}).get(pilot, ()), as_of)
+        if pilot not in results and dated:
+            extra[pilot] = score_assessment(dated[-1], model)
+    return BoardPack(latest, history, results, as_of, model.version, title, model, extra)
+
+
+def _dated(assessments: Iterable[Assessment], as_of: date) -> list[Assessment]:
+    """The snapshots dated on or before ``as_of``, oldest first (the last is the latest)."""
+    return sorted((a for a in assessments if a.as_of <= as_of), key=lambda a: a.as_of)
+
+
+def chosen_pilots(latest: pd.DataFrame, pilots: Sequence[str] | None, source: str = "board pack") -> list[str]:
+    """The pilot pages, ordered by the board's decision (promote, fix, stop): the chosen pilots (each
+    decision's in the order given; an unknown name is an :class:`InvalidInput`), or by default a bounded
+    selection that shows every decision (:func:`~readiness.service.decisions.default_pilot_pages`)."""
+    if pilots:
+        return order_by_decision(check_pilots(pilots, latest["pilot"], source), latest)
+    return default_pilot_pages(latest, DEFAULT_PILOT_PAGES)
 
 
 def pack_from_assessments(
@@ -116,21 +159,27 @@ def pack_from_assessments(
 ) -> BoardPack:
     """A board pack from every snapshot of a portfolio (e.g. :func:`readiness.demo.demo_assessments`).
 
-    ``pilots`` chooses the pilot pages and their order; ``None`` gives every pilot in review order (not
-    ready, conditional, ready; weakest overall first: :func:`readiness.service.portfolio.review_order`).
-    ``within`` limits the portfolio to the pilots in view (None: every pilot).
+    ``pilots`` chooses the pilot pages, shown grouped by the board's decision (promote, fix, stop; each
+    group in the order given); ``None`` gives every pilot of a portfolio of up to
+    :data:`DEFAULT_PILOT_PAGES`, else that many taken in turn from the three decisions
+    (:func:`chosen_pilots`). ``within`` limits the portfolio to the pilots in view (None: every pilot).
     """
     model = model or load_model()
     assessments = list(assessments)
     scored = in_view(score_frame(assessments_to_frame(assessments, model), model), within)
     as_of = resolve_as_of(scored, as_of)
     latest = portfolio_on(scored, as_of)
-    chosen = check_pilots(pilots, latest["pilot"], "board pack") if pilots else review_order(latest)
+    chosen = chosen_pilots(latest, pilots)
+    needed = set(pilots_needing_scores(latest, DECISION_LIMIT)) - set(chosen)
     by_pilot: dict[str, list[Assessment]] = {name: [] for name in chosen}
+    others: dict[str, list[Assessment]] = {name: [] for name in needed}
     for assessment in assessments:
-        if assessment.pilot.name in by_pilot:
-            by_pilot[assessment.pilot.name].append(assessment)
-    return pack_from_scored(scored, by_pilot, as_of, model, title)
+        name = assessment.pilot.name
+        if name in by_pilot:
+            by_pilot[name].append(assessment)
+        elif name in others:
+            others[name].append(assessment)
+    return pack_from_scored(scored, by_pilot, as_of, model, title, others)
 
 
 def pack_from_store(
@@ -142,14 +191,17 @@ def pack_from_store(
     within: Sequence[str] | None = None,
 ) -> BoardPack:
     """A board pack from the store (what the Export page and ``readiness export`` call): the portfolio
-    history is loaded as one frame and scored vectorized; only the pilots that get a page are loaded as
-    assessments. ``within`` limits the portfolio to the pilots in view (None: every pilot)."""
+    history is loaded as one frame and scored vectorized; only the pilots that get a page, and the few
+    the decisions name with a top action, are loaded as assessments. ``within`` limits the portfolio to
+    the pilots in view (None: every pilot)."""
     from readiness.store import pilot_history, portfolio_frame
 
     model = model or load_model()
     scored = in_view(score_frame(portfolio_frame(engine, as_of, history=True, model=model), model), within)
     as_of = resolve_as_of(scored, as_of)
     latest = portfolio_on(scored, as_of)
-    chosen = check_pilots(pilots, latest["pilot"], "board pack") if pilots else review_order(latest)
+    chosen = chosen_pilots(latest, pilots)
     snapshots = {name: [s.assessment for s in pilot_history(engine, name)] for name in chosen}
-    return pack_from_scored(scored, snapshots, as_of, model, title)
+    needed = [name for name in pilots_needing_scores(latest, DECISION_LIMIT) if name not in snapshots]
+    others = {name: [s.assessment for s in pilot_history(engine, name)] for name in needed}
+    return pack_from_scored(scored, snapshots, as_of, model, title, others)

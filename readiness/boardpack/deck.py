@@ -7,10 +7,18 @@ can restyle any chart in PowerPoint. The numbers are the core's: portfolio rows 
 statistics and sentences from :mod:`readiness.service.portfolio`; every number is written with
 :mod:`readiness.display`, so a slide reads what the dashboard and the HTML report read.
 
-Slides: title; portfolio summary (the dashboard's KPI tiles and key messages); pilots × gaps heatmap
-(split over several slides for a large portfolio); verdict distribution; compound risks; trends over
-time; one page per selected pilot. Every slide but the title carries a footer with the as-of date, the
-model version and the page number (the title slide states both in its body).
+Slides: title; portfolio summary (the dashboard's KPI tiles and key messages); decisions for the board
+(promote, fix, stop or rethink, and the board's asks: :mod:`readiness.service.decisions`); pilots × gaps
+heatmap (split over several slides for a large portfolio); verdict distribution; compound risks; trends
+over time; one page per selected pilot, promote first, then fix, then stop. Every slide but the title
+carries a footer with the as-of date, the model version and the page number (the title slide states both
+in its body).
+
+Plain words: the slides name items by their short label (``Named operating team``), never by ID, and
+compound risks by their chain of gaps. Text that fits: every box is sized for its lines at Arial's widths
+plus slack (:mod:`readiness.boardpack.style`), with no autofit and no wrapping in narrow tiles, so the deck
+lays out alike in PowerPoint, Keynote, Google Slides and LibreOffice (tests/test_deck_layout.py renders
+every slide through LibreOffice and checks that no word leaves its shape or breaks inside).
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from pptx.chart.data import CategoryChartData
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_MARKER_STYLE
 from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.enum.shapes import MSO_SHAPE
-from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.oxml.ns import qn
 from pptx.slide import Slide
 from pptx.util import Inches, Pt
@@ -38,6 +46,7 @@ from readiness.boardpack.data import BoardPack
 from readiness.boardpack.export import PPTX_MIME
 from readiness.boardpack.style import (
     ACCENT,
+    EMU_PER_POINT,
     FONT,
     GAP_LINE_COLORS,
     INK,
@@ -49,6 +58,8 @@ from readiness.boardpack.style import (
     VERDICT_COLORS,
     WHITE,
     cell_text_color,
+    fit,
+    lines_needed,
     rgb,
     score_color,
 )
@@ -56,10 +67,12 @@ from readiness.charts import short_gap_labels
 from readiness.model import GAP_IDS
 from readiness.portfolio import sort_portfolio
 from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, ScoreResult
+from readiness.service.decisions import DECISION_LABELS, PilotDecision, action_text, decision_of, plain_text
 from readiness.service.portfolio import (
     key_messages,
     names_text,
     overall_change_text,
+    overall_explained,
     portfolio_stats,
     top_actions,
     verdict_summary,
@@ -107,6 +120,17 @@ def footer_text(pack: BoardPack) -> str:
 # Drawing primitives
 # --------------------------------------------------------------------------------------------
 
+LINE_SPACING = 1.2  # a line's height in points per point of font size (PowerPoint's, with room to spare)
+
+
+def _frame(box, wrap: bool) -> object:
+    """A text frame with no insets and no autofit: the box is what its rectangle says in every suite."""
+    frame = box.text_frame
+    frame.word_wrap = wrap
+    frame.auto_size = MSO_AUTO_SIZE.NONE
+    frame.margin_left = frame.margin_right = frame.margin_top = frame.margin_bottom = 0
+    return frame
+
 
 def _text(
     slide: Slide,
@@ -121,19 +145,18 @@ def _text(
     align: PP_ALIGN = PP_ALIGN.LEFT,
     anchor: MSO_ANCHOR = MSO_ANCHOR.TOP,
     name: str | None = None,
+    lines: int = 1,
 ) -> None:
-    """A text box with one paragraph (lines split on ``\\n``), no insets, wrapped, in the deck font."""
+    """A text box with one paragraph in the deck font, no insets, no autofit; the text is fitted to
+    ``lines`` lines of the box (cut at a word with "…" when longer), and only a multi-line box wraps."""
     box = slide.shapes.add_textbox(left, top, width, height)
     if name:
         box.name = name
-    frame = box.text_frame
-    frame.word_wrap = True
+    frame = _frame(box, wrap=lines > 1)
     frame.vertical_anchor = anchor
-    frame.margin_left = frame.margin_right = frame.margin_top = frame.margin_bottom = 0
-    for k, line in enumerate(text.split("\n")):
-        paragraph = frame.paragraphs[0] if k == 0 else frame.add_paragraph()
-        paragraph.alignment = align
-        _run(paragraph, line, size, color, bold)
+    paragraph = frame.paragraphs[0]
+    paragraph.alignment = align
+    _run(paragraph, fit(text, width, size, lines, bold), size, color, bold)
 
 
 def _run(paragraph, text: str, size: float, color: str, bold: bool = False) -> None:
@@ -145,18 +168,75 @@ def _run(paragraph, text: str, size: float, color: str, bold: bool = False) -> N
     run.font.color.rgb = rgb(color)
 
 
-def _bullets(slide: Slide, left: int, top: int, width: int, height: int, lines: Sequence[str], size: float = 13,
-             color: str = INK, space_after: float = 6, marker: str = "•") -> None:  # fmt: skip
-    """A list with hanging bullet glyphs (drawn as text so every office suite shows them alike)."""
+@dataclass
+class _Para:
+    """One paragraph of a flowed text box: runs of (text, bold, colour), a size, at most ``lines`` lines."""
+
+    runs: list[tuple[str, bool, str]]
+    size: float
+    lines: int = 1
+    before: float = 0
+    after: float = 0
+    keep: bool = True  # False: dropped (from the end) when the box cannot hold every paragraph
+
+    def fitted(self, width: int, scale: float) -> list[tuple[str, bool, str]]:
+        """The runs with the last one cut so the paragraph takes at most ``lines`` lines."""
+        size = self.size * scale
+        lead = "".join(text for text, _, _ in self.runs[:-1])
+        text, bold, color = self.runs[-1]
+        whole = fit(lead + text, width, size, self.lines, bold or any(b for _, b, _ in self.runs))
+        if not whole.startswith(lead):  # cut inside the leading runs: one run in the first run's style
+            return [(whole, self.runs[0][1], self.runs[0][2])]
+        return [*self.runs[:-1], (whole[len(lead) :], bold, color)]
+
+    def height(self, width: int, scale: float) -> float:
+        size = self.size * scale
+        text = "".join(t for t, _, _ in self.fitted(width, scale))
+        bold = any(b for _, b, _ in self.runs)
+        return self.before + self.after + lines_needed(text, width, size, bold) * size * LINE_SPACING
+
+
+def _flow(slide: Slide, left: int, top: int, width: int, height: int, paragraphs: list[_Para],
+          name: str | None = None, smallest: float = 0.85) -> None:  # fmt: skip
+    """Paragraphs in one wrapped text box that they are sure to fit: each is cut to its ``lines``, the
+    sizes shrink (down to ``smallest`` of the given) and then optional paragraphs are dropped from the end
+    until the laid-out height, at Arial's widths plus the slack, is within the box."""
+    room = height / EMU_PER_POINT
+    paragraphs = list(paragraphs)
+    scale = 1.0
+    while True:
+        total = sum(p.height(width, scale) for p in paragraphs) - (paragraphs[0].before if paragraphs else 0)
+        if total <= room:
+            break
+        if scale > smallest + 1e-9:
+            scale = max(smallest, scale - 0.05)
+            continue
+        optional = [k for k, p in enumerate(paragraphs) if not p.keep]
+        if not optional:
+            break
+        paragraphs.pop(optional[-1])
     box = slide.shapes.add_textbox(left, top, width, height)
-    frame = box.text_frame
-    frame.word_wrap = True
-    frame.margin_left = frame.margin_right = frame.margin_top = frame.margin_bottom = 0
-    for k, line in enumerate(lines):
+    if name:
+        box.name = name
+    frame = _frame(box, wrap=True)
+    for k, para in enumerate(paragraphs):
         paragraph = frame.paragraphs[0] if k == 0 else frame.add_paragraph()
-        paragraph.space_after = Pt(space_after)
-        _run(paragraph, f"{marker}  " if marker else "", size, ACCENT, bold=True)
-        _run(paragraph, line, size, color)
+        paragraph.space_before = Pt(0 if k == 0 else para.before)
+        paragraph.space_after = Pt(para.after)
+        paragraph.line_spacing = 1.0
+        for text, bold, color in para.fitted(width, scale):
+            _run(paragraph, text, round(para.size * scale * 2) / 2, color, bold)
+
+
+def _bullets(slide: Slide, left: int, top: int, width: int, height: int, lines: Sequence[str], size: float = 13,
+             color: str = INK, space_after: float = 6, marker: str = "•", name: str | None = None) -> None:  # fmt: skip
+    """A list with bullet glyphs (drawn as text so every office suite shows them alike), each item at most
+    two lines, the whole list fitted to its box (:func:`_flow`)."""
+    paragraphs = [
+        _Para([(f"{marker}  " if marker else "", True, ACCENT), (line, False, color)], size, 2, 0, space_after, k == 0)
+        for k, line in enumerate(lines)
+    ]
+    _flow(slide, left, top, width, height, paragraphs, name)
 
 
 def _rect(slide: Slide, left: int, top: int, width: int, height: int, fill: str,
@@ -175,14 +255,19 @@ def _rect(slide: Slide, left: int, top: int, width: int, height: int, fill: str,
     return box
 
 
-def _label_in(shape: object, text: str, size: float, color: str, bold: bool = True) -> None:
+def _label_in(shape: object, text: str, size: float, color: str, bold: bool = True,
+              align: PP_ALIGN = PP_ALIGN.CENTER) -> None:  # fmt: skip
+    """One line of text in a shape (a tile, a badge): no wrap, no autofit, fitted to the shape's width."""
     frame = shape.text_frame  # type: ignore[attr-defined]
+    frame.word_wrap = False
+    frame.auto_size = MSO_AUTO_SIZE.NONE
     frame.margin_left = frame.margin_right = Inches(0.08)
     frame.margin_top = frame.margin_bottom = 0
     frame.vertical_anchor = MSO_ANCHOR.MIDDLE
     paragraph = frame.paragraphs[0]
-    paragraph.alignment = PP_ALIGN.CENTER
-    _run(paragraph, text, size, color, bold)
+    paragraph.alignment = align
+    width = shape.width - Inches(0.16)  # type: ignore[attr-defined]
+    _run(paragraph, fit(text, width, size, 1, bold), size, color, bold)
 
 
 def _style_chart(chart, size: float = 11, legend: bool = True) -> None:
@@ -251,8 +336,12 @@ def _title_slide(deck: _Deck) -> None:
     pack = deck.pack
     slide = deck.prs.slides.add_slide(deck.prs.slide_layouts[6])
     _rect(slide, 0, 0, SLIDE_WIDTH, SLIDE_HEIGHT, NAVY)
-    _rect(slide, Inches(0.9), Inches(2.35), Inches(0.12), Inches(1.9), ACCENT)
-    _text(slide, Inches(1.25), Inches(2.2), Inches(11), Inches(0.9), pack.title, 44, WHITE, bold=True, name="Title")
+    # A long title takes a second line, upwards: its last line stays where a one-line title stands.
+    lines = lines_needed(fit(pack.title, Inches(11), 44, 2, True), Inches(11), 44, True)
+    shift = Inches(0.75) * (lines - 1)
+    _rect(slide, Inches(0.9), Inches(2.35) - shift, Inches(0.12), Inches(1.9) + shift, ACCENT)
+    _text(slide, Inches(1.25), Inches(2.2) - shift, Inches(11), Inches(0.9) + shift, pack.title, 44, WHITE, bold=True,
+          name="Title", lines=2)  # fmt: skip
     _text(slide, Inches(1.25), Inches(3.1), Inches(11), Inches(0.6), "Production readiness review for the board", 22,
           "#c9d3e3")  # fmt: skip
     _text(slide, Inches(1.25), Inches(3.75), Inches(11), Inches(0.5), f"As of {long_date(pack.as_of)}", 18, WHITE,
@@ -267,10 +356,11 @@ def _title_slide(deck: _Deck) -> None:
 def _kpi_tile(slide: Slide, left: int, top: int, width: int, height: int, label: str, value: str, note: str,
               value_color: str = INK) -> None:  # fmt: skip
     _rect(slide, left, top, width, height, PANEL)
-    pad = Inches(0.2)
-    _text(slide, left + pad, top + Inches(0.18), width - 2 * pad, Inches(0.3), label.upper(), 10, MUTED, bold=True)
-    _text(slide, left + pad, top + Inches(0.5), width - 2 * pad, Inches(0.75), value, 36, value_color, bold=True)
-    _text(slide, left + pad, top + Inches(1.28), width - 2 * pad, Inches(0.5), note, 11, MUTED)
+    pad = Inches(0.18)
+    inner = width - 2 * pad
+    _text(slide, left + pad, top + Inches(0.16), inner, Inches(0.25), label, 10.5, MUTED, bold=True)
+    _text(slide, left + pad, top + Inches(0.45), inner, Inches(0.7), value, 36, value_color, bold=True)
+    _text(slide, left + pad, top + Inches(1.2), inner, height - Inches(1.28), note, 10.5, MUTED, lines=3)
 
 
 def _summary_slide(deck: _Deck) -> None:
@@ -280,7 +370,7 @@ def _summary_slide(deck: _Deck) -> None:
                        "production gaps")  # fmt: skip
     gap = Inches(0.22)
     width = int((CONTENT_WIDTH - 4 * gap) / 5)
-    height = Inches(1.95)
+    height = Inches(1.85)
     top = CONTENT_TOP
     share = stats.ready_share
     months = stats.median_months_in_pilot
@@ -303,10 +393,77 @@ def _summary_slide(deck: _Deck) -> None:
     ]  # fmt: skip
     for k, (label, value, note, color) in enumerate(tiles):
         _kpi_tile(slide, MARGIN + k * (width + gap), top, width, height, label, value, note, color)
-    messages_top = top + height + Inches(0.45)
+    messages_top = top + height + Inches(0.35)
     _text(slide, MARGIN, messages_top, CONTENT_WIDTH, Inches(0.35), "What the board should know", 16, INK, bold=True)
-    _bullets(slide, MARGIN, messages_top + Inches(0.5), CONTENT_WIDTH, CONTENT_BOTTOM - messages_top - Inches(0.5),
-             key_messages(pack.latest, pack.history, pack.model), 14, space_after=8)  # fmt: skip
+    _bullets(slide, MARGIN, messages_top + Inches(0.45), CONTENT_WIDTH, CONTENT_BOTTOM - messages_top - Inches(0.45),
+             key_messages(pack.latest, pack.history, pack.model), 14, space_after=7, name="Key messages")  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# Decisions: what the board is asked for
+# --------------------------------------------------------------------------------------------
+
+DECISION_COLORS = {"promote": VERDICT_COLORS["ready"], "fix": VERDICT_COLORS["conditional"],
+                   "stop": VERDICT_COLORS["not_ready"]}  # fmt: skip
+DECISION_EMPTY = {"promote": "No pilot is ready for production yet.", "fix": "No pilot to fix.",
+                  "stop": "No pilot has stalled: nothing to stop."}  # fmt: skip
+
+
+def decision_detail(item: PilotDecision) -> str:
+    """The second line of a pilot on the decisions slide: the top action and its gain (fix), or the
+    numbers behind the decision and the owning team (promote, stop)."""
+    if item.decision == "fix" and item.action_text:
+        return f"{item.action_text} ({item.gain} overall)"
+    overall = f"overall {display.score_text(item.overall)}"
+    if item.decision == "stop":
+        bits = [f"{display.months_text(item.months_in_pilot)} months in pilot", overall]
+    else:
+        bits = [item.owning_team, overall]
+    text = " · ".join(b for b in bits if b)
+    return text[:1].upper() + text[1:]
+
+
+def _decisions_slide(deck: _Deck) -> None:
+    pack = deck.pack
+    chosen = pack.decisions
+    stalled = display.threshold_text(pack.model.scoring.stalled_after_months)
+    slide = deck.slide(
+        "Decisions for the board",
+        f"Promote: ready · Fix: conditional, or not ready and still moving · Stop or rethink: not ready and in "
+        f"pilot for more than {stalled} months",
+    )
+    gap = Inches(0.2)
+    widths = [Inches(3.45), Inches(5.03), Inches(3.35)]
+    widths[1] = CONTENT_WIDTH - widths[0] - widths[2] - 2 * gap
+    top, height, header = CONTENT_TOP, Inches(3.3), Inches(0.42)
+    left = MARGIN
+    for group, width in zip(chosen.groups, widths, strict=True):
+        _rect(slide, left, top, width, height, PANEL)
+        color = DECISION_COLORS[group.decision]
+        bar = _rect(slide, left, top, width, header, color)
+        bar.name = f"Decision {group.decision}"
+        _label_in(bar, f"{group.label} · {group.total}", 14, cell_text_color(color), align=PP_ALIGN.LEFT)
+        pad = Inches(0.14)
+        inner = width - 2 * pad
+        paragraphs = []
+        for item in group.shown:
+            # the owning team beside the name where a top action fills the second line, else on that line
+            team = f" · {item.owning_team}" if item.owning_team and group.decision == "fix" else ""
+            paragraphs.append(_Para([(item.pilot, True, INK), (team, False, MUTED)], 12, before=7))
+            paragraphs.append(_Para([(decision_detail(item), False, INK)], 10.5))
+        if group.more:
+            paragraphs.append(_Para([(f"and {group.more} more (see the heatmap)", False, MUTED)], 10.5, before=8))
+        if not paragraphs:
+            paragraphs.append(_Para([(DECISION_EMPTY[group.decision], False, MUTED)], 11, 2))
+        _flow(slide, left + pad, top + header + Inches(0.06), inner, height - header - Inches(0.14), paragraphs,
+              name=f"Decision list {group.decision}")  # fmt: skip
+        left += width + gap
+    asks_top = top + height + Inches(0.22)
+    paragraphs = [_Para([("The board's asks", True, INK)], 16, after=6)]
+    paragraphs += [
+        _Para([(f"{k}.  ", True, ACCENT), (ask, False, INK)], 13, 2, after=5) for k, ask in enumerate(chosen.asks, 1)
+    ] or [_Para([("Nothing to decide: no pilot has been assessed.", False, MUTED)], 13)]
+    _flow(slide, MARGIN, asks_top, CONTENT_WIDTH, CONTENT_BOTTOM - asks_top, paragraphs, name="Asks")
 
 
 def _heatmap_slides(deck: _Deck) -> None:
@@ -325,55 +482,70 @@ def _heatmap_table(slide: Slide, rows: pd.DataFrame, pack: BoardPack) -> None:
     shorts = short_gap_labels(pack.model)
     low_confidence = pack.model.verdict.ready_confidence_at_least
     headers = ["Pilot", "Business unit", "Verdict", *[shorts[g] for g in GAP_IDS], "Overall"]
-    widths = [2.45, 1.7, 1.15, *[1.02] * len(GAP_IDS), 0.9]
-    row_height = Inches(0.3)
-    height = row_height * (len(rows) + 1)
-    frame = slide.shapes.add_table(len(rows) + 1, len(headers), MARGIN, CONTENT_TOP, Inches(sum(widths)), height)
+    widths = [Inches(w) for w in [2.6, 1.65, 1.12, *[1.0] * len(GAP_IDS), 0.86]]
+    row_height, header_height = Inches(0.3), Inches(0.42)
+    height = header_height + row_height * len(rows)
+    frame = slide.shapes.add_table(len(rows) + 1, len(headers), MARGIN, CONTENT_TOP, sum(widths), height)
     frame.name = "Heatmap"
     table = frame.table
     table.first_row = True
     table.horz_banding = False
     for k, width in enumerate(widths):
-        table.columns[k].width = Inches(width)
+        table.columns[k].width = width
     for k, header in enumerate(headers):
+        # Headers may take two lines ("Latency &" / "scale"); each word fits its column.
         _cell(table.cell(0, k), header, WHITE, MUTED, bold=True, align=PP_ALIGN.LEFT if k < 3 else PP_ALIGN.CENTER,
-              size=10)  # fmt: skip
+              size=9, width=widths[k], lines=2)  # fmt: skip
+    table.rows[0].height = header_height
     for i, (_, row) in enumerate(rows.iterrows(), start=1):
         table.rows[i].height = row_height
-        _cell(table.cell(i, 0), str(row["pilot"]), WHITE, INK, bold=True)
-        _cell(table.cell(i, 1), str(row["business_unit"] or ""), WHITE, MUTED)
+        _cell(table.cell(i, 0), str(row["pilot"]), WHITE, INK, bold=True, width=widths[0])
+        _cell(table.cell(i, 1), _plain(row["business_unit"]), WHITE, MUTED, width=widths[1])
         verdict = str(row["verdict"])
-        _cell(table.cell(i, 2), VERDICT_LABELS[verdict], VERDICT_COLORS[verdict], WHITE, bold=True)
+        _cell(table.cell(i, 2), VERDICT_LABELS[verdict], VERDICT_COLORS[verdict], WHITE, bold=True, width=widths[2])
         for k, gap in enumerate(GAP_IDS, start=3):
             score = float(row[f"score.{gap}"])
             mark = "*" if float(row[f"confidence.{gap}"]) < low_confidence else ""
             _cell(table.cell(i, k), f"{display.score_text(score)}{mark}", score_color(score), None,
-                  align=PP_ALIGN.CENTER)  # fmt: skip
+                  align=PP_ALIGN.CENTER, width=widths[k])  # fmt: skip
         overall = float(row["overall"])
         _cell(table.cell(i, len(headers) - 1), display.score_text(overall), score_color(overall), None, bold=True,
-              align=PP_ALIGN.CENTER)  # fmt: skip
-    table.rows[0].height = row_height
+              align=PP_ALIGN.CENTER, width=widths[-1])  # fmt: skip
     verdict = pack.model.verdict
     note = (
-        f"* confidence below {display.confidence_threshold_text(low_confidence)}: the score rests mostly on "
-        f"unknown, missing or self-reported evidence.   Red below {display.threshold_text(verdict.not_ready_gap_below)}"
-        f" (not ready), green from {display.threshold_text(verdict.ready_gap_at_least)} (ready)."
+        f"* confidence below {display.confidence_threshold_text(low_confidence)}: mostly unknown, missing or "
+        f"self-reported evidence.   Red: below {display.threshold_text(verdict.not_ready_gap_below)} (not ready); "
+        f"green: {display.threshold_text(verdict.ready_gap_at_least)} or more (ready)."
     )
-    _text(slide, MARGIN, CONTENT_TOP + height + Inches(0.12), CONTENT_WIDTH, Inches(0.3), note, 10, MUTED)
+    _text(slide, MARGIN, CONTENT_TOP + height + Inches(0.1), CONTENT_WIDTH, Inches(0.25), note, 10, MUTED,
+          name="Heatmap note")  # fmt: skip
 
 
-def _cell(cell, text: str, fill: str, color: str | None, bold: bool = False,
-          align: PP_ALIGN = PP_ALIGN.LEFT, size: float = 11) -> None:  # fmt: skip
+def _plain(value: object) -> str:
+    """A context value as text ("" for a missing one)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
+CELL_MARGIN = Inches(0.06)
+
+
+def _cell(cell, text: str, fill: str, color: str | None, bold: bool = False, align: PP_ALIGN = PP_ALIGN.LEFT,
+          size: float = 10.5, width: int | None = None, lines: int = 1) -> None:  # fmt: skip
+    """A table cell: filled, one paragraph fitted to ``lines`` lines of the column's width (LibreOffice wraps
+    table cells whatever the wrap setting says, so the text must fit, not rely on the setting)."""
     cell.fill.solid()
     cell.fill.fore_color.rgb = rgb(fill)
-    cell.margin_left = cell.margin_right = Inches(0.08)
+    cell.margin_left = cell.margin_right = CELL_MARGIN
     cell.margin_top = cell.margin_bottom = Inches(0.02)
     cell.vertical_anchor = MSO_ANCHOR.MIDDLE
     frame = cell.text_frame
-    frame.word_wrap = False
+    frame.word_wrap = lines > 1
     paragraph = frame.paragraphs[0]
     paragraph.alignment = align
-    _run(paragraph, text, size, color or cell_text_color(fill), bold)
+    shown = fit(text, width - 2 * CELL_MARGIN, size, lines, bold) if width else text
+    _run(paragraph, shown, size, color or cell_text_color(fill), bold)
 
 
 def _verdict_slide(deck: _Deck) -> None:
@@ -477,39 +649,43 @@ def _risk_slide(deck: _Deck) -> None:
         ranked = active.assign(_critical=active[f"state.{edge.id}"] == "critical").sort_values(
             ["_critical", f"severity.{edge.id}"], ascending=[False, False]
         )
-        rows.append((edge, len(active), critical, list(ranked["pilot"])))
+        rows.append((edge, len(active), critical, [str(n) for n in ranked["pilot"]]))
     rows.sort(key=lambda r: (-r[1], -r[2], r[0].id))
     headers = ["Interaction", "What happens", "Active", "Critical", "Pilots affected (most severe first)"]
-    widths = [2.2, 4.0, 0.85, 0.85, 4.33]
+    widths = [Inches(w) for w in [2.2, 4.0, 0.85, 0.85, 4.33]]
     row_height = Inches(0.52)
-    frame = slide.shapes.add_table(len(rows) + 1, len(headers), MARGIN, CONTENT_TOP, Inches(sum(widths)),
-                                   row_height * (len(rows) + 1))  # fmt: skip
+    frame = slide.shapes.add_table(len(rows) + 1, len(headers), MARGIN, CONTENT_TOP, sum(widths),
+                                   Inches(0.32) + row_height * len(rows))  # fmt: skip
     frame.name = "Compound risks"
     table = frame.table
     table.horz_banding = False
     for k, width in enumerate(widths):
-        table.columns[k].width = Inches(width)
+        table.columns[k].width = width
     for k, header in enumerate(headers):
         align = PP_ALIGN.CENTER if k in (2, 3) else PP_ALIGN.LEFT
-        _cell(table.cell(0, k), header, WHITE, MUTED, bold=True, align=align)
+        _cell(table.cell(0, k), header, WHITE, MUTED, bold=True, align=align, width=widths[k])
     table.rows[0].height = Inches(0.32)
     for i, (edge, active, critical, names) in enumerate(rows, start=1):
         table.rows[i].height = row_height
         fill = PANEL if i % 2 else WHITE
-        _cell(table.cell(i, 0), f"{labels[edge.source]} → {labels[edge.target]}", fill, INK, bold=True)
-        _wrapped(table.cell(i, 1), edge.chain[:1].upper() + edge.chain[1:], fill, INK)
+        _cell(table.cell(i, 0), f"{labels[edge.source]} → {labels[edge.target]}", fill, INK, bold=True,
+              width=widths[0], lines=2)  # fmt: skip
+        _cell(table.cell(i, 1), edge.chain[:1].upper() + edge.chain[1:], fill, INK, width=widths[1], lines=2)
         active_fill = VERDICT_COLORS["conditional"] if active else fill
         critical_fill = VERDICT_COLORS["not_ready"] if critical else fill
-        _cell(table.cell(i, 2), str(active), active_fill, None, bold=True, align=PP_ALIGN.CENTER)
-        _cell(table.cell(i, 3), str(critical), critical_fill, None, bold=True, align=PP_ALIGN.CENTER)
-        _wrapped(table.cell(i, 4), names_text(names, 6) if names else "—", fill, MUTED if not names else INK)
+        _cell(table.cell(i, 2), str(active), active_fill, None, bold=True, align=PP_ALIGN.CENTER, width=widths[2])
+        _cell(table.cell(i, 3), str(critical), critical_fill, None, bold=True, align=PP_ALIGN.CENTER, width=widths[3])
+        affected = _names_within(names, widths[4] - 2 * CELL_MARGIN, 10.5, 2) if names else "—"
+        _cell(table.cell(i, 4), affected, fill, MUTED if not names else INK, width=widths[4], lines=2)
 
 
-def _wrapped(cell, text: str, fill: str, color: str) -> None:
-    _cell(cell, text, fill, color)
-    cell.text_frame.word_wrap = True
-    for run in cell.text_frame.paragraphs[0].runs:
-        run.font.size = Pt(10.5)
+def _names_within(names: Sequence[str], width: int, size: float, lines: int) -> str:
+    """As many names as fit ``lines`` lines, then "and K more" (:func:`readiness.service.portfolio.names_text`)."""
+    for shown in range(len(names), 0, -1):
+        text = names_text(list(names), shown)
+        if lines_needed(text, width, size) <= lines:
+            return text
+    return fit(names_text(list(names), 1), width, size, lines)
 
 
 def _trend_slide(deck: _Deck) -> None:
@@ -525,7 +701,7 @@ def _trend_slide(deck: _Deck) -> None:
         data.add_series(shorts[gap], _chart_values(monthly[f"score.{gap}"]))
     data.add_series("Overall", _chart_values(monthly["overall"]))
     height = CONTENT_BOTTOM - CONTENT_TOP - Inches(0.1)
-    left_width = Inches(7.2)
+    left_width = Inches(6.6)
     frame = slide.shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, MARGIN, CONTENT_TOP, left_width, height, data)
     frame.name = "Median scores over time"
     chart = frame.chart
@@ -575,6 +751,7 @@ def _trend_slide(deck: _Deck) -> None:
     _gridlines(chart.value_axis)
     chart.value_axis.tick_labels.font.color.rgb = rgb(MUTED)
     chart.category_axis.tick_labels.font.color.rgb = rgb(MUTED)
+    chart.category_axis.tick_labels.font.size = Pt(10)  # "Nov" / "2026" under each narrow column
     chart.category_axis.format.line.color.rgb = rgb(RULE)
 
 
@@ -594,17 +771,27 @@ def radar_values(result: ScoreResult) -> list[float]:
     return [float(result.gaps[g].score) for g in GAP_IDS]
 
 
-def _pilot_slide(deck: _Deck, pilot: str, latest: ScoreResult, previous: ScoreResult | None) -> None:
-    pack = deck.pack
+def pilot_context(pack: BoardPack, pilot: str, latest: ScoreResult) -> list[str]:
+    """What a pilot page's subtitle says after the decision: unit, team, stage, months, assessment date."""
     row = pack.latest.loc[pack.latest["pilot"] == pilot]
-    context = row.iloc[0] if len(row) else None
-    bits = []
-    if context is not None:
-        bits += [str(context["business_unit"] or ""), str(context["owning_team"] or ""), str(context["stage"] or "")]
+    bits = [_plain(row.iloc[0][c]) for c in ("business_unit", "owning_team", "stage")] if len(row) else []
     if latest.months_in_pilot is not None:
         bits.append(f"{display.months_text(latest.months_in_pilot)} months since start")
     bits.append(f"assessed {long_date(latest.as_of)}")
-    slide = deck.slide(pilot, " · ".join(b for b in bits if b))
+    return [b for b in bits if b]
+
+
+def pilot_decision(pack: BoardPack, pilot: str) -> str:
+    """The board's decision on a pilot, in words (``Promote now``, ``Fix``, ``Stop or rethink``)."""
+    row = pack.latest.loc[pack.latest["pilot"] == pilot]
+    return DECISION_LABELS[str(decision_of(row).iloc[0])] if len(row) else ""
+
+
+def _pilot_slide(deck: _Deck, pilot: str, latest: ScoreResult, previous: ScoreResult | None) -> None:
+    pack = deck.pack
+    decision = pilot_decision(pack, pilot)
+    bits = [f"Board decision: {decision}", *pilot_context(pack, pilot, latest)] if decision else []
+    slide = deck.slide(pilot, " · ".join(bits))
 
     shorts = short_gap_labels(pack.model)
     data = CategoryChartData()
@@ -632,22 +819,28 @@ def _pilot_slide(deck: _Deck, pilot: str, latest: ScoreResult, previous: ScoreRe
     value_axis.tick_labels.font.size = Pt(9)
     value_axis.tick_labels.font.color.rgb = rgb(MUTED)
     _gridlines(value_axis)
-    _score_strip(slide, MARGIN, CONTENT_BOTTOM - Inches(0.98), chart_width, latest, previous, pack)
+    _score_strip(slide, MARGIN, CONTENT_BOTTOM - Inches(0.98), STRIP_WIDTH, latest, previous, pack)
     _pilot_panel(slide, latest, previous, pack)
+
+
+STRIP_WIDTH = Inches(6.55)  # the six score tiles under the radar: 1.09" each, "Latency & scale" fits at 9 pt
+PANEL_LEFT = MARGIN + Inches(6.75)
 
 
 def _score_strip(slide: Slide, left: int, top: int, width: int, latest: ScoreResult, previous: ScoreResult | None,
                  pack: BoardPack) -> None:  # fmt: skip
     """The six scores written out under the radar, coloured on the dashboard's scale, with the change: the
-    arrows are the difference of the shown scores (:func:`readiness.service.portfolio.what_changed`)."""
+    arrows are the difference of the shown scores (:func:`readiness.service.portfolio.what_changed`). Each
+    label is one line, never wrapped, so it can never run into its tile."""
     shorts = short_gap_labels(pack.model)
     cell_width = int(width / len(GAP_IDS))
     changes = {c.key: c for c in what_changed(latest, previous, pack.model)}
     for k, gap in enumerate(GAP_IDS):
         x = left + k * cell_width
         score = latest.gaps[gap].score
-        _text(slide, x, top, cell_width, Inches(0.25), shorts[gap], 10, MUTED, align=PP_ALIGN.CENTER)
-        tile = _rect(slide, x + Inches(0.06), top + Inches(0.27), cell_width - Inches(0.12), Inches(0.42),
+        _text(slide, x, top, cell_width, Inches(0.2), shorts[gap], 9, MUTED, align=PP_ALIGN.CENTER,
+              name=f"Label {gap}")  # fmt: skip
+        tile = _rect(slide, x + Inches(0.06), top + Inches(0.25), cell_width - Inches(0.12), Inches(0.42),
                      score_color(score))  # fmt: skip
         tile.name = f"Score {gap}"
         _label_in(tile, display.score_text(score), 16, cell_text_color(score_color(score)))
@@ -655,62 +848,93 @@ def _score_strip(slide: Slide, left: int, top: int, width: int, latest: ScoreRes
             change = changes[gap]
             delta = change.delta or 0
             color = MUTED if delta == 0 else VERDICT_COLORS["ready" if delta > 0 else "not_ready"]
-            _text(slide, x, top + Inches(0.74), cell_width, Inches(0.25), change.arrow, 10, color,
+            _text(slide, x, top + Inches(0.72), cell_width, Inches(0.22), change.arrow, 10, color,
                   align=PP_ALIGN.CENTER, name=f"Change {gap}")  # fmt: skip
 
 
+WHY_HEADINGS = {
+    "ready": "Why it is ready",
+    "conditional": "What keeps it conditional",
+    "not_ready": "Why it is not ready",
+}
+ACTION_HEADINGS = {"ready": "Still worth doing (gain in overall readiness)"}
+
+
+def why_lines(result: ScoreResult, model, limit: int = 3) -> list[str]:
+    """A pilot page's "Why" in plain words: the verdict's reasons by short label
+    (:attr:`~readiness.scoring.ScoreResult.plain_reasons`) with the weakest gaps first, compound risks as
+    one chain of gaps (the most critical, longest one, third), then the flags (a stalled pilot that is not
+    ready has it second: it is why the board may stop it); at most ``limit``."""
+    gap_of = {f"{g.label} is ": g.id for g in model.gaps}
+
+    def weak_gap(reason: str) -> str | None:
+        return next((gap for prefix, gap in gap_of.items() if reason.startswith(prefix)), None)
+
+    reasons = [r for r in result.plain_reasons if " compound risk: " not in r]
+    lead = [r for r in reasons[:1] if weak_gap(r) is None]  # the checklist (seed) rule, when it fired
+    gaps = sorted((r for r in reasons if weak_gap(r)), key=lambda r: result.gaps[weak_gap(r)].score)
+    rest = [r for r in reasons if r not in lead and r not in gaps]
+    ordered = [*lead, *gaps, *rest]
+    chains = sorted(result.chains, key=lambda c: (not c.critical, -len(c.gaps)))
+    if chains:
+        first = chains[0]
+        more = f" (and {len(chains) - 1} more)" if len(chains) > 1 else ""
+        state = "critical" if first.critical else "active"
+        ordered.insert(min(2, len(ordered)), f"Compound risk, {state}: {first.text}{more}.")
+    flags = [f.message for f in result.flags if f.id != "stalled"]
+    stalled = [f.message for f in result.flags if f.id == "stalled"]
+    if stalled and result.verdict == "not_ready":  # not ready and stalled: why the board may stop it
+        ordered[1:1] = stalled
+    else:
+        flags = stalled + flags
+    return [*ordered, *flags][:limit]
+
+
+def action_lines(result: ScoreResult, model, limit: int = 3) -> list[str]:
+    """A pilot page's top actions: gain in overall readiness, then the short label and "now → target"."""
+    return [f"{display.gain_text(a.gain)}  {action_text(a, model)}" for a in top_actions(result, limit)]
+
+
 def _pilot_panel(slide: Slide, latest: ScoreResult, previous: ScoreResult | None, pack: BoardPack) -> None:
-    """Right half of a pilot page: verdict badge, headline numbers, reasons, top actions, path onward."""
-    left = MARGIN + Inches(6.75)
+    """Right half of a pilot page: verdict badge, overall and how it is made, reasons, top actions, path onward."""
+    model = pack.model
+    left = PANEL_LEFT
     width = SLIDE_WIDTH - MARGIN - left
     top = CONTENT_TOP
-    badge = _rect(slide, left, top, Inches(2.0), Inches(0.62), VERDICT_COLORS[latest.verdict],
+    badge = _rect(slide, left, top, Inches(1.95), Inches(0.6), VERDICT_COLORS[latest.verdict],
                   MSO_SHAPE.ROUNDED_RECTANGLE)  # fmt: skip
     badge.name = "Verdict"
-    _label_in(badge, VERDICT_LABELS[latest.verdict].upper(), 16, WHITE)
-    text_left = left + Inches(2.2)
-    _text(slide, text_left, top - Inches(0.04), width - Inches(2.2), Inches(0.36),
+    _label_in(badge, VERDICT_LABELS[latest.verdict].upper(), 14, WHITE)
+    text_left = left + Inches(2.15)
+    text_width = width - Inches(2.15)
+    _text(slide, text_left, top - Inches(0.04), text_width, Inches(0.36),
           f"Overall {display.score_text(latest.overall)} / 100", 20, INK, bold=True, name="Overall")  # fmt: skip
-    weakest = short_gap_labels(pack.model)[latest.weakest_gap]
-    lines = [f"confidence {display.confidence_text(latest.overall_confidence)} · weakest: {weakest}"]
+    weakest = short_gap_labels(model)[latest.weakest_gap]
     change = overall_change_text(latest, previous)
-    if change:
-        lines.insert(0, change)
-    _text(slide, text_left, top + Inches(0.36), width - Inches(2.2), Inches(0.45), "\n".join(lines), 11, MUTED)
+    status = f"confidence {display.confidence_text(latest.overall_confidence)} · weakest: {weakest}"
+    _flow(slide, text_left, top + Inches(0.34), text_width, Inches(0.4),
+          [_Para([(change or "first assessment", False, MUTED)], 10.5), _Para([(status, False, MUTED)], 10.5)],
+          name="Overall status")  # fmt: skip
+    _text(slide, left, top + Inches(0.82), width, Inches(0.42), overall_explained(latest, model), 11, INK,
+          name="Overall explained", lines=2)  # fmt: skip
 
-    box = slide.shapes.add_textbox(left, top + Inches(0.95), width, CONTENT_BOTTOM - top - Inches(0.95))
-    box.name = "Why and actions"
-    frame = box.text_frame
-    frame.word_wrap = True
-    frame.margin_left = frame.margin_right = frame.margin_top = frame.margin_bottom = 0
-    reasons = latest.reasons[:3]
-    flags = [f.message for f in latest.flags][: max(0, 4 - len(reasons))]
-    actions = top_actions(latest, 3)
-    lines = [f"{display.gain_text(a.gain)}  {a.item}: {_clip(a.label, 90)} ({a.current} → {a.target})" for a in actions]
-    blocks: list[tuple[str, str]] = [("heading", "Why")]
-    blocks += [("bullet", line) for line in [*reasons, *flags]]
-    blocks.append(("heading", "Top actions (gain in overall readiness)"))
-    blocks += [("action", line) for line in lines] or [("note", "Nothing left to fix: every item is green.")]
+    body_top = top + Inches(1.36)
+    paragraphs = [_Para([(WHY_HEADINGS[latest.verdict], True, INK)], 14, after=5)]
+    paragraphs += [
+        _Para([("•  ", True, ACCENT), (line, False, INK)], 11.5, 3, after=4, keep=k == 0)
+        for k, line in enumerate(why_lines(latest, model))
+    ]
+    actions = action_lines(latest, model)
+    paragraphs.append(_Para([(ACTION_HEADINGS.get(latest.verdict, "Top actions (gain in overall readiness)"), True,
+                              INK)], 14, before=10, after=5))  # fmt: skip
+    paragraphs += [_Para([("›  ", True, ACCENT), (line, False, INK)], 11.5, 1, after=4) for line in actions] or [
+        _Para([("Nothing left to fix: every item is green.", False, MUTED)], 11.5)
+    ]
     path = latest.path_to_next_verdict
     if path.target_verdict:
-        blocks.append(("note", f"Path to {VERDICT_LABELS[path.target_verdict]}: {path.note}"))
-    for k, (kind, text) in enumerate(blocks):
-        paragraph = frame.paragraphs[0] if k == 0 else frame.add_paragraph()
-        if kind == "heading":
-            paragraph.space_before = Pt(0 if k == 0 else 14)
-            paragraph.space_after = Pt(6)
-            _run(paragraph, text, 14, INK, bold=True)
-        elif kind == "note":
-            paragraph.space_before = Pt(6)
-            _run(paragraph, text, 10.5, MUTED)
-        else:
-            paragraph.space_after = Pt(5)
-            _run(paragraph, "•  " if kind == "bullet" else "›  ", 11.5, ACCENT, bold=True)
-            _run(paragraph, text, 11.5, INK)
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+        note = plain_text(f"Path to {VERDICT_LABELS[path.target_verdict]}: {path.note}", model)
+        paragraphs.append(_Para([(note, False, MUTED)], 10.5, 2, before=6, keep=False))
+    _flow(slide, left, body_top, width, CONTENT_BOTTOM - body_top, paragraphs, name="Why and actions")
 
 
 # --------------------------------------------------------------------------------------------
@@ -724,6 +948,7 @@ def slide_plan(pack: BoardPack) -> list[str]:
     return [
         "title",
         "summary",
+        "decisions",
         *["heatmap"] * heatmap_pages,
         "verdicts",
         "compound_risks",
@@ -747,6 +972,7 @@ def build_deck(pack: BoardPack, progress: Callable[[float, str], None] | None = 
     steps: list[tuple[str, Callable[[], None]]] = [
         ("title", lambda: _title_slide(deck)),
         ("portfolio summary", lambda: _summary_slide(deck)),
+        ("decisions", lambda: _decisions_slide(deck)),
         ("heatmap", lambda: _heatmap_slides(deck)),
         ("verdict distribution", lambda: _verdict_slide(deck)),
         ("compound risks", lambda: _risk_slide(deck)),
@@ -763,6 +989,9 @@ def build_deck(pack: BoardPack, progress: Callable[[float, str], None] | None = 
     buffer = io.BytesIO()
     prs.save(buffer)
     return buffer.getvalue()
+
+
+FIXED_SLIDES = 6  # title, summary, decisions, verdicts, compound risks, trends
 
 
 def _heatmap_pages(pilots: int) -> int:
@@ -787,10 +1016,10 @@ def bench_deck(slides: int = 30, runs: int = 3) -> dict[str, float]:
     base = demo_assessments()
     names = sorted({a.pilot.name for a in base})
     copies = 1
-    while 5 + _heatmap_pages(copies * len(names)) + copies * len(names) < slides:
+    while FIXED_SLIDES + _heatmap_pages(copies * len(names)) + copies * len(names) < slides:
         copies += 1
     assessments = [_renamed(a, f"{a.pilot.name} {k + 1}" if k else a.pilot.name) for k in range(copies) for a in base]
-    pilot_pages = max(0, slides - 5 - _heatmap_pages(copies * len(names)))
+    pilot_pages = max(0, slides - FIXED_SLIDES - _heatmap_pages(copies * len(names)))
     pilots = sorted({a.pilot.name for a in assessments})[:pilot_pages]
     timings: list[tuple[float, float, float]] = []
     blob = b""

@@ -4,8 +4,14 @@ plotly.js is inlined once in the head; each chart is a ``div`` drawn by an inlin
 figure's JSON. No script, stylesheet, font or image is fetched from anywhere: the fonts are the
 reader's system fonts and the styles are inline. The charts are the dashboard's own
 (:mod:`readiness.boardpack.figures`), the statistics and sentences those of
-:mod:`readiness.service.portfolio`, and every number is written with :mod:`readiness.display`, so the
-report shows exactly what the app and the deck show.
+:mod:`readiness.service.portfolio`, the board's decisions those of :mod:`readiness.service.decisions`,
+and every number is written with :mod:`readiness.display`, so the report shows exactly what the app and
+the deck show.
+
+Sections: portfolio at a glance, decisions for the board, compound risks, one per chosen pilot (promote,
+then fix, then stop), and an appendix for analysts. The executive sections name items by short label and
+compound risks by their chain of gaps; item IDs appear only in the appendix. The page never scrolls
+sideways: the navigation wraps, and a wide table scrolls inside its own box.
 """
 
 from __future__ import annotations
@@ -18,14 +24,24 @@ from plotly.offline import get_plotlyjs
 
 from readiness import display
 from readiness.boardpack.data import BoardPack
-from readiness.boardpack.deck import footer_text, long_date
+from readiness.boardpack.deck import (
+    DECISION_COLORS,
+    DECISION_EMPTY,
+    footer_text,
+    long_date,
+    pilot_context,
+    pilot_decision,
+)
 from readiness.boardpack.figures import pilot_figures, portfolio_figures, slug
 from readiness.boardpack.images import PLOTLY_CONFIG
+from readiness.boardpack.style import cell_text_color
 from readiness.charts import INK, MUTED, VERDICT_COLORS, gap_labels, short_gap_labels
 from readiness.scoring import VERDICT_LABELS, ScoreResult
+from readiness.service.decisions import action_text, plain_text
 from readiness.service.portfolio import (
     key_messages,
     overall_change_text,
+    overall_explained,
     portfolio_stats,
     top_actions,
     verdict_summary,
@@ -43,21 +59,38 @@ body {{ margin: 0; font-family: "Segoe UI", "Helvetica Neue", Arial, sans-serif;
 header {{ background: #14213d; color: white; padding: 28px 48px; }}
 header h1 {{ margin: 0 0 4px; font-size: 28px; }}
 header p {{ margin: 0; color: #c9d3e3; }}
-nav {{ padding: 12px 48px; border-bottom: 1px solid var(--rule); font-size: 14px; }}
-nav a {{ color: #0072B2; text-decoration: none; margin-right: 14px; white-space: nowrap; }}
+nav {{ padding: 12px 48px; border-bottom: 1px solid var(--rule); font-size: 14px; display: flex;
+       flex-wrap: wrap; gap: 6px 16px; }}
+nav a {{ color: #0072B2; text-decoration: none; white-space: nowrap; }}
 main {{ padding: 8px 48px 48px; max-width: 1280px; }}
+main, section, .chart, .two > *, .cards > * {{ min-width: 0; }}
+.chart {{ max-width: 100%; overflow: hidden; }}
+.scroll {{ max-width: 100%; overflow-x: auto; }}
 section {{ border-bottom: 1px solid var(--rule); padding: 12px 0 24px; }}
 h2 {{ font-size: 22px; margin: 24px 0 8px; }}
 h3 {{ font-size: 16px; margin: 18px 0 6px; }}
 .sub {{ color: var(--muted); margin: 0 0 12px; }}
-.tiles {{ display: grid; grid-template-columns: repeat(5, 1fr); gap: 12px; margin: 12px 0 16px; }}
+.tiles {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(170px, 1fr)); gap: 12px;
+          margin: 12px 0 16px; }}
 .tile {{ background: var(--panel); padding: 14px 16px; }}
 .tile .label {{ font-size: 11px; font-weight: 700; letter-spacing: .04em; color: var(--muted);
                text-transform: uppercase; }}
 .tile .value {{ font-size: 32px; font-weight: 700; }}
 .tile .note {{ font-size: 13px; color: var(--muted); }}
 .chart {{ margin: 8px 0 16px; }}
-.two {{ display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }}
+.two {{ display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 16px; }}
+.cards {{ display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1.4fr) minmax(0, 1fr); gap: 12px;
+          margin: 12px 0; }}
+.card {{ background: var(--panel); }}
+.card h3 {{ margin: 0; padding: 8px 12px; font-size: 15px; }}
+.card ul {{ list-style: none; margin: 0; padding: 4px 12px 10px; }}
+.card li {{ margin: 8px 0; overflow-wrap: anywhere; }}
+.card .detail {{ display: block; font-size: 13px; }}
+.card .team, .card .more {{ color: var(--muted); }}
+.decision {{ color: var(--muted); }}
+.explained {{ margin: 4px 0 8px; }}
+details summary {{ cursor: pointer; color: var(--muted); }}
+code {{ font-size: 13px; }}
 .badge {{ display: inline-block; color: white; font-weight: 700; padding: 4px 12px; border-radius: 4px;
           margin-right: 10px; }}
 table {{ border-collapse: collapse; font-size: 14px; margin: 8px 0; }}
@@ -65,6 +98,7 @@ th, td {{ text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--ru
 th {{ color: var(--muted); font-weight: 600; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 footer {{ color: var(--muted); font-size: 12px; padding: 16px 48px; }}
+@media (max-width: 900px) {{ .cards, .two {{ grid-template-columns: minmax(0, 1fr); }} }}
 @media print {{ nav {{ display: none; }} section {{ break-inside: avoid-page; }} }}
 """
 
@@ -113,51 +147,107 @@ def _risk_table(pack: BoardPack) -> str:
         for n, c, e, names in rows
     )
     return (
-        "<table><thead><tr><th>Interaction</th><th>What happens</th><th>Active</th><th>Critical</th>"
-        f"<th>Pilots affected</th></tr></thead><tbody>{body}</tbody></table>"
+        '<div class="scroll"><table><thead><tr><th>Interaction</th><th>What happens</th><th>Active</th>'
+        f"<th>Critical</th><th>Pilots affected</th></tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def _decisions(pack: BoardPack) -> str:
+    """The board's three lists and its asks (:attr:`BoardPack.decisions`, as on the deck's decisions slide)."""
+    chosen = pack.decisions
+    stalled = display.threshold_text(pack.model.scoring.stalled_after_months)
+    cards = []
+    for group in chosen.groups:
+        color = DECISION_COLORS[group.decision]
+        items = []
+        for item in group.shown:
+            team = f' <span class="team">· {escape(item.owning_team)}</span>' if item.owning_team else ""
+            items.append(
+                f'<li data-pilot="{escape(item.pilot)}"><b>{escape(item.pilot)}</b>{team}'
+                f'<span class="detail">{escape(item.note)}</span></li>'
+            )
+        if group.more:
+            items.append(f'<li class="more">and {group.more} more (see the heatmap)</li>')
+        body = "".join(items) or f'<li class="more">{escape(DECISION_EMPTY[group.decision])}</li>'
+        cards.append(
+            f'<div class="card" data-decision="{group.decision}"><h3 style="background:{color};'
+            f'color:{cell_text_color(color)}">{escape(group.label)} · {group.total}</h3><ul>{body}</ul></div>'
+        )
+    asks = "".join(f"<li>{escape(ask)}</li>" for ask in chosen.asks) or "<li>Nothing to decide.</li>"
+    return (
+        '<section id="decisions"><h2>Decisions for the board</h2>'
+        f"<p class='sub'>Promote: ready · Fix: conditional, or not ready and still moving (top action, its gain in "
+        f"overall readiness, the owning team) · Stop or rethink: not ready and in pilot for more than {stalled} "
+        f'months</p><div class="cards">{"".join(cards)}</div>'
+        f'<h3>The board\'s asks</h3><ol class="asks">{asks}</ol></section>'
     )
 
 
 def _pilot_section(pack: BoardPack, pilot: str, anchor: str) -> str:
     latest, previous = pack.pilot_results[pilot]
+    model = pack.model
     figures = pilot_figures(pack, pilot)
-    labels = gap_labels(pack.model)
+    labels = gap_labels(model)
     verdict = latest.verdict
     since = overall_change_text(latest, previous)
     change = f" ({since})" if since else ""
-    reasons = "".join(f"<li>{escape(r)}</li>" for r in latest.reasons)
+    reasons = "".join(f"<li>{escape(r)}</li>" for r in latest.plain_reasons)
     flags = "".join(f"<li>{escape(f.message)}</li>" for f in latest.flags)
+    chains = "".join(f"<li>{escape(c.text)} ({'critical' if c.critical else 'active'})</li>" for c in latest.chains)
+    chain_list = f"<h3>Compound risks</h3><ul>{chains}</ul>" if chains else ""
     actions = "".join(
-        f"<li><b>{display.gain_text(a.gain)}</b> {escape(a.item)}: {escape(a.label)} "
-        f"({escape(a.current)} → {escape(a.target)})</li>"
-        for a in top_actions(latest, 5)
+        f"<li><b>{display.gain_text(a.gain)}</b> {escape(action_text(a, model))}</li>" for a in top_actions(latest, 5)
     )
+    heading = "Still worth doing" if verdict == "ready" else "Top actions"
     path = latest.path_to_next_verdict
-    path_text = f"<p class='sub'>{escape(path.note)}</p>" if path.target_verdict else ""
+    path_text = f"<p class='sub'>{escape(plain_text(path.note, model))}</p>" if path.target_verdict else ""
     charts = list(figures.items())
+    decision = pilot_decision(pack, pilot)
     return (
         f'<section id="{anchor}"><h2>{escape(pilot)}</h2>'
-        f"<p class='sub'>{escape(_context(pack, pilot, latest))}</p>"
+        f"<p class='sub'><b class='decision'>Board decision: {escape(decision)}</b> · "
+        f"{escape(_context(pack, pilot, latest))}</p>"
         f'<p><span class="badge" style="background:{VERDICT_COLORS[verdict]}">{VERDICT_LABELS[verdict]}</span>'
         f"Overall <b>{display.score_text(latest.overall)}</b> / 100{escape(change)} · confidence "
         f"{display.confidence_text(latest.overall_confidence)}"
         f" · weakest gap: {escape(labels[latest.weakest_gap])}</p>"
+        f'<p class="explained">{escape(overall_explained(latest, model))}</p>'
         f"{_gap_table(latest, previous, pack)}"
-        f"<h3>Why</h3><ul>{reasons}{flags}</ul>"
-        f"<h3>Top actions (gain in overall readiness)</h3><ul>{actions or '<li>Nothing left to fix.</li>'}</ul>"
+        f"<h3>Why</h3><ul>{reasons}{flags}</ul>{chain_list}"
+        f"<h3>{heading} (gain in overall readiness)</h3><ul>{actions or '<li>Nothing left to fix.</li>'}</ul>"
         f"{path_text}"
         f'<div class="two">{"".join(_chart(fig, name) for name, fig in charts[:2])}</div>'
         f"{''.join(_chart(fig, name) for name, fig in charts[2:])}</section>"
     )
 
 
+def _appendix(pack: BoardPack, anchors: dict[str, str]) -> str:
+    """For analysts: each pilot page's reasons and actions with the model's item and compound-risk IDs."""
+    parts = []
+    for pilot in pack.pilots:
+        latest, _ = pack.pilot_results[pilot]
+        reasons = "".join(f"<li>{escape(r)}</li>" for r in latest.reasons)
+        actions = "".join(
+            f"<li><code>{escape(a.item)}</code> {escape(a.label)} ({escape(a.current)} → {escape(a.target)}), "
+            f"{display.gain_text(a.gain)}</li>"
+            for a in top_actions(latest, 5)
+        )
+        risks = ", ".join(f"{r.id} {r.state}" for r in latest.compound_risks if r.state != "inactive")
+        parts.append(
+            f'<details data-pilot="{escape(pilot)}"><summary>{escape(pilot)}</summary>'
+            f"<ul>{reasons}</ul><ul>{actions}</ul>"
+            f"{f'<p class=sub>Compound risks: {escape(risks)}</p>' if risks else ''}"
+            f'<p class="sub"><a href="#{anchors[pilot]}">Back to the pilot</a></p></details>'
+        )
+    return (
+        '<section id="appendix"><h2>Appendix: item IDs for analysts</h2>'
+        "<p class='sub'>The reasons and actions of each pilot section with the model's item IDs, as in the "
+        f"Score JSON.</p>{''.join(parts)}</section>"
+    )
+
+
 def _context(pack: BoardPack, pilot: str, latest: ScoreResult) -> str:
-    row = pack.latest.loc[pack.latest["pilot"] == pilot]
-    bits = [str(row.iloc[0][c] or "") for c in ("business_unit", "owning_team", "stage")] if len(row) else []
-    if latest.months_in_pilot is not None:
-        bits.append(f"{display.months_text(latest.months_in_pilot)} months since start")
-    bits.append(f"assessed {long_date(latest.as_of)}")
-    return " · ".join(b for b in bits if b)
+    return " · ".join(pilot_context(pack, pilot, latest))
 
 
 def _gap_table(latest: ScoreResult, previous: ScoreResult | None, pack: BoardPack) -> str:
@@ -178,7 +268,7 @@ def _gap_table(latest: ScoreResult, previous: ScoreResult | None, pack: BoardPac
             f'<td class="num"><b>{display.score_text(change.after)}</b></td>'
             f'<td class="num">{display.confidence_text(latest.gaps[change.key].confidence)}</td>{before}</tr>'
         )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
 
 
 def build_html(pack: BoardPack, progress: Callable[[float, str], None] | None = None) -> str:
@@ -198,6 +288,7 @@ def build_html(pack: BoardPack, progress: Callable[[float, str], None] | None = 
         f"<p class='sub'>{display.count_text(len(pack.latest), 'pilot')} assessed on the six production gaps</p>"
         f"{_tiles(pack)}<h3>What the board should know</h3><ul>{messages}</ul>"
         f"{''.join(_chart(fig, name) for name, fig in portfolio.items())}</section>",
+        _decisions(pack),
         '<section id="compound-risks"><h2>Compound risks across the portfolio</h2>'
         f"<p class='sub'>Two weak gaps amplify each other: active when both score below "
         f"{display.threshold_text(pack.model.compound.active_below)}, critical below "
@@ -208,8 +299,12 @@ def build_html(pack: BoardPack, progress: Callable[[float, str], None] | None = 
         if progress:
             progress((k + 1) / (len(pack.pilots) + 1), pilot)
         sections.append(_pilot_section(pack, pilot, anchors[pilot]))
-    links = ['<a href="#portfolio">Portfolio</a>', '<a href="#compound-risks">Compound risks</a>']
+    if pack.pilots:
+        sections.append(_appendix(pack, anchors))
+    links = ['<a href="#portfolio">Portfolio</a>', '<a href="#decisions">Decisions</a>',
+             '<a href="#compound-risks">Compound risks</a>']  # fmt: skip
     links += [f'<a href="#{anchors[p]}">{escape(p)}</a>' for p in pack.pilots]
+    links += ['<a href="#appendix">Appendix</a>'] if pack.pilots else []
     title = f"{pack.title} — readiness report, as of {pack.as_of.isoformat()}"
     if progress:
         progress(1.0, "done")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from readiness.assessment import assessment_json_schema
-from readiness.cli.main import cli
+from readiness.cli.main import cli, examples
 from readiness.model import load_model
 from readiness.report import model_text, score_text
 from readiness.scoring import score_assessment
@@ -17,7 +17,14 @@ from readiness.service.intake import validate_path
 AGGREGATORS = click.Choice(["geometric", "weakest_link", "weighted_mean"])
 
 
-@cli.command()
+@cli.command(
+    short_help="Score an assessment file (JSON or workbook) without storing it.",
+    epilog=examples(
+        "readiness score team.xlsx",
+        "readiness score assessment.json --json > score.json",
+        "readiness score team.xlsx --aggregator weakest_link",
+    ),
+)
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the Score JSON instead of a table.")
 @click.option("--aggregator", type=AGGREGATORS, default=None, help="Overall readiness aggregator.")
@@ -35,13 +42,19 @@ def score(file: Path, as_json: bool, aggregator: str | None) -> None:
     click.echo("\n\n".join(score_text(r) for r in results))
 
 
-@cli.command()
+@cli.command(
+    short_help="Print the JSON Schema of the assessment input.",
+    epilog=examples("readiness schema > assessment.schema.json"),
+)
 def schema() -> None:
     """Print the JSON Schema of the assessment input."""
     click.echo(json.dumps(assessment_json_schema(), indent=2, ensure_ascii=False))
 
 
-@cli.command()
+@cli.command(
+    short_help="Print the readiness model: gaps, questions, metrics, rules.",
+    epilog=examples("readiness model", "readiness model --json > model.json"),
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the whole model as JSON.")
 def model(as_json: bool) -> None:
     """Print the readiness model: gaps, questions, metrics, compound edges, verdict rules."""

@@ -12,14 +12,14 @@ from pathlib import Path
 import click
 
 from readiness.assessment import Assessment
-from readiness.cli.main import cli
+from readiness.cli.main import cli, examples
 from readiness.errors import InvalidInput, Issue
 from readiness.excel.export import write_atomically
 from readiness.excel.template import template_bytes
 from readiness.model import load_model
 from readiness.service.exports import ExportRequest, ExportScope, export_formats, get_exporter
 
-DB_HELP = "Database URL (default: READINESS_DATABASE_URL, then data/readiness.db)."
+DB_HELP = "Database URL (default: $READINESS_DATABASE_URL, else the SQLite file data/readiness.db)."
 
 
 def _last_snapshot(db: str | None, pilot: str) -> Assessment:
@@ -41,10 +41,15 @@ def _pilot_names(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(name.strip() for value in values for name in value.split(",") if name.strip())
 
 
-@cli.command()
+@cli.command(
+    short_help="Write the self-assessment workbook, blank or prefilled.",
+    epilog=examples("readiness template team.xlsx", 'readiness template claims.xlsx --pilot "Claims triage"'),
+)
 @click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--pilot", default=None, help="Prefill with this pilot's last snapshot (from the database).")
-@click.option("--db", default=None, help=DB_HELP)
+@click.option(
+    "--pilot", metavar="NAME", default=None, help="Prefill with this pilot's last snapshot (from the database)."
+)
+@click.option("--db", metavar="URL", default=None, help=DB_HELP)
 def template(out: Path, pilot: str | None, db: str | None) -> None:
     """Write the self-assessment template OUT.xlsx (blank, or prefilled with --pilot)."""
     if out.suffix.lower() != ".xlsx":
@@ -63,26 +68,39 @@ class _ExportCommand(click.Command):
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Formats"):
             formatter.write_dl([(f.name, f.description) for f in export_formats()])
+        super().format_epilog(ctx, formatter)
 
 
-@cli.command("export", cls=_ExportCommand)
+@cli.command(
+    "export",
+    cls=_ExportCommand,
+    short_help="Export the portfolio: xlsx, csv, deck, html or charts.",
+    epilog=examples(
+        "readiness export xlsx portfolio.xlsx",
+        "readiness export csv history.csv --history",
+        'readiness export deck board.pptx --as-of 2026-09-30 --pilots "Claims triage,Invoice matching"',
+        "readiness export html report.html",
+    ),
+)
 @click.argument("fmt", metavar="FORMAT")
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option(
     "--as-of",
     "as_of",
     type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
     default=None,
-    help="The portfolio as it stood on this date (YYYY-MM-DD).",
+    help="The portfolio as it stood on this date.",
 )
 @click.option("--history", is_flag=True, help="xlsx, csv: every snapshot instead of each pilot's latest.")
 @click.option(
     "--pilots",
     "pilots",
     multiple=True,
+    metavar="A,B",
     help="Comma-separated pilot names: the rows of xlsx/csv, the pilot pages of a deck.",
 )
-@click.option("--db", default=None, help=DB_HELP)
+@click.option("--db", metavar="URL", default=None, help=DB_HELP)
 def export(fmt: str, out: Path, as_of: datetime | None, history: bool, pilots: tuple[str, ...], db: str | None) -> None:
     """Export the stored portfolio as FORMAT (listed below) to OUT."""
     from readiness.cli.store_commands import store

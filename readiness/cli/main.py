@@ -35,14 +35,38 @@ class ReadinessGroup(click.Group):
             ctx.exit(1)
 
 
-@click.group(cls=ReadinessGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def examples(*lines: str) -> str:
+    """A command's help epilog: example command lines, printed as written (``\\b`` stops click re-wrapping)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+# Help as wide as the terminal allows up to 120 columns (click's default stops at 80); every command also
+# has a short_help of its own, so that the command list never cuts a summary with "...".
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 120}
+
+
+@click.group(
+    cls=ReadinessGroup,
+    context_settings=CONTEXT_SETTINGS,
+    epilog=examples(
+        "readiness demo                     # load the demo portfolio into data/readiness.db",
+        "readiness portfolio                # each pilot's verdict, overall and weakest gap",
+        "readiness template team.xlsx       # the self-assessment workbook to fill offline",
+        "readiness import q3/*.xlsx         # store the filled workbooks",
+        "readiness COMMAND --help           # a command's options and examples",
+    ),
+)
 @click.version_option(package_name="readiness", prog_name="readiness")
 def cli() -> None:
-    """Readiness: which AI pilots are ready for production, which are not, and exactly why."""
+    """Readiness: which AI pilots are ready for production, which are not, and exactly why.
+
+    Without --db, commands use READINESS_DATABASE_URL, else the SQLite file data/readiness.db.
+    """
 
 
 # Command modules register themselves on import; each area of the product owns its module.
 from readiness.cli import (  # noqa: E402
+    access_commands,  # noqa: F401
     core_commands,  # noqa: F401
     excel_commands,  # noqa: F401
     store_commands,  # noqa: F401

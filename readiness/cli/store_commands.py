@@ -18,10 +18,11 @@ import click
 from sqlalchemy import Engine
 
 from readiness import display
-from readiness.cli.main import cli
+from readiness.cli.main import cli, examples
 from readiness.errors import InvalidInput
 from readiness.model import load_model
 from readiness.scoring import VERDICT_LABELS
+from readiness.service.access import cli_identity
 from readiness.service.intake import import_report, validate_path
 from readiness.store import (
     backup,
@@ -71,17 +72,27 @@ def current_user() -> str:
 # --------------------------------------------------------------------------------------------
 
 
-@cli.command("import")
+@cli.command(
+    "import",
+    short_help="Store the assessments of JSON files or workbooks as snapshots.",
+    epilog=examples("readiness import q3/*.xlsx", "readiness import claims.json --db sqlite:///team.db"),
+)
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--actor",
+    metavar="NAME",
+    default=None,
+    help="Who imports, for the audit log (default: the operating-system user); recorded as a command-line write.",
+)
 @db_option
 @click.pass_context
-def import_files(ctx: click.Context, files: tuple[Path, ...], db_url: str | None) -> None:
+def import_files(ctx: click.Context, files: tuple[Path, ...], actor: str | None, db_url: str | None) -> None:
     """Store the assessments of each FILE (JSON or workbook) as snapshots.
 
     Each file is imported whole or not at all; a file already imported is a no-op. Prints one line per
     file; exits 2 if any file was rejected (the others are still imported).
     """
-    actor = current_user()
+    actor = (actor or "").strip() or current_user()
     rejected = 0
     with store(db_url) as engine:
         for path in files:
@@ -100,7 +111,7 @@ def import_one(engine: Engine, path: Path, actor: str) -> tuple[str, bool]:
         for warning in report.warnings:
             click.echo(f"  warning: {warning.location}: {warning.message}", err=True)
     try:
-        outcome = import_report(engine, report, interface="cli", actor=actor)
+        outcome = import_report(engine, report, interface="cli", actor=actor, identity=cli_identity(actor))
     except InvalidInput as problem:
         for issue in problem.issues[1:20]:
             click.echo(f"  {issue}", err=True)
@@ -136,9 +147,18 @@ def plural(count: int, noun: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-@cli.command()
+@cli.command(
+    short_help="Show each pilot's latest snapshot, scored with the current model.",
+    epilog=examples("readiness portfolio", "readiness portfolio --as-of 2026-06-30", "readiness portfolio --json"),
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the Portfolio JSON instead of a table.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="The portfolio as it stood then.")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="The portfolio as it stood on this date.",
+)
 @db_option
 def portfolio(as_json: bool, as_of: datetime | None, db_url: str | None) -> None:
     """Each pilot's latest snapshot, re-scored with the current model."""
@@ -196,7 +216,10 @@ def portfolio_table(frame: Any, day: date | None) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-@cli.command()
+@cli.command(
+    short_help="Load the demo portfolio (fifteen pilots with monthly history).",
+    epilog=examples("readiness demo", "readiness demo --if-empty --db sqlite:////tmp/demo.db"),
+)
 @click.option("--if-empty", is_flag=True, help="Load the demo only when the store holds no assessment yet.")
 @db_option
 def demo(if_empty: bool, db_url: str | None) -> None:
@@ -215,12 +238,15 @@ def demo(if_empty: bool, db_url: str | None) -> None:
     click.echo(f", {loaded.already_present} already present." if loaded.already_present else ".")
 
 
-@cli.group()
+@cli.group(short_help="Database maintenance: upgrade the schema.", epilog=examples("readiness db upgrade"))
 def db() -> None:
     """Database maintenance."""
 
 
-@db.command()
+@db.command(
+    short_help="Migrate the database to the latest schema.",
+    epilog=examples("readiness db upgrade", "readiness db upgrade --db postgresql://user@host/readiness"),
+)
 @db_option
 def upgrade(db_url: str | None) -> None:
     """Migrate the database to the latest schema (the app and the CLI also do on start)."""
@@ -233,7 +259,11 @@ def upgrade(db_url: str | None) -> None:
         click.echo(f"{redact(url)}: already at the latest revision ({result.after}).")
 
 
-@cli.command("backup")
+@cli.command(
+    "backup",
+    short_help="Copy the SQLite store to a file, safely while others write.",
+    epilog=examples("readiness backup backups/readiness-2026-11-01.db"),
+)
 @click.argument("out", type=click.Path(path_type=Path))
 @db_option
 def backup_command(out: Path, db_url: str | None) -> None:
@@ -243,8 +273,14 @@ def backup_command(out: Path, db_url: str | None) -> None:
     click.echo(f"Backed up {redact(engine.url)} to {written} ({written.stat().st_size:,} bytes, integrity ok).")
 
 
-@cli.command("audit")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1), help="How many entries.")
+@cli.command(
+    "audit",
+    short_help="Show the audit log: who wrote what, when, from which file.",
+    epilog=examples("readiness audit", "readiness audit --limit 200 --json > audit.json"),
+)
+@click.option(
+    "--limit", default=50, show_default=True, metavar="N", type=click.IntRange(min=1), help="How many entries."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
 @db_option
 def audit_command(limit: int, as_json: bool, db_url: str | None) -> None:

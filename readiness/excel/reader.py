@@ -26,7 +26,13 @@ from typing import Any, Literal
 
 from python_calamine import CalamineWorkbook
 
-from readiness.assessment import STAGES, Assessment, parse_assessment
+from readiness.assessment import (
+    STAGES,
+    Assessment,
+    coerce_metric_value,
+    out_of_range_text,
+    parse_assessment,
+)
 from readiness.errors import InvalidInput, Issue, IssueReport
 from readiness.excel import layout
 from readiness.excel.layout import PILOT_FIELDS, PilotField, normalise_header
@@ -341,7 +347,19 @@ def _metric_value(metric: Metric, value: Any, percent_cell: bool) -> bool | floa
         if key in layout.BOOL_WORDS:
             return layout.BOOL_WORDS[key]
         raise _Bad(f"expected Yes or No, got {_shown(value)}")
-    return _number(value, percent_cell and metric.kind == "percent")
+    number = _number(value, percent_cell and metric.kind == "percent")
+    try:
+        coerce_metric_value(metric, number)  # the core's rule judges the value (type, whole number, range)
+    except ValueError as problem:
+        # Out of range: say the whole accepted range in words, not only the bound that was crossed.
+        raise _Bad(out_of_range_text(metric, number) if _out_of_range(metric, number) else str(problem)) from None
+    return number
+
+
+def _out_of_range(metric: Metric, number: float) -> bool:
+    low, high = metric.bounds
+    below = low is not None and (number < low or (metric.exclusive_minimum and number == low))
+    return below or (high is not None and number > high)
 
 
 def _pilot_value(spec: PilotField, value: Any) -> Any:
@@ -634,21 +652,82 @@ def _read_template(
             read_sheet(_Sheet(name, scanned.sheets[name], book, scanned.source))
         elif key == layout.METRICS:
             problems.warning("", f"no '{layout.METRICS}' sheet: no metric is reported")
-    if problems.has_errors:
-        return []
+    # Parsed even when the sheets had errors: the core's checks (ranges, dates) of the cells that could be
+    # read are reported in the same pass, so one upload lists every problem of the workbook.
     assessment = _parse(draft, "", model, problems, names.get(layout.PILOT) or layout.PILOT)
-    return [assessment] if assessment is not None else []
+    return [assessment] if assessment is not None and not problems.has_errors else []
+
+
+# Stand-ins for required fields whose problem is already reported (missing or unreadable), so that the
+# core's checks of everything else still run; a draft with a stand-in never gives an assessment.
+_STAND_INS: dict[str, Any] = {"pilot.name": "(unnamed pilot)", "as_of": "9999-12-31"}
+_MAX_PASSES = 4
 
 
 def _parse(draft: _Draft, prefix: str, model: ReadinessModel, problems: _Problems, fallback: str) -> Assessment | None:
-    """Validate a draft with the core's own rules, reporting each problem at the cell it came from."""
-    try:
-        return parse_assessment(draft.data(), "", model)
-    except InvalidInput as invalid:
-        for issue in invalid.issues:
-            location = draft.where.get(issue.location) or _nearest(draft.where, issue.location) or fallback
-            problems.add(issue.severity, location, f"{prefix}{_field_label(issue.location)}: {issue.message}")
-        return None
+    """Validate a draft with the core's own rules, reporting each problem at the cell it came from.
+
+    Every independent problem is reported in one go: a field the core rejects is set aside and the rest is
+    checked again (the core stops at type errors before it checks ranges and dates), and a problem at a
+    cell that already has an error is not reported twice.
+    """
+    data = draft.data()
+    data |= {part: dict(data[part]) for part in ("pilot", "answers", "evidence", "metrics")}
+    stood_in = False
+    for key, stand_in in _STAND_INS.items():
+        if _get(data, key) is None:
+            _put(data, key, stand_in)
+            stood_in = True
+    reported = {i.location for i in problems.issues if i.severity == "error"}
+    for _ in range(_MAX_PASSES):
+        try:
+            assessment = parse_assessment(data, "", model)
+        except InvalidInput as invalid:
+            progressed = False
+            for issue in invalid.issues:
+                location = draft.where.get(issue.location) or _nearest(draft.where, issue.location) or fallback
+                if location not in reported or issue.severity != "error":
+                    problems.add(issue.severity, location, f"{prefix}{_field_label(issue.location)}: {issue.message}")
+                    reported.add(location)
+                progressed |= _set_aside(data, issue.location)
+            if not progressed:
+                return None
+            stood_in = True
+            continue
+        return None if stood_in else assessment
+    return None
+
+
+def _get(data: dict[str, Any], key: str) -> Any:
+    head, _, rest = key.partition(".")
+    return data.get(head, {}).get(rest) if rest else data.get(head)
+
+
+def _put(data: dict[str, Any], key: str, value: Any) -> None:
+    head, _, rest = key.partition(".")
+    if rest:
+        data[head][rest] = value
+    else:
+        data[head] = value
+
+
+def _set_aside(data: dict[str, Any], location: str) -> bool:
+    """Remove (or stand in for, when required) the field a problem names; False when nothing could be."""
+    head, _, rest = location.partition(".")
+    key = f"{head}.{rest.split('.')[0]}" if rest else head
+    if key in _STAND_INS:
+        if _get(data, key) == _STAND_INS[key]:
+            return False
+        _put(data, key, _STAND_INS[key])
+        return True
+    part, _, name = key.partition(".")
+    if name and isinstance(data.get(part), dict) and name in data[part]:
+        del data[part][name]
+        return True
+    if not name and part in data and not isinstance(data[part], dict):
+        del data[part]
+        return True
+    return False
 
 
 def _nearest(where: dict[str, str], location: str) -> str | None:
@@ -776,11 +855,11 @@ def _read_portfolio(
                 )
             else:
                 keys[key] = row
-        if len(problems.issues) + problems.dropped > errors_before and problems.has_errors:
-            assessments.clear()
-            continue
+        # A row with cell errors is still checked by the core (ranges, dates), so every problem of the
+        # sheet is listed in one pass; it never gives an assessment.
+        row_failed = len(problems.issues) + problems.dropped > errors_before and problems.has_errors
         assessment = _parse(draft, "", model, problems, f"{sheet_prefix}!{row + 1}:{row + 1}")
-        if assessment is not None and not problems.has_errors:
+        if assessment is not None and not row_failed and not problems.has_errors:
             assessments.append(assessment)
         elif problems.has_errors:
             assessments.clear()

@@ -35,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -50,7 +50,19 @@ from readiness.excel.safe import DEFAULT_LIMITS, SAVE_AS
 from readiness.model import GAP_IDS, ReadinessModel, load_model
 from readiness.portfolio import assessments_to_frame, score_frame
 from readiness.scoring import VERDICT_LABELS
+from readiness.service.access import (
+    Identity,
+    NotPermitted,
+    PilotScope,
+    ambient_identity,
+    audit_actor,
+    permits,
+    refusal_issue,
+    unrestricted,
+)
+from readiness.service.grants import written_by
 from readiness.store import AddResult, add_assessment, add_assessments
+from readiness.store.grants import pilot_scopes
 
 Interface = Literal["app", "cli"]
 FileKind = Literal["excel", "json", ""]
@@ -286,24 +298,74 @@ def snapshot_source(kind: FileKind, interface: Interface) -> str:
     return "excel" if kind == "excel" else interface
 
 
+def check_write(
+    engine: Engine, identity: Identity, action: str, assessments: Sequence[Assessment], source: str = ""
+) -> None:
+    """Refuse (:class:`~readiness.service.access.NotPermitted`, naming every pilot refused) unless
+    ``identity`` may take ``action`` (``import`` or ``assess``) on every pilot of ``assessments``.
+
+    A contributor writes a pilot only when its scope covers the pilot as the registry holds it (an existing
+    pilot) and as the assessment describes it (a new pilot, or the team and unit the assessment gives it), so
+    a file can neither write another team's pilot nor move a pilot out of the contributor's scope. Admins
+    (and the local user) are not looked up at all.
+    """
+    if unrestricted(identity, action):
+        return
+    if not permits(identity, action):
+        raise NotPermitted.of(identity, action, None, source)
+    stored = pilot_scopes(engine, [a.pilot.name for a in assessments])
+    issues = []
+    for assessment in assessments:
+        pilot = assessment.pilot
+        issue = None
+        if pilot.name in stored:
+            unit, team = stored[pilot.name]
+            registered = PilotScope(pilot.name, business_unit=unit, owning_team=team)
+            if not permits(identity, action, registered):
+                issue = refusal_issue(identity, action, registered)
+        if issue is None and not permits(identity, action, pilot):
+            issue = refusal_issue(identity, action, pilot)
+            if pilot.name in stored:
+                message = issue.message.replace(
+                    f"pilot '{pilot.name}' belongs to", f"the file moves pilot '{pilot.name}' to"
+                )
+                issue = replace(issue, message=message)
+        if issue is not None and issue not in issues:
+            issues.append(issue)
+    if issues:
+        raise NotPermitted(issues, source)
+
+
 def import_report(
-    engine: Engine, report: FileReport, *, interface: Interface, actor: str | None = None
+    engine: Engine,
+    report: FileReport,
+    *,
+    interface: Interface,
+    actor: str | None = None,
+    identity: Identity | None = None,
 ) -> ImportOutcome:
     """Store every assessment of a valid file in one transaction (all or nothing).
 
-    ``interface`` is the one the file came through (``app`` or ``cli``) and ``actor`` who imports it,
-    both recorded in the audit log. Raises :class:`InvalidInput` when the file has errors (such a file
-    never reaches the store) or when the store cannot hold one of its assessments.
+    ``interface`` is the one the file came through (``app`` or ``cli``) and ``actor`` who imports it (the
+    name typed; once signed in, the audit log names the identity instead), both recorded in the audit log.
+    ``identity`` is who imports (default: the interface's current identity, the local admin without
+    sign-in): checked against every pilot of the file first, so a file with one pilot outside a
+    contributor's scope writes nothing. Raises :class:`InvalidInput` when the file has errors (such a file
+    never reaches the store), :class:`~readiness.service.access.NotPermitted` (an ``InvalidInput``) when
+    the identity may not write one of its pilots, or when the store cannot hold one of its assessments.
     """
     assessments = report.raise_for_errors()
+    identity = identity or ambient_identity()
+    check_write(engine, identity, "import", assessments)  # interfaces name the file before the reason
     results = add_assessments(
         engine,
         assessments,
         source=snapshot_source(report.kind, interface),
-        actor=actor,
+        actor=audit_actor(identity, actor),
         source_hash=report.source_hash,
         origin=report.name,
         interface=interface,
+        written_by=written_by(identity),
     )
     created = sum(1 for r in results if r.created)
     pilots = len({a.pilot.name for a in assessments})
@@ -311,10 +373,28 @@ def import_report(
 
 
 def save_assessment(
-    engine: Engine, assessment: Assessment, *, interface: Interface, actor: str | None = None
+    engine: Engine,
+    assessment: Assessment,
+    *,
+    interface: Interface,
+    actor: str | None = None,
+    identity: Identity | None = None,
 ) -> AddResult:
-    """Store one assessment typed in (the Assess page) as a dated snapshot; the same content again is a no-op."""
-    return add_assessment(engine, assessment, source=interface, actor=actor, interface=interface)
+    """Store one assessment typed in (the Assess page) as a dated snapshot; the same content again is a no-op.
+
+    ``identity`` (default: the interface's current one) must be allowed to ``assess`` the pilot, else
+    :class:`~readiness.service.access.NotPermitted` and nothing is written.
+    """
+    identity = identity or ambient_identity()
+    check_write(engine, identity, "assess", [assessment])
+    return add_assessment(
+        engine,
+        assessment,
+        source=interface,
+        actor=audit_actor(identity, actor),
+        interface=interface,
+        written_by=written_by(identity),
+    )
 
 
 def import_reports(
@@ -324,18 +404,21 @@ def import_reports(
     interface: Interface,
     actor: str | None = None,
     on_progress: Callable[[int, int, str], None] | None = None,
+    identity: Identity | None = None,
 ) -> tuple[list[ImportOutcome], list[tuple[str, str]]]:
     """Import every valid file, each in its own transaction; a failing file does not stop the others.
 
-    Returns the outcomes and, for files that could not be stored, (file name, reason) pairs.
-    ``on_progress(done, total, name)`` is called after each file, for a progress bar.
+    Returns the outcomes and, for files that could not be stored (or that ``identity`` may not write, see
+    :func:`import_report`), (file name, reason) pairs. ``on_progress(done, total, name)`` is called after
+    each file, for a progress bar.
     """
     outcomes: list[ImportOutcome] = []
     failures: list[tuple[str, str]] = []
     valid = [r for r in reports if r.ok]
+    identity = identity or ambient_identity()
     for done, report in enumerate(valid, start=1):
         try:
-            outcomes.append(import_report(engine, report, interface=interface, actor=actor))
+            outcomes.append(import_report(engine, report, interface=interface, actor=actor, identity=identity))
         except InvalidInput as problem:
             failures.append((report.name, problem.summary()))
         if on_progress is not None:

@@ -27,6 +27,7 @@ from readiness.store.engine import writer
 from readiness.store.tables import (
     ANSWER,
     AUDIT_LOG,
+    GRANT,
     METRIC_VALUE,
     PILOT,
     SNAPSHOT,
@@ -34,7 +35,7 @@ from readiness.store.tables import (
     utcnow,
 )
 
-ALL_TABLES = (PILOT, SNAPSHOT, ANSWER, METRIC_VALUE, AUDIT_LOG)
+ALL_TABLES = (PILOT, SNAPSHOT, ANSWER, METRIC_VALUE, AUDIT_LOG, GRANT)
 
 T = TypeVar("T")
 MAX_BIGINT = 2**63 - 1
@@ -44,6 +45,32 @@ CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parame
 WRITE_ATTEMPTS = 5
 # PostgreSQL errors that mean "another transaction got in the way; run it again".
 RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
+
+
+@dataclass(frozen=True)
+class WrittenBy:
+    """Who writes, beside the audit log's ``actor``: the identity's subject, e-mail and source (``sso`` for a
+    signed-in person, ``cli`` for the command line's user, ``local`` for the dashboard without sign-in).
+    Recorded on every snapshot and audit entry of the write."""
+
+    subject: str
+    email: str | None = None
+    source: str | None = None
+
+    def columns(self) -> dict[str, str | None]:
+        """The ``identity_*`` columns of the snapshot and audit tables."""
+        return {
+            "identity_subject": self.subject[:320],
+            "identity_email": self.email[:320] if self.email else None,
+            "identity_source": self.source,
+        }
+
+
+NOBODY: dict[str, str | None] = {"identity_subject": None, "identity_email": None, "identity_source": None}
+
+
+def _identity_columns(by: WrittenBy | None) -> dict[str, str | None]:
+    return by.columns() if by is not None else dict(NOBODY)
 
 
 @dataclass(frozen=True)
@@ -69,6 +96,7 @@ class StoredAssessment:
     issued_verdict: str
     issued_overall: float
     issued_score: dict[str, Any]
+    written_by: WrittenBy | None = None
 
     def issued_under_other_model(self, model: ReadinessModel | None = None) -> bool:
         """Whether the issued score came from another model version than the current one."""
@@ -99,6 +127,7 @@ class AuditEntry:
     object: str
     source_hash: str | None
     detail: dict[str, Any]
+    written_by: WrittenBy | None = None
 
 
 @dataclass
@@ -130,9 +159,12 @@ def add_assessment(
     model: ReadinessModel | None = None,
     *,
     interface: str | None = None,
+    written_by: WrittenBy | None = None,
 ) -> AddResult:
     """Store one assessment as a snapshot (see :func:`add_assessments`)."""
-    return add_assessments(engine, [assessment], source, actor, source_hash, origin, model, interface=interface)[0]
+    return add_assessments(
+        engine, [assessment], source, actor, source_hash, origin, model, interface=interface, written_by=written_by
+    )[0]
 
 
 def add_assessments(
@@ -145,13 +177,15 @@ def add_assessments(
     model: ReadinessModel | None = None,
     *,
     interface: str | None = None,
+    written_by: WrittenBy | None = None,
 ) -> list[AddResult]:
     """Store assessments as snapshots in one transaction: all of them or none.
 
     ``source`` is where they came from (``app``, ``excel`` or ``cli``; :mod:`readiness.service.intake`
     says how files are tagged), ``actor`` who is writing (defaults to each assessment's ``submitted_by``),
     ``source_hash`` the SHA-256 of the file they were read from, ``origin`` its name and ``interface`` the
-    interface that brought it in (``app`` or ``cli``), all three recorded in the audit log. Each assessment
+    interface that brought it in (``app`` or ``cli``), all three recorded in the audit log; ``written_by`` the
+    identity behind the write, recorded on each new snapshot and audit entry. Each assessment
     is validated once, without changing it. Content already stored is not stored again: its result says
     ``created=False``. The score is computed now with the current model and kept as issued. Raises
     :class:`InvalidInput` if an assessment disagrees with the model or cannot be stored.
@@ -168,18 +202,20 @@ def add_assessments(
         if (item.assessment.pilot.name, item.content_hash) not in known:
             _complete(item)
     audit = {"origin": origin, "interface": interface}
-    return _with_retries(engine, lambda connection: _write(connection, prepared, actor, source_hash, audit))
+    return _with_retries(engine, lambda connection: _write(connection, prepared, actor, source_hash, audit, written_by))
 
 
-def save_pilot(engine: Engine, context: PilotContext, actor: str | None = None) -> PilotRecord:
+def save_pilot(
+    engine: Engine, context: PilotContext, actor: str | None = None, written_by: WrittenBy | None = None
+) -> PilotRecord:
     """Create a pilot in the registry, or update its context; audited. History is not touched."""
 
     def write(connection: Connection) -> None:
         now = utcnow()
         who = actor or "unknown"
-        pilots = _lock_pilots(connection, [context.name], {context.name: context}, {context.name: who}, now)
+        pilots = _lock_pilots(connection, [context.name], {context.name: context}, {context.name: who}, now, written_by)
         pilot_id, current = pilots[context.name]
-        _update_registry(connection, pilot_id, current, context, who, now)
+        _update_registry(connection, pilot_id, current, context, who, now, written_by)
 
     _with_retries(engine, write)
     record = get_pilot(engine, context.name)
@@ -269,13 +305,14 @@ def _write(
     actor: str | None,
     source_hash: str | None,
     audit: dict[str, str | None],
+    written_by: WrittenBy | None = None,
 ) -> list[AddResult]:
     now = utcnow()
     # Per pilot, the context and submitter of its most recent assessment in this call.
     latest = {p.assessment.pilot.name: p for p in sorted(prepared, key=_recency)}
     contexts = {name: item.assessment.pilot for name, item in latest.items()}
     actors = {name: actor or item.assessment.submitted_by or "unknown" for name, item in latest.items()}
-    pilots = _lock_pilots(connection, sorted(latest), contexts, actors, now)
+    pilots = _lock_pilots(connection, sorted(latest), contexts, actors, now, written_by)
 
     keys = [(pilots[p.assessment.pilot.name][0], p.content_hash) for p in prepared]
     stored = _existing_snapshots(connection, keys)
@@ -289,10 +326,10 @@ def _write(
         if is_new:
             pending.add(key)
             new.append((key[0], item))
-    ids = _insert_snapshots(connection, new, now)
+    ids = _insert_snapshots(connection, new, now, written_by)
     stored.update({(pid, item.content_hash): i for (pid, item), i in zip(new, ids, strict=True)})
-    _audit_snapshots(connection, new, ids, actor, source_hash, audit, now)
-    _follow_newest(connection, pilots, new, actors, now)
+    _audit_snapshots(connection, new, ids, actor, source_hash, audit, now, written_by)
+    _follow_newest(connection, pilots, new, actors, now, written_by)
     return [AddResult(stored[key], is_new) for key, is_new in zip(keys, created, strict=True)]
 
 
@@ -302,6 +339,7 @@ def _follow_newest(
     new: list[tuple[int, _Prepared]],
     actors: dict[str, str],
     now: datetime,
+    written_by: WrittenBy | None = None,
 ) -> None:
     """Give each pilot the context of its newest snapshot, unless an older one was back-filled."""
     newest: dict[int, _Prepared] = {}
@@ -311,7 +349,7 @@ def _follow_newest(
     for name, (pilot_id, current) in pilots.items():
         item = newest.get(pilot_id)
         if item is not None and (current["latest_as_of"] is None or item.assessment.as_of >= current["latest_as_of"]):
-            _update_registry(connection, pilot_id, current, item.assessment.pilot, actors[name], now)
+            _update_registry(connection, pilot_id, current, item.assessment.pilot, actors[name], now, written_by)
 
 
 def _recency(item: _Prepared) -> date:
@@ -328,6 +366,7 @@ def _lock_pilots(
     contexts: dict[str, PilotContext],
     actors: dict[str, str],
     now: datetime,
+    written_by: WrittenBy | None = None,
 ) -> dict[str, tuple[int, dict[str, Any]]]:
     """Create the pilots that do not exist yet, then lock them all (in name order, so two writers never
     wait for each other in a cycle). Returns each pilot's id and current registry row with its latest as-of."""
@@ -345,7 +384,7 @@ def _lock_pilots(
         statement = _dialect_insert(connection)(PILOT).on_conflict_do_nothing(index_elements=["name"])
         created = connection.execute(statement.returning(PILOT.c.id, PILOT.c.name), missing).all()
         entries = [
-            _audit_row(now, actors[name], "pilot.create", f"pilot/{pilot_id}", None, {"name": name})
+            _audit_row(now, actors[name], "pilot.create", f"pilot/{pilot_id}", None, {"name": name}, written_by)
             for pilot_id, name in created
         ]
         if entries:
@@ -376,6 +415,7 @@ def _update_registry(
     context: PilotContext,
     actor: str,
     now: datetime,
+    written_by: WrittenBy | None = None,
 ) -> None:
     """Set the registry's context of a pilot, recording what changed (nothing is written when nothing did)."""
     values = _context_values(context)
@@ -385,7 +425,7 @@ def _update_registry(
     connection.execute(PILOT.update().where(PILOT.c.id == pilot_id).values(**values, updated_at=now))
     current.update(values)
     detail = {"name": context.name, "changed": changed}
-    _audit(connection, now, actor, "pilot.update", f"pilot/{pilot_id}", None, detail)
+    _audit(connection, now, actor, "pilot.update", f"pilot/{pilot_id}", None, detail, written_by)
 
 
 def _existing_snapshots(connection: Connection, keys: list[tuple[int, str]]) -> dict[tuple[int, str], int]:
@@ -400,11 +440,14 @@ def _existing_snapshots(connection: Connection, keys: list[tuple[int, str]]) -> 
     return found
 
 
-def _insert_snapshots(connection: Connection, new: list[tuple[int, _Prepared]], now: datetime) -> list[int]:
+def _insert_snapshots(
+    connection: Connection, new: list[tuple[int, _Prepared]], now: datetime, written_by: WrittenBy | None = None
+) -> list[int]:
     if not new:
         return []
     # Every new item was scored before the transaction: content found stored then is never removed.
-    rows = [{**(item.snapshot or {}), "pilot_id": pilot_id, "created_at": now} for pilot_id, item in new]
+    by = _identity_columns(written_by)
+    rows = [{**(item.snapshot or {}), "pilot_id": pilot_id, "created_at": now, **by} for pilot_id, item in new]
     statement = SNAPSHOT.insert().returning(SNAPSHOT.c.id, sort_by_parameter_order=True)
     ids = list(connection.execute(statement, rows).scalars())
     answers = [(i, *a) for i, (_, item) in zip(ids, new, strict=True) for a in item.answers]
@@ -441,6 +484,7 @@ def _audit_snapshots(
     source_hash: str | None,
     audit: dict[str, str | None],
     now: datetime,
+    written_by: WrittenBy | None = None,
 ) -> None:
     """One ``snapshot.add`` entry per new snapshot; ``audit`` adds where the file came from (``origin``,
     ``interface``) when known."""
@@ -459,7 +503,7 @@ def _audit_snapshots(
         }
         detail.update({key: value for key, value in audit.items() if value})
         who = actor or snapshot["submitted_by"] or "unknown"
-        entries.append(_audit_row(now, who, "snapshot.add", f"snapshot/{snapshot_id}", source_hash, detail))
+        entries.append(_audit_row(now, who, "snapshot.add", f"snapshot/{snapshot_id}", source_hash, detail, written_by))
     if entries:
         connection.execute(AUDIT_LOG.insert(), entries)
 
@@ -472,16 +516,23 @@ def _audit(
     obj: str,
     source_hash: str | None,
     detail: dict[str, Any],
+    written_by: WrittenBy | None = None,
 ) -> None:
-    connection.execute(AUDIT_LOG.insert(), [_audit_row(now, actor, action, obj, source_hash, detail)])
+    connection.execute(AUDIT_LOG.insert(), [_audit_row(now, actor, action, obj, source_hash, detail, written_by)])
 
 
 def _audit_row(
-    now: datetime, actor: str, action: str, obj: str, source_hash: str | None, detail: dict[str, Any]
+    now: datetime,
+    actor: str,
+    action: str,
+    obj: str,
+    source_hash: str | None,
+    detail: dict[str, Any],
+    written_by: WrittenBy | None = None,
 ) -> dict[str, Any]:
     text = json.dumps(detail, sort_keys=True, default=str, ensure_ascii=False)
     row = {"at": now, "actor": actor[:320], "action": action, "object": obj[:300], "source_hash": source_hash}
-    return row | {"detail": text}
+    return row | {"detail": text} | _identity_columns(written_by)
 
 
 def _chunks(values: Sequence[T]) -> Iterable[Sequence[T]]:
@@ -586,6 +637,7 @@ def _stored_assessment(
         issued_verdict=row["verdict"],
         issued_overall=row["overall"],
         issued_score=row["score"],
+        written_by=_written_by(row),
     )
 
 
@@ -649,7 +701,16 @@ def _audit_entry(row: Any) -> AuditEntry:
         object=row["object"],
         source_hash=row["source_hash"],
         detail=json.loads(row["detail"]) if row["detail"] else {},
+        written_by=_written_by(row),
     )
+
+
+def _written_by(row: Any) -> WrittenBy | None:
+    """The identity columns of a snapshot or audit row (None on rows written before migration 0002)."""
+    subject = row.get("identity_subject")
+    if subject is None:
+        return None
+    return WrittenBy(subject, row.get("identity_email"), row.get("identity_source"))
 
 
 def count_rows(engine: Engine) -> dict[str, int]:

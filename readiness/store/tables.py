@@ -135,6 +135,10 @@ class SnapshotRow(PilotContextColumns, table=True):
     verdict: str = Field(sa_column=Column("verdict", String(20), nullable=False))
     overall: float = Field(sa_column=Column("overall", Float, nullable=False))
     score: dict[str, Any] = Field(sa_column=Column("score", ScoreJSON, nullable=False))
+    # Who wrote it (migration 0002): the signed-in identity, the CLI's user or the local user; NULL before.
+    identity_subject: str | None = Field(default=None, sa_column=Column("identity_subject", String(320)))
+    identity_email: str | None = Field(default=None, sa_column=Column("identity_email", String(320)))
+    identity_source: str | None = Field(default=None, sa_column=Column("identity_source", String(10)))
 
 
 class AnswerRow(StoreModel, table=True):
@@ -197,6 +201,41 @@ class AuditLogRow(StoreModel, table=True):
     object: str = Field(sa_column=Column("object", String(300), nullable=False))
     source_hash: str | None = Field(default=None, sa_column=Column("source_hash", String(64)))
     detail: str | None = Field(default=None, sa_column=Column("detail", Text))
+    # Who wrote it (migration 0002), beside ``actor``: the identity's subject, e-mail and source
+    # (``sso``, ``cli`` or ``local``); NULL on entries written before.
+    identity_subject: str | None = Field(default=None, sa_column=Column("identity_subject", String(320)))
+    identity_email: str | None = Field(default=None, sa_column=Column("identity_email", String(320)))
+    identity_source: str | None = Field(default=None, sa_column=Column("identity_source", String(10)))
+
+
+ROLE_VALUES = ("viewer", "contributor", "admin")
+SCOPE_KINDS = ("all", "team", "unit")
+
+
+class GrantRow(StoreModel, table=True):
+    """A role granted to a person (migration 0002): ``principal`` is the identity provider's subject or an
+    e-mail address; a contributor's grant covers one owning team or business unit (``scope_kind`` and
+    ``scope_value``), a viewer's or admin's every pilot (``all`` and ``''``). Revoking deletes the row; the
+    audit log keeps both events."""
+
+    __tablename__ = "grant"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_grant"),
+        UniqueConstraint("principal", "role", "scope_kind", "scope_value", name="uq_grant_principal_role_scope"),
+        CheckConstraint(_in("role", ROLE_VALUES), name="role"),
+        CheckConstraint(_in("scope_kind", SCOPE_KINDS), name="scope_kind"),
+        CheckConstraint("(scope_kind = 'all') = (scope_value = '')", name="scope_value"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column("id", Integer, autoincrement=True))
+    principal: str = Field(sa_column=Column("principal", String(320), nullable=False))
+    role: str = Field(sa_column=Column("role", String(20), nullable=False))
+    scope_kind: str = Field(sa_column=Column("scope_kind", String(10), nullable=False))
+    scope_value: str = Field(sa_column=Column("scope_value", String(200), nullable=False))
+    granted_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column("granted_at", DateTime(timezone=True), nullable=False)
+    )
+    granted_by: str = Field(sa_column=Column("granted_by", String(320), nullable=False))
 
 
 # Tables whose rows, once written, never change: the triggers of the initial migration refuse UPDATE and
@@ -209,3 +248,4 @@ SNAPSHOT: Table = SnapshotRow.__table__  # type: ignore[assignment]
 ANSWER: Table = AnswerRow.__table__  # type: ignore[assignment]
 METRIC_VALUE: Table = MetricValueRow.__table__  # type: ignore[assignment]
 AUDIT_LOG: Table = AuditLogRow.__table__  # type: ignore[assignment]
+GRANT: Table = GrantRow.__table__  # type: ignore[assignment]

@@ -51,13 +51,37 @@ def audit_rows(entries: list[AuditEntry]) -> list[dict[str, Any]]:
             "what": _audit_subject(entry),
             "source_hash": entry.source_hash,
             "detail": entry.detail,
+            "identity": _identity(entry),
+            "who": who_text(entry),
         }
         for entry in entries
     ]
 
 
+SOURCE_WORDS = {"sso": "signed in", "cli": "command line", "local": "no sign-in"}
+
+
+def _identity(entry: AuditEntry) -> dict[str, str | None] | None:
+    """Who wrote the entry as the store recorded it (subject, e-mail, source), or None before migration 0002."""
+    by = entry.written_by
+    return None if by is None else {"subject": by.subject, "email": by.email, "source": by.source}
+
+
+def who_text(entry: AuditEntry) -> str:
+    """Who made the write, in words: the signed-in person (``ana@example.com (signed in)``), the CLI's user
+    (``ana (command line)``), else the actor recorded (the name typed in local mode, as before sign-in)."""
+    by = entry.written_by
+    if by is None or by.source not in ("sso", "cli"):
+        return entry.actor
+    return f"{by.email or by.subject} ({SOURCE_WORDS[by.source]})"
+
+
 def _audit_subject(entry: AuditEntry) -> str:
     """The object in words: the pilot and the snapshot's date where the entry records them."""
+    if entry.action.startswith("grant."):
+        scope = {"team": "team ", "unit": "business unit "}.get(entry.detail.get("scope", ""), "")
+        where = f"{scope}{entry.detail.get('value')}" if scope else "every pilot"
+        return f"{entry.detail.get('principal')}: {entry.detail.get('role')} for {where}"
     pilot, as_of = entry.detail.get("pilot") or entry.detail.get("name"), entry.detail.get("as_of")
     if pilot and as_of:
         return f"{pilot}, assessment of {as_of}"

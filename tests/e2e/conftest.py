@@ -70,6 +70,9 @@ class AppServer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log: IO[bytes] | None = None
+    # More ``streamlit run`` options (e.g. ``--secrets.files``) and environment, for the sign-in tests.
+    extra_args: list[str] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -88,8 +91,9 @@ class AppServer:
             "--browser.gatherUsageStats", "false",
             "--server.fileWatcherType", "none",
             "--global.developmentMode", "false",
+            *self.extra_args,
         ]  # fmt: skip
-        env = {**os.environ, "READINESS_DATABASE_URL": self.database_url, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "READINESS_DATABASE_URL": self.database_url, "PYTHONUNBUFFERED": "1", **self.extra_env}
         self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while time.monotonic() < deadline:
@@ -151,6 +155,33 @@ def demo_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def empty_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A database that does not exist yet: the app creates and migrates it."""
     return f"sqlite:///{tmp_path_factory.mktemp('e2e-empty') / 'readiness.db'}"
+
+
+# The large portfolio of the layout tests: 1,000 synthetic pilots with 2 snapshots each (written in seconds).
+LARGE_PILOTS = 1000
+LARGE_SNAPSHOTS = 2
+
+
+@pytest.fixture(scope="session")
+def large_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite database holding a 1,000-pilot portfolio (``readiness.demo.synthetic_assessments``)."""
+    from readiness.demo import synthetic_assessments
+    from readiness.store import add_assessments, make_engine, migrate
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e-large') / 'readiness.db'}"
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+        add_assessments(engine, synthetic_assessments(LARGE_PILOTS, LARGE_SNAPSHOTS), source="cli", actor="e2e")
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def large_server(large_db_url: str) -> Iterator[AppServer]:
+    """The app on the 1,000-pilot portfolio, shared by the session."""
+    yield from _server(large_db_url)
 
 
 @pytest.fixture(scope="session")

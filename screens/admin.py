@@ -1,0 +1,135 @@
+"""Admin: who has access. The sign-in settings in force, the grants table, and granting or revoking roles.
+
+Only admins reach this page (``app.py`` registers it for them only); every change goes through
+:mod:`readiness.service.grants`, which checks the role again and audits the change with the admin's identity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from readiness.errors import InvalidInput
+from readiness.service.access import ROLES
+from readiness.service.grants import GrantRecord, all_grants, grant_role, revoke_role, scope_choices
+from ui import clear_caches, get_engine, guarded, plain
+from ui.auth import current_identity, group_roles, settings_summary, sso_configured
+
+SCOPE_KINDS = {"Owning team": "team", "Business unit": "unit"}
+FLASH_KEY = "admin.flash"
+
+
+def scope_text(record: GrantRecord) -> str:
+    if record.scope_kind == "team":
+        return f"team {record.scope_value}"
+    if record.scope_kind == "unit":
+        return f"business unit {record.scope_value}"
+    return "every pilot"
+
+
+def settings() -> None:
+    """How people sign in, and which identity-provider groups give which role."""
+    st.subheader("Sign-in")
+    summary = settings_summary()
+    if not sso_configured():
+        st.info(
+            "Local mode: nobody signs in, and everyone who can open this server is an admin. Grants given here "
+            "apply once single sign-on is configured (README, Deployment)."
+        )
+    st.dataframe(pd.DataFrame([{"Setting": k, "Value": v} for k, v in summary.items()]), hide_index=True)
+    mapping = group_roles()
+    if mapping:
+        rows = [{"Group": group, "Role": str(g)} for group, grants in sorted(mapping.items()) for g in grants]
+        st.caption("Roles from the ID token's groups (configuration; change them in the identity provider):")
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+
+
+def grants_table(records: list[GrantRecord]) -> None:
+    st.subheader("Grants")
+    if not records:
+        st.caption("No grants yet: give the first one below (or with `readiness grant`).")
+        return
+    rows = [
+        {"#": r.id, "Person (subject or e-mail)": r.principal, "Role": r.role, "Pilots": scope_text(r),
+         "Granted (UTC)": r.granted_at.strftime("%Y-%m-%d %H:%M"), "By": r.granted_by}
+        for r in records
+    ]  # fmt: skip
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+def grant_form() -> None:
+    st.subheader("Grant a role")
+    teams, units = scope_choices(get_engine())
+    with st.form("admin.grant", clear_on_submit=False, border=True):
+        principal = st.text_input("E-mail address or subject", key="admin.principal", max_chars=320)
+        role = st.radio("Role", [str(r) for r in ROLES], horizontal=True, key="admin.role")
+        kind = st.radio("A contributor writes the pilots of", list(SCOPE_KINDS), horizontal=True, key="admin.kind")
+        team = st.selectbox("Owning team", teams, index=None, key="admin.team", accept_new_options=True,
+                            placeholder="Pick or type a team")  # fmt: skip
+        unit = st.selectbox("Business unit", units, index=None, key="admin.unit", accept_new_options=True,
+                            placeholder="Pick or type a business unit")  # fmt: skip
+        st.caption("Viewers and admins see every pilot; the team or business unit applies to contributors only.")
+        if st.form_submit_button("Grant", type="primary"):
+            scoped = role == "contributor"
+            chosen_team = team if scoped and SCOPE_KINDS[kind] == "team" else None
+            chosen_unit = unit if scoped and SCOPE_KINDS[kind] == "unit" else None
+            change(lambda: grant_role(get_engine(), current_identity(), principal, role, team=chosen_team,
+                                      unit=chosen_unit), "granted")  # fmt: skip
+
+
+def revoke_form(records: list[GrantRecord]) -> None:
+    st.subheader("Revoke")
+    if not records:
+        st.caption("Nothing to revoke.")
+        return
+    by_id = {r.id: r for r in records}
+    chosen = st.selectbox(
+        "Grant", list(by_id), key="admin.revoke", format_func=lambda i: f"#{i} {by_id[i].principal}: "
+        f"{by_id[i].role} for {scope_text(by_id[i])}"
+    )  # fmt: skip
+    if st.button("Revoke", key="admin.revoke.confirm") and chosen in by_id:
+        record = by_id[chosen]
+        change(lambda: revoke_role(get_engine(), current_identity(), record.principal, record.role,
+                                   team=record.team, unit=record.unit), "revoked")  # fmt: skip
+
+
+def change(write: Callable[[], object], verb: str) -> None:
+    """Run a grant change; a refusal or bad input is a message, never a traceback."""
+    try:
+        result = write()
+    except InvalidInput as problem:
+        st.error(plain(f"Not {verb}: {problem.summary()}"))
+        return
+    except SQLAlchemyError as problem:
+        st.error(f"Not {verb}: the database refused the write ({type(problem).__name__}). Try again in a moment.")
+        return
+    clear_caches()
+    records: list[GrantRecord] = result if isinstance(result, list) else [result[0]]  # type: ignore[index]
+    again = isinstance(result, tuple) and not result[1]
+    texts = [f"{r.principal}: {r.role} for {scope_text(r)}" for r in records]
+    done = f"Already granted: {texts[0]}" if again else f"{verb.capitalize()}: " + "; ".join(texts)
+    st.session_state[FLASH_KEY] = done
+    st.rerun()
+
+
+def main() -> None:
+    st.title("Admin")
+    st.caption("Who may read, contribute and administer. Every change is recorded in the audit log (Methodology).")
+    flash = st.session_state.pop(FLASH_KEY, None)
+    if flash:
+        st.success(plain(flash))
+    settings()
+    records = all_grants(get_engine(), current_identity())
+    grants_table(records)
+    left, right = st.columns([3, 2])
+    with left:
+        grant_form()
+    with right:
+        revoke_form(records)
+
+
+with guarded("the admin page"):
+    main()
