@@ -22,14 +22,6 @@ SCOPE_KINDS = {"Owning team": "team", "Business unit": "unit"}
 FLASH_KEY = "admin.flash"
 
 
-def scope_text(record: GrantRecord) -> str:
-    if record.scope_kind == "team":
-        return f"team {record.scope_value}"
-    if record.scope_kind == "unit":
-        return f"business unit {record.scope_value}"
-    return "every pilot"
-
-
 def settings() -> None:
     """How people sign in, and which identity-provider groups give which role."""
     st.subheader("Sign-in")
@@ -53,7 +45,7 @@ def grants_table(records: list[GrantRecord]) -> None:
         st.caption("No grants yet: give the first one below (or with `readiness grant`).")
         return
     rows = [
-        {"#": r.id, "Person (subject or e-mail)": r.principal, "Role": r.role, "Pilots": scope_text(r),
+        {"#": r.id, "Person (subject or e-mail)": r.principal, "Role": r.role, "Pilots": r.scope_text,
          "Granted (UTC)": r.granted_at.strftime("%Y-%m-%d %H:%M"), "By": r.granted_by}
         for r in records
     ]  # fmt: skip
@@ -88,7 +80,7 @@ def revoke_form(records: list[GrantRecord]) -> None:
     by_id = {r.id: r for r in records}
     chosen = st.selectbox(
         "Grant", list(by_id), key="admin.revoke", format_func=lambda i: f"#{i} {by_id[i].principal}: "
-        f"{by_id[i].role} for {scope_text(by_id[i])}"
+        f"{by_id[i].role} for {by_id[i].scope_text}"
     )  # fmt: skip
     if st.button("Revoke", key="admin.revoke.confirm") and chosen in by_id:
         record = by_id[chosen]
@@ -109,7 +101,7 @@ def change(write: Callable[[], object], verb: str) -> None:
     clear_caches()
     records: list[GrantRecord] = result if isinstance(result, list) else [result[0]]  # type: ignore[index]
     again = isinstance(result, tuple) and not result[1]
-    texts = [f"{r.principal}: {r.role} for {scope_text(r)}" for r in records]
+    texts = [f"{r.principal}: {r.role} for {r.scope_text}" for r in records]
     done = f"Already granted: {texts[0]}" if again else f"{verb.capitalize()}: " + "; ".join(texts)
     st.session_state[FLASH_KEY] = done
     st.rerun()

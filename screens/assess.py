@@ -7,7 +7,6 @@ input that holds it, and the live score always matches what Save would store.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -37,6 +36,7 @@ from ui import (
     guarded,
     pilot_history_cached,
     pilot_names_cached,
+    plain,
     render_chart,
     selected_pilot,
 )
@@ -52,24 +52,8 @@ NAME_MISSING = "give the new pilot a name"
 # is a hint, not an error in red (no error before the user acts).
 NAME_TOUCHED_KEY = "assess.name_touched"
 SAVE_TRIED_KEY = "assess.save_tried"
-# What Markdown reads as formatting in a name or message: inline marks, and list markers opening a line.
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]<>|~$:#&])")
-_LIST_MARKER = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))", re.MULTILINE)
 RADAR_HEIGHT = 340
 EARLIEST = date(1990, 1, 1)  # Streamlit's default lower bound (ten years back) is too recent for old pilots
-
-
-def plain(text: object) -> str:
-    """User text (a pilot name, a message quoting it) for a Markdown element, shown exactly as typed: every
-    Markdown character is escaped, so ``**x**`` or ``:red[x]`` in a name is never read as formatting."""
-    escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
-    return _LIST_MARKER.sub(_unlisted, escaped)
-
-
-def _unlisted(marker: re.Match[str]) -> str:
-    """A list marker opening a line, escaped: ``- x`` → ``\\- x``, ``1. x`` → ``1\\. x``."""
-    indent, mark = marker.groups()
-    return f"{indent}{mark}\\" if mark[0].isdigit() else f"{indent}\\{mark}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ by file id), so reruns stay fast.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import pandas as pd
@@ -28,7 +27,7 @@ from readiness.service.intake import (
     preview_frame,
     validate_file,
 )
-from ui import PAGES, PILOT_PARAM, clear_caches, get_engine, guarded, pilot_history_cached, pilot_names_cached
+from ui import PAGES, PILOT_PARAM, clear_caches, get_engine, guarded, pilot_history_cached, pilot_names_cached, plain
 
 UPLOADER_KEY = "upload.files"
 REPORTS_KEY = "upload.reports"
@@ -40,22 +39,6 @@ MAX_PILOT_LINKS = 8
 MAX_ISSUE_ROWS_SHOWN = 6  # more problems than this scroll inside the table
 # Rows taller than 64 px let Streamlit's table wrap a long text over up to three lines instead of cutting it.
 WRAPPING_ROW_HEIGHT = 66
-# What Markdown reads as formatting in a name or message: inline marks, and list markers opening a line.
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]<>|~$:#&])")
-_LIST_MARKER = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))", re.MULTILINE)
-
-
-def plain(text: object) -> str:
-    """User text (a file or pilot name) for a Markdown element, shown exactly as typed: every Markdown
-    character is escaped, so ``**x**`` or ``:red[x]`` in a name is never read as formatting."""
-    escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
-    return _LIST_MARKER.sub(_unlisted, escaped)
-
-
-def _unlisted(marker: re.Match[str]) -> str:
-    """A list marker opening a line, escaped: ``- x`` → ``\\- x``, ``1. x`` → ``1\\. x``."""
-    indent, mark = marker.groups()
-    return f"{indent}{mark}\\" if mark[0].isdigit() else f"{indent}\\{mark}"
 
 
 def template_section(names: list[str]) -> None:

@@ -23,7 +23,7 @@ from readiness.cli.main import cli, examples
 from readiness.cli.store_commands import current_user, db_option, store
 from readiness.errors import InvalidInput, Issue
 from readiness.service.access import ROLES, Identity, cli_identity, sign_in_problems
-from readiness.service.grants import GrantRecord, all_grants, grant_role, revoke_role
+from readiness.service.grants import all_grants, grant_role, revoke_role
 
 actor_option = click.option(
     "--actor",
@@ -37,14 +37,6 @@ ROLE_CHOICE = click.Choice([str(r) for r in ROLES], case_sensitive=False)
 def operator(actor: str | None) -> Identity:
     """The command line's identity: ``--actor``, else the operating-system user, as an admin."""
     return cli_identity((actor or "").strip() or current_user())
-
-
-def scope_text(record: GrantRecord) -> str:
-    if record.scope_kind == "team":
-        return f"team {record.scope_value}"
-    if record.scope_kind == "unit":
-        return f"business unit {record.scope_value}"
-    return "every pilot"
 
 
 def _scopes(teams: tuple[str, ...], units: tuple[str, ...]) -> list[tuple[str | None, str | None]]:
@@ -81,7 +73,7 @@ def grant_command(
         for team, unit in _scopes(teams, units):
             record, created = grant_role(engine, identity, principal, role, team=team, unit=unit)
             state = "granted" if created else "already granted"
-            click.echo(f"{state}: {record.principal} is {record.role} for {scope_text(record)} (grant #{record.id})")
+            click.echo(f"{state}: {record.principal} is {record.role} for {record.scope_text} (grant #{record.id})")
 
 
 @cli.command(
@@ -117,7 +109,7 @@ def revoke_command(
     with store(db_url) as engine:
         for team, unit in _scopes(teams, units):
             for record in revoke_role(engine, identity, principal, role, team=team, unit=unit):
-                what = f"{record.role} for {scope_text(record)}"
+                what = f"{record.role} for {record.scope_text}"
                 click.echo(f"revoked: {record.principal} as {what} (grant #{record.id})")
 
 
@@ -154,7 +146,7 @@ def grants_command(as_json: bool, actor: str | None, db_url: str | None) -> None
     width = max(len(r.principal) for r in records)
     for r in records:
         when = r.granted_at.strftime("%Y-%m-%d")
-        click.echo(f"#{r.id:<4} {r.principal:<{width}}  {r.role:<11}  {scope_text(r):<30}  {when} by {r.granted_by}")
+        click.echo(f"#{r.id:<4} {r.principal:<{width}}  {r.role:<11}  {r.scope_text:<30}  {when} by {r.granted_by}")
 
 
 # --------------------------------------------------------------------------------------------

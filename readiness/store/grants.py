@@ -34,6 +34,15 @@ class GrantRecord:
     granted_by: str
 
     @property
+    def scope_text(self) -> str:
+        """The scope in words: ``team Claims AI``, ``business unit Finance`` or ``every pilot``."""
+        if self.scope_kind == "team":
+            return f"team {self.scope_value}"
+        if self.scope_kind == "unit":
+            return f"business unit {self.scope_value}"
+        return "every pilot"
+
+    @property
     def team(self) -> str | None:
         return self.scope_value if self.scope_kind == "team" else None
 
