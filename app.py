@@ -45,8 +45,8 @@ PAGE_ACTIONS = {"portfolio": "read", "pilot": "read", "assess": "assess", "uploa
 def pages() -> list[st.Page]:
     """The pages whose file is present, each at its own URL (``/portfolio``, ``/pilot``...), and a hidden home.
 
-    Only the pages the identity may use are listed; every other one stays at its URL (and file, so links resolve)
-    as a hidden page that runs none of its code: it only says "Not permitted: <page> needs the <role> role".
+    Only the pages the identity may use are listed; every other one stays at its URL as a hidden page that runs
+    none of its code: it only says "Not permitted: <page> needs the <role> role".
     Streamlit serves its default page only at ``/``, never at that page's own path; so the default is a hidden
     page that forwards to the first permitted page, keeping the query (``/?bu=Finance`` opens
     ``/portfolio?bu=Finance``).
@@ -59,8 +59,7 @@ def pages() -> list[st.Page]:
         if not (HERE / path).is_file():
             continue
         if not permits(identity, PAGE_ACTIONS[key]):
-            refused.append(auth.RefusedPage(path, action=PAGE_ACTIONS[key], title=title, icon=icon, url_path=key,
-                                            visibility="hidden"))  # fmt: skip
+            refused.append(auth.refused_page(key, title, icon, PAGE_ACTIONS[key]))
             continue
         shown = "visible" if key != "admin" or auth.sso_configured() else "hidden"
         listed.append(st.Page(path, title=title, icon=icon, url_path=key, visibility=shown))

@@ -25,13 +25,12 @@ import os
 import signal
 import threading
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 from streamlit import config as st_config
-from streamlit.errors import StreamlitAPIException
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from readiness.errors import InvalidInput
 from readiness.service import access
@@ -165,7 +164,7 @@ def current_identity() -> Identity:
 
 def _resolve() -> Identity | None:
     """The ambient identity for use cases called without one: this session's, inside a script run."""
-    if get_script_run_ctx(suppress_warning=True) is None:
+    if not st.runtime.exists():  # a script or a test calling the use cases, not a session
         return None
     return current_identity()
 
@@ -231,23 +230,10 @@ def not_permitted(title: str, action: str) -> None:
     st.caption(plain(f"You are signed in as {identity.label} ({identity.describe()}). Ask an admin for access."))
 
 
-class RefusedPage(st.Page):
-    """A page this identity may not open, still registered at its own URL and file (so that links to it keep
-    resolving) but hidden; when opened, it runs no page code: its body only says why."""
-
-    def __init__(self, page: str, *, action: str, **options: Any) -> None:
-        super().__init__(page, **options)
-        self._refused_action = action
-
-    def run(self) -> None:
-        if not self._can_be_called:
-            raise StreamlitAPIException("Only the page returned by st.navigation can be run, once.")
-        self._can_be_called = False
-        ctx = get_script_run_ctx()
-        if ctx is None:
-            return
-        with ctx.run_with_active_hash(self._script_hash):
-            not_permitted(self.title, self._refused_action)
+def refused_page(key: str, title: str, icon: str, action: str) -> st.Page:
+    """A page this identity may not open: hidden, still at its own URL, and its body (a callable, not the page's
+    file) runs none of the page's code: it only says why."""
+    return st.Page(partial(not_permitted, title, action), title=title, icon=icon, url_path=key, visibility="hidden")
 
 
 def no_access() -> None:

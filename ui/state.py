@@ -62,6 +62,7 @@ from readiness.model import load_model
 from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, ScoreResult
 from readiness.service import portfolio as service_portfolio
 from readiness.service import queries
+from readiness.service.access import permits, require
 from readiness.store import StoredAssessment, database_url, make_engine, migrate, redact
 
 log = logging.getLogger("readiness.ui")
@@ -372,11 +373,16 @@ def guarded(what: str = "this page") -> Iterator[None]:
 
 def empty_state() -> None:
     """The greeting of an empty database: load the demo, download the template, or assess a first pilot."""
+    from ui.auth import current_identity  # here: ui.auth builds on this module
+
+    identity = current_identity()
+    can_write = permits(identity, "import")
     st.info("The database holds no assessment yet. Start in one of three ways:")
     demo, template, assess = st.columns(3, border=True)
     with demo:
         st.markdown("**Explore the demo portfolio**  \nA sample portfolio of AI pilots with a year of monthly history.")
-        if st.button("Load the demo", type="primary", key="empty.demo"):
+        if st.button("Load the demo", type="primary", key="empty.demo", disabled=not can_write,
+                     help=None if can_write else "Loading the demo needs the contributor or admin role."):  # fmt: skip
             _load_demo()
     with template:
         st.markdown("**Fill in the Excel template**  \nOne workbook per pilot, then upload it.")
@@ -386,7 +392,10 @@ def empty_state() -> None:
     with assess:
         core = len(load_model().core_questions)
         st.markdown(f"**Assess a first pilot**  \nAnswer the {core}-question checklist in the app.")
-        st.page_link(PAGES["assess"], label="Assess a pilot", icon=":material/checklist:")
+        if permits(identity, "assess"):  # a refused page has no file to link to
+            st.page_link(PAGES["assess"], label="Assess a pilot", icon=":material/checklist:")
+        else:
+            st.caption("Assessing needs the contributor role.")
 
 
 def _template_bytes() -> bytes:
@@ -397,6 +406,9 @@ def _template_bytes() -> bytes:
 
 def _load_demo() -> None:
     from readiness.demo import load_demo
+    from ui.auth import current_identity
+
+    require(current_identity(), "import")  # checked on the server, not only by the disabled button
 
     with st.spinner("Loading the demo portfolio…"):
         load_demo(get_engine(), actor="demo", source="app")
