@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, ValidationError
 
 from readiness.errors import InvalidInput, Issue, issues_from_pydantic
+from readiness.evidence.base import Provenance
 from readiness.model import AnswerValue, Metric, ReadinessModel, load_model
 
 Stage = Literal["pilot", "scaling", "production", "paused", "retired"]
@@ -47,6 +48,15 @@ class PilotContext(BaseModel):
 CONTEXT_FIELDS: tuple[str, ...] = tuple(name for name in PilotContext.model_fields if name != "name")
 
 
+class Measurement(BaseModel):
+    """How Readiness measured a metric from an evidence file: the file's provenance and the method."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    provenance: Provenance
+    method: str = Field(max_length=500)
+
+
 class Assessment(BaseModel):
     """One dated self-assessment of one pilot (the Assessment JSON of docs/contracts.md)."""
 
@@ -56,25 +66,51 @@ class Assessment(BaseModel):
     as_of: date
     submitted_by: str | None = Field(default=None, max_length=320)
     answers: dict[str, AnswerValue] = Field(default_factory=dict)
+    # Keyed by question ID (the answer's evidence) or metric ID (the report a typed value comes from).
     evidence: dict[str, str] = Field(default_factory=dict)
     metrics: dict[str, MetricValue] = Field(default_factory=dict)
+    # Metrics Readiness computed itself from evidence files (``readiness evidence``); never typed input.
+    measurements: dict[str, Measurement] = Field(default_factory=dict)
 
     def content_hash(self) -> str:
-        """SHA-256 of the canonical JSON: the same content always gives the same hash."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """SHA-256 of the canonical JSON: the same content always gives the same hash.
+
+        An assessment without measurements hashes as it did before measurements existed, so re-importing
+        a file stored earlier is still recognised.
+        """
+        content = self.model_dump(mode="json")
+        if not content["measurements"]:
+            del content["measurements"]
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
-    def documented(self, question_id: str) -> bool:
-        """Whether an answer carries evidence (a note or a link)."""
-        return bool(self.evidence.get(question_id, "").strip())
+    def documented(self, item_id: str) -> bool:
+        """Whether an answer or a typed metric value carries evidence (a note, a link, a report)."""
+        return bool(self.evidence.get(item_id, "").strip())
+
+    def measured(self, metric_id: str) -> bool:
+        """Whether a metric's value was computed by Readiness from an evidence file."""
+        return metric_id in self.measurements and metric_id in self.metrics
 
 
-def parse_assessment(data: Any, source: str = "", model: ReadinessModel | None = None) -> Assessment:
+MEASUREMENTS_TYPED = (
+    "measured values come only from evidence files that Readiness reads itself (readiness evidence, or the "
+    "Pilot page); type the value in metrics, with the report it comes from in evidence"
+)
+
+
+def parse_assessment(
+    data: Any, source: str = "", model: ReadinessModel | None = None, *, measured: bool = False
+) -> Assessment:
     """Validate raw data (parsed JSON) into an :class:`Assessment`, or raise :class:`InvalidInput`.
 
-    Metric values come back normalised: booleans as ``bool``, everything else as ``float``.
+    Metric values come back normalised: booleans as ``bool``, everything else as ``float``. Input typed by
+    people may not carry ``measurements`` (a typed "measured" would be a claim nobody checked); only the
+    evidence use case and the store, which read or kept the files' provenance, pass ``measured=True``.
     """
     model = model or load_model()
+    if not measured and isinstance(data, dict) and data.get("measurements"):
+        raise InvalidInput([Issue("error", "measurements", MEASUREMENTS_TYPED)], source)
     try:
         assessment = Assessment.model_validate(data)
     except ValidationError as error:
@@ -99,9 +135,16 @@ def check_against_model(assessment: Assessment, model: ReadinessModel) -> tuple[
         issues.append(
             Issue("error", "as_of", f"assessment date {assessment.as_of} is before the pilot's start date {start}")
         )
-    if _same_values(metrics, assessment.metrics):
+    # A reference for a metric with no value backs nothing: it is dropped, with a warning, rather than stored.
+    orphans = [m for m in assessment.evidence if m in model.metric_by_id and m not in assessment.metrics]
+    issues += [
+        Issue("warning", f"evidence.{m}", "a reference without the metric's value is ignored: add the value")
+        for m in orphans
+    ]
+    if _same_values(metrics, assessment.metrics) and not orphans:
         return assessment, issues
-    return assessment.model_copy(update={"metrics": metrics}), issues
+    evidence = {k: v for k, v in assessment.evidence.items() if k not in orphans}
+    return assessment.model_copy(update={"metrics": metrics, "evidence": evidence}), issues
 
 
 def _answer_issues(assessment: Assessment, model: ReadinessModel) -> list[Issue]:
@@ -120,9 +163,12 @@ def _answer_issues(assessment: Assessment, model: ReadinessModel) -> list[Issue]
                     "n_a is allowed only on deeper questions, not on the core checklist",
                 )
             )
-    for question_id in assessment.evidence:
-        if question_id not in questions:
-            issues.append(Issue("error", f"evidence.{question_id}", f"unknown question ID '{question_id}'"))
+    for item_id in assessment.evidence:
+        if item_id not in questions and item_id not in model.metric_by_id:
+            issues.append(Issue("error", f"evidence.{item_id}", f"unknown question or metric ID '{item_id}'"))
+    for metric_id in assessment.measurements:
+        if metric_id not in assessment.metrics:
+            issues.append(Issue("error", f"measurements.{metric_id}", "a measurement without the metric's value"))
     return issues
 
 
@@ -203,8 +249,12 @@ def assessment_json_schema() -> dict[str, Any]:
     schema = Assessment.model_json_schema()
     model = load_model()
     properties = schema["properties"]
+    # Measurements are computed by Readiness from evidence files, never typed: not part of the input.
+    del properties["measurements"]
+    for name in ("Measurement", "Provenance", "SourceFile"):
+        schema.get("$defs", {}).pop(name, None)
     properties["answers"]["propertyNames"] = {"enum": [q.id for q in model.questions]}
-    properties["evidence"]["propertyNames"] = {"enum": [q.id for q in model.questions]}
+    properties["evidence"]["propertyNames"] = {"enum": [q.id for q in model.questions] + [m.id for m in model.metrics]}
     properties["metrics"]["propertyNames"] = {"enum": [m.id for m in model.metrics]}
     schema["description"] = f"Readiness assessment input (model {model.version})."
     return schema

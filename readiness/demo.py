@@ -119,6 +119,7 @@ EVIDENCE_SOURCES = (
     "review minutes",
     "test results",
 )
+METRIC_SOURCES = ("from the monitoring dashboard", "from the quarterly report", "from the test report")
 
 
 def _month(day: date, back: int) -> date:
@@ -193,6 +194,8 @@ def pilot_assessments(pilot: DemoPilot, model: ReadinessModel | None = None) -> 
             if answer == "yes" and rng.random() < maturity[question.gap]:
                 source = EVIDENCE_SOURCES[zlib.crc32(question.id.encode()) % len(EVIDENCE_SOURCES)]
                 evidence[question.id] = f"{question.gap.capitalize()} {source}, {as_of:%b %Y}"
+        # A separate stream, so that adding metric references left every answer and value as it was.
+        references = random.Random(zlib.crc32(f"metric-evidence:{pilot.name}:{as_of}".encode()))
         for metric in model.metrics:
             if metric.id not in reported:
                 continue
@@ -200,6 +203,9 @@ def pilot_assessments(pilot: DemoPilot, model: ReadinessModel | None = None) -> 
                 metrics[metric.id] = 3.0
             else:
                 metrics[metric.id] = _metric_value(metric, rng, maturity[metric.gap], model)
+            if references.random() < 0.3 + 0.7 * maturity[metric.gap]:
+                source = METRIC_SOURCES[zlib.crc32(metric.id.encode()) % len(METRIC_SOURCES)]
+                evidence[metric.id] = f"{metric.short} {source}, {as_of:%b %Y}"
         stage: Stage = pilot.stage
         snapshots.append(
             Assessment(

@@ -19,10 +19,15 @@ for a person.
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from numbers import Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from readiness.evidence.base import Provenance
 
 # Values arrive as floats that went through sums and products; rounding to the 9 decimals at which the
 # scoring compares thresholds (``readiness.scoring.PRECISION``) absorbs representation noise (0.29 × 100 =
@@ -120,3 +125,23 @@ def confidence_threshold_text(value: float) -> str:
 def count_text(count: int, noun: str, plural: str | None = None) -> str:
     """``1 pilot``, ``3 pilots``."""
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def period_text(start: datetime | None, end: datetime | None) -> str:
+    """A period of time in UTC, as short as it can be: ``2026-11-27 19:20–19:25 UTC`` within one day,
+    ``2026-11-01 – 2026-11-27`` across days; empty when the evidence has no times."""
+    if start is None or end is None:
+        return ""
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    if start.date() == end.date():
+        return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M} UTC"
+    return f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"
+
+
+def measured_from_text(provenance: Provenance) -> str:
+    """Where a measured value comes from, in one line: ``measured from run_stats_history.csv,
+    2026-11-27 19:20–19:25 UTC, 48,210 requests``."""
+    files = " and ".join(f.name for f in provenance.files)
+    parts = [f"measured from {files}", period_text(provenance.period_start, provenance.period_end)]
+    parts.append(f"{provenance.count:,} {provenance.count_unit}")
+    return ", ".join(p for p in parts if p)

@@ -23,6 +23,8 @@ AnswerValue = Literal["yes", "no", "not_sure", "n_a"]
 ANSWER_LABELS: dict[str, str] = {"yes": "Yes", "no": "No", "not_sure": "Not sure", "n_a": "N/A"}
 
 AggregatorId = Literal["geometric", "weakest_link", "weighted_mean"]
+EvidenceLevelId = Literal["measured", "documented", "self_reported", "unknown"]
+EVIDENCE_LEVEL_IDS: tuple[EvidenceLevelId, ...] = ("measured", "documented", "self_reported", "unknown")
 MetricKind = Literal["percent", "number", "count", "bool", "months"]
 
 
@@ -211,7 +213,18 @@ class ScoringRules(_Strict):
         default=3, ge=1, description="months before the portfolio's newest assessment after which one is stale"
     )
     answer_scores: dict[Literal["yes", "no", "not_sure"], float]
-    evidence_levels: dict[Literal["measured", "documented", "self_reported", "unknown"], float]
+    evidence_levels: dict[EvidenceLevelId, float]
+    evidence_requirements: dict[EvidenceLevelId, str] = Field(
+        description="what each evidence level requires, in words (Methodology page, template)"
+    )
+
+    @model_validator(mode="after")
+    def _every_level_defined(self) -> ScoringRules:
+        for name in ("evidence_levels", "evidence_requirements"):
+            missing = set(EVIDENCE_LEVEL_IDS) - set(getattr(self, name))
+            if missing:
+                raise ValueError(f"scoring.{name} lacks {', '.join(sorted(missing))}")
+        return self
 
 
 class ReadinessModel(_Strict):

@@ -7,8 +7,9 @@ explanations (reasons, remediation) stay on the one-assessment path, where a rea
 
 The *frame* is the exchange format between the store, the Excel reader and the scorer: one row per
 snapshot, context columns (:data:`CONTEXT_COLUMNS`), one column per question ID holding the answer
-string, one ``<ID>:documented`` boolean column per question, and one float column per metric ID
-(booleans as 1.0 / 0.0; NaN when not reported).
+string, one ``<ID>:documented`` boolean column per question and per metric (evidence attached), one float
+column per metric ID (booleans as 1.0 / 0.0; NaN when not reported), and one ``<ID>:measured`` boolean
+column per metric (computed by Readiness from an evidence file).
 """
 
 from __future__ import annotations
@@ -27,12 +28,18 @@ from readiness.scoring import PRECISION, VERDICT_ORDER
 
 CONTEXT_COLUMNS = ["pilot", *CONTEXT_FIELDS, "as_of", "submitted_by"]
 DOCUMENTED_SUFFIX = ":documented"
+MEASURED_SUFFIX = ":measured"
 DAYS_PER_MONTH = 365.25 / 12
 
 
-def documented_column(question_id: str) -> str:
-    """The frame column that says whether a question's answer carries evidence."""
-    return f"{question_id}{DOCUMENTED_SUFFIX}"
+def documented_column(item_id: str) -> str:
+    """The frame column that says whether a question's answer or a metric's typed value carries evidence."""
+    return f"{item_id}{DOCUMENTED_SUFFIX}"
+
+
+def measured_column(metric_id: str) -> str:
+    """The frame column that says whether a metric was measured by Readiness from an evidence file."""
+    return f"{metric_id}{MEASURED_SUFFIX}"
 
 
 def assessment_row(assessment: Assessment, model: ReadinessModel) -> dict[str, object]:
@@ -57,6 +64,10 @@ def assessment_row(assessment: Assessment, model: ReadinessModel) -> dict[str, o
     for metric in model.metrics:
         value = assessment.metrics.get(metric.id)
         row[metric.id] = np.nan if value is None else float(value)
+    for metric in model.metrics:
+        row[documented_column(metric.id)] = assessment.documented(metric.id)
+    for metric in model.metrics:
+        row[measured_column(metric.id)] = assessment.measured(metric.id)
     return row
 
 
@@ -71,7 +82,15 @@ def assessments_to_frame(assessments: Iterable[Assessment], model: ReadinessMode
 def frame_columns(model: ReadinessModel) -> list[str]:
     """Every column of the frame, in order."""
     questions = [q.id for q in model.questions]
-    return CONTEXT_COLUMNS + questions + [documented_column(q) for q in questions] + [m.id for m in model.metrics]
+    metrics = [m.id for m in model.metrics]
+    return (
+        CONTEXT_COLUMNS
+        + questions
+        + [documented_column(q) for q in questions]
+        + metrics
+        + [documented_column(m) for m in metrics]
+        + [measured_column(m) for m in metrics]
+    )
 
 
 def _question_arrays(frame: pd.DataFrame, model: ReadinessModel) -> tuple[np.ndarray, ...]:
@@ -110,20 +129,26 @@ def _columns(parts: list[np.ndarray], rows: int) -> np.ndarray:
 
 
 def _metric_arrays(frame: pd.DataFrame, model: ReadinessModel) -> tuple[np.ndarray, np.ndarray]:
-    """Scores (NaN when not reported) and evidence levels of every scored metric."""
+    """Scores (NaN when not reported) and evidence levels of every scored metric: measured, documented or
+    self-reported, as :func:`readiness.scoring.metric_evidence` decides them one by one."""
     n = len(frame)
-    measured = model.scoring.evidence_levels["measured"]
+    levels = model.scoring.evidence_levels
 
     def column(metric_id: str) -> np.ndarray:
         return frame[metric_id].to_numpy(dtype=float) if metric_id in frame else np.full(n, np.nan)
 
-    scores = []
+    def flag(name: str) -> np.ndarray:
+        return frame[name].fillna(False).to_numpy(dtype=bool) if name in frame else np.zeros(n, dtype=bool)
+
+    scores, evidence = [], []
     for metric in model.scored_metrics:
         assert metric.curve is not None
         denominator = column(metric.curve.denominator) if isinstance(metric.curve, RatioCurve) else None
         scores.append(curve_score(metric.curve, column(metric.id), denominator))
+        level = np.where(flag(documented_column(metric.id)), levels["documented"], levels["self_reported"])
+        evidence.append(np.where(flag(measured_column(metric.id)), levels["measured"], level))
     matrix = _columns(scores, n)
-    return matrix, np.where(np.isnan(matrix), 0.0, measured)
+    return matrix, np.where(np.isnan(matrix), 0.0, _columns(evidence, n))
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

@@ -64,6 +64,25 @@ class ItemScore(BaseModel):
     evidence_weight: float = Field(description="the evidence level's contribution to confidence, 0-1")
     counted: bool = Field(description="whether the item enters the gap score")
     in_confidence: bool = Field(description="whether the item enters the gap confidence")
+    source: str | None = Field(
+        default=None, description="for a measured metric, the evidence file it was measured from, its period and count"
+    )
+
+
+EVIDENCE_WORDS: dict[str, str] = {
+    "measured": "measured",
+    "documented": "documented",
+    "self_reported": "self-reported",
+    "unknown": "unknown",
+    "missing": "missing",
+    "n_a": "n/a",
+}
+
+
+def evidence_text(item: ItemScore) -> str:
+    """An item's evidence in words: ``measured from run_stats_history.csv, …, 48,210 requests`` for a measured
+    metric, else its level (``documented``, ``self-reported``, ``missing``)."""
+    return item.source if item.evidence == "measured" and item.source else EVIDENCE_WORDS[item.evidence]
 
 
 class GapScore(BaseModel):
@@ -223,13 +242,24 @@ def metric_item(metric: Metric, assessment: Assessment, model: ReadinessModel) -
         display = _format_value(metric, raw)
         if denominator is not None:
             display += f" vs budget {float(denominator):g} s (ratio {float(raw) / float(denominator):.2f})"
-    measured = score is not None
-    level = model.scoring.evidence_levels["measured"] if measured else 0.0
+    evidence, source = metric_evidence(metric.id, assessment) if score is not None else ("missing", None)
+    level = model.scoring.evidence_levels[evidence] if score is not None else 0.0
     return ItemScore(
         id=metric.id, kind="metric", label=metric.label, value=raw, display=display, score=score,
-        weight=metric.weight, evidence="measured" if measured else "missing", evidence_weight=level,
-        counted=measured, in_confidence=True,
+        weight=metric.weight, evidence=evidence, evidence_weight=level, counted=score is not None,
+        in_confidence=True, source=source,
     )  # fmt: skip
+
+
+def metric_evidence(metric_id: str, assessment: Assessment) -> tuple[EvidenceLevel, str | None]:
+    """A reported metric's evidence level, and for a measured one where it was measured from.
+
+    Measured: computed by Readiness from an evidence file; documented: typed, with a reference to the report
+    it comes from; self-reported: typed with none.
+    """
+    if assessment.measured(metric_id):
+        return "measured", display.measured_from_text(assessment.measurements[metric_id].provenance)
+    return ("documented" if assessment.documented(metric_id) else "self_reported"), None
 
 
 def _format_value(metric: Metric, raw: object) -> str:

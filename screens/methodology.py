@@ -20,9 +20,7 @@ def rules(model: ReadinessModel) -> None:
 not sure = {s.answer_scores["not_sure"]:g}; a core question left blank counts as not sure, a deeper one is left
 out. Each metric scores 0-100 on its curve (below). A gap's score is the weighted mean of its items (core question
 {_weights(model, core=True)}, metric {_weights(model, metric=True)}, deeper question {_weights(model, core=False)});
-its **confidence** is the weighted evidence level: measured
-{s.evidence_levels["measured"]:g}, documented {s.evidence_levels["documented"]:g}, self-reported
-{s.evidence_levels["self_reported"]:g}, unknown {s.evidence_levels["unknown"]:g}.
+its **confidence** is the weighted evidence level of its items (the table below).
 
 **Overall.** {default.label} of the six gaps (the default): {default.description}
 
@@ -45,6 +43,24 @@ months) and multi-gap ({s.multi_gap_count} or more gaps below {s.multi_gap_thres
                  column_config={"Aggregator": st.column_config.TextColumn(width=120),
                                 "Default": st.column_config.CheckboxColumn(width=70),
                                 "Description": st.column_config.TextColumn(width=600)})  # fmt: skip
+    evidence_levels(model)
+
+
+EVIDENCE_LEVEL_LABELS = {"measured": "Measured", "documented": "Documented", "self_reported": "Self-reported",
+                         "unknown": "Unknown or missing"}  # fmt: skip
+
+
+def evidence_levels(model: ReadinessModel) -> None:
+    """What each evidence level requires and what it adds to confidence."""
+    s = model.scoring
+    st.markdown("**Evidence levels.** Confidence says how much of a score rests on evidence, not on belief:")
+    st.dataframe(pd.DataFrame([{"Level": EVIDENCE_LEVEL_LABELS[level], "Weight": f"{weight:g}",
+                                "Requires": s.evidence_requirements[level]}
+                               for level, weight in s.evidence_levels.items()]),
+                 hide_index=True, width="stretch",
+                 column_config={"Level": st.column_config.TextColumn(width=120),
+                                "Weight": st.column_config.TextColumn(width=70),
+                                "Requires": st.column_config.TextColumn(width=600)})  # fmt: skip
 
 
 def portfolio_definitions(model: ReadinessModel) -> None:

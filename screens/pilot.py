@@ -8,7 +8,7 @@ import streamlit as st
 
 from readiness import charts, display
 from readiness.model import GAP_IDS, load_model
-from readiness.scoring import VERDICT_LABELS, ScoreResult
+from readiness.scoring import VERDICT_LABELS, ScoreResult, evidence_text
 from readiness.service import portfolio as service_portfolio
 from ui import (
     cached_figure,
@@ -24,10 +24,9 @@ from ui import (
     plain,
     render_chart,
 )
+from ui.evidence import evidence_section
 
 SHOWN_REASONS = 4
-EVIDENCE_WORDS = {"measured": "measured", "documented": "documented", "self_reported": "self-reported",
-                  "unknown": "unknown", "missing": "missing", "n_a": "n/a"}  # fmt: skip
 
 
 def verdict_banner(result: ScoreResult) -> None:
@@ -93,7 +92,8 @@ ITEM_COLUMNS = {
     "Points lost": st.column_config.NumberColumn("Points lost", format="%.1f",
                                                  help="Points of the gap score this item costs (they add up to "
                                                       "100 minus the score)"),
-    "Evidence": st.column_config.TextColumn("Evidence"),
+    "Evidence": st.column_config.TextColumn("Evidence", help="Measured (computed by Readiness from an evidence "
+                                            "file, named here), documented (with a reference) or self-reported"),
     "ID": st.column_config.TextColumn("ID"),
 }  # fmt: skip
 
@@ -113,7 +113,7 @@ def items_table(result: ScoreResult, gap: str) -> pd.DataFrame:
         else:
             target, lost = "met", 0.0
         rows.append({"Item": model.item_label(item.id), "Answer / value": item.display, "Target": target,
-                     "Points lost": lost, "Evidence": EVIDENCE_WORDS[item.evidence], "ID": item.id})  # fmt: skip
+                     "Points lost": lost, "Evidence": evidence_text(item), "ID": item.id})  # fmt: skip
     return pd.DataFrame(rows, columns=list(ITEM_COLUMNS))
 
 
@@ -239,6 +239,7 @@ def body() -> None:
     st.subheader("The six gaps")
     gap_cards(result)
     items_behind(result)
+    evidence_section(name, context)
     st.subheader("What to fix")
     remediation(result)
     st.subheader("Over time")

@@ -1,7 +1,8 @@
 """Helpers of the Excel tests: fill the template the way a script would, and build raw .xlsx files.
 
 ``fill_template`` finds the Field, Answer, Evidence and Value columns by their headers (never by
-position), as the acceptance check of the issue asks. ``raw_xlsx`` writes a workbook's XML parts
+position), as the acceptance check of the issue asks; a metric's evidence goes to the Metrics sheet's
+Evidence column when the template has one. ``raw_xlsx`` writes a workbook's XML parts
 directly into a ZIP, which is how the hostile corpus and the Google-Sheets-shaped fixture are made:
 cheaply, and with exactly the bytes a hostile or foreign writer would produce.
 """
@@ -18,6 +19,7 @@ from xml.sax.saxutils import escape
 
 import openpyxl
 
+from readiness.assessment import Assessment, parse_assessment
 from readiness.excel.layout import PILOT_FIELDS
 from readiness.model import ANSWER_LABELS
 
@@ -26,6 +28,27 @@ REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 PILOT_LABELS = {f.key: f.label for f in PILOT_FIELDS}
+
+
+# A load test Readiness read itself: what a measured metric's provenance looks like in the store.
+PROVENANCE = {
+    "kind": "locust",
+    "files": [{"name": "run_stats_history.csv", "size_bytes": 182_044, "sha256": "ab" * 32}],
+    "tool": "Locust",
+    "period_start": "2026-11-27T19:20:00Z",
+    "period_end": "2026-11-27T19:25:00Z",
+    "count": 48_210,
+    "count_unit": "requests",
+}
+MEASURED_LINE = "measured from run_stats_history.csv, 2026-11-27 19:20–19:25 UTC, 48,210 requests"
+
+
+def with_measurement(data: dict[str, Any], *metric_ids: str) -> Assessment:
+    """Assessment JSON ``data`` with ``metric_ids`` (which must have values) measured from :data:`PROVENANCE`,
+    as the evidence use case stores them."""
+    method = "95th percentile of the response times, weighted by requests"
+    measurements = {m: {"provenance": PROVENANCE, "method": method} for m in metric_ids}
+    return parse_assessment(data | {"measurements": measurements}, measured=True)
 
 
 def _columns(sheet: Any, *names: str) -> tuple[int, dict[str, int]]:
@@ -70,8 +93,12 @@ def fill_template(template: bytes, data: dict[str, Any], percent_formatted: tupl
             _text(checklist.cell(row, cols["Evidence"]), data["evidence"][question])
     metrics = book["Metrics"]
     header, cols = _columns(metrics, "Metric ID", "Value")
+    # Templates made before metric evidence existed have no Evidence column on Metrics.
+    evidence_col = next((c.column for c in metrics[header] if c.value == "Evidence"), None)
     for row in range(header + 1, metrics.max_row + 1):
         metric = metrics.cell(row, cols["Metric ID"]).value
+        if evidence_col is not None and metric in data.get("evidence", {}):
+            _text(metrics.cell(row, evidence_col), data["evidence"][metric])
         if metric not in data.get("metrics", {}):
             continue
         value = data["metrics"][metric]

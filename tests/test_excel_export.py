@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from excel_corpus import INJECTIONS
+from excel_helpers import MEASURED_LINE, with_measurement
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,6 +32,7 @@ from readiness.excel.export import (
     score_table,
 )
 from readiness.model import load_model
+from readiness.scoring import score_assessment
 from readiness.service.exports import export_formats, latest_assessments
 
 MODEL = load_model()
@@ -41,6 +43,14 @@ def normalised(assessments: list[Assessment]) -> list[Assessment]:
     """Assessments as the core's parser leaves them (metric values as floats), ordered like the export."""
     parsed = [parse_assessment(a.model_dump(mode="json")) for a in assessments]
     return sorted(parsed, key=lambda a: (a.pilot.name.casefold(), a.as_of))
+
+
+def as_reimported(assessment: Assessment) -> Assessment:
+    """What export then import gives back: measured metrics come back documented, the measurement as evidence."""
+    if not assessment.measurements:
+        return assessment
+    lines = {m: display.measured_from_text(x.provenance) for m, x in assessment.measurements.items()}
+    return assessment.model_copy(update={"measurements": {}, "evidence": assessment.evidence | lines})
 
 
 def hostile(name: str = HYPERLINK) -> Assessment:
@@ -54,7 +64,7 @@ def hostile(name: str = HYPERLINK) -> Assessment:
         as_of=date(2026, 10, 1),
         submitted_by=next(text),
         answers={"DATA-1": "yes", "GOV-1": "no"},
-        evidence={q.id: next(text) for q in MODEL.questions[:6]},
+        evidence={q.id: next(text) for q in MODEL.questions[:6]} | {"trust.adoption_rate": next(text)},
         metrics={"trust.adoption_rate": 35.0},
     )  # fmt: skip
 
@@ -138,8 +148,9 @@ def test_demo_portfolio_exports_and_imports_with_the_same_scores() -> None:
     original = normalised(demo_assessments())
     report = read_workbook(portfolio_workbook_bytes(original), "demo.xlsx")
     assert report.ok and report.kind == "portfolio" and report.warnings == []
-    assert [a.content_hash() for a in report.assessments] == [a.content_hash() for a in original]
-    same_scores(original, report.assessments)
+    expected = [as_reimported(a) for a in original]
+    assert [a.content_hash() for a in report.assessments] == [a.content_hash() for a in expected]
+    same_scores(expected, report.assessments)
 
 
 def test_scores_sheet_shows_the_vectorised_scores() -> None:
@@ -158,10 +169,47 @@ def test_scores_sheet_shows_the_vectorised_scores() -> None:
 
 def test_legend_names_every_portfolio_column() -> None:
     book = openpyxl.load_workbook(io.BytesIO(portfolio_workbook_bytes(demo_assessments()[:2])))
-    legend = {row[0].value for row in book["Legend"].iter_rows(min_row=2)}
+    legend = {row[0].value: row[1].value for row in book["Legend"].iter_rows(min_row=2)}
     headers = set(portfolio_headers())
-    assert {h for h in headers if not h.endswith(" evidence")} <= legend
-    assert "<ID> evidence" in legend
+    assert {h for h in headers if not h.endswith(" evidence")} <= set(legend)
+    assert "documented" in legend["<question ID> evidence"]
+    assert "self-reported" in legend["<metric ID> evidence"] and "measured from" in legend["<metric ID> evidence"]
+
+
+def test_metric_evidence_columns_follow_the_question_evidence_columns() -> None:
+    headers = portfolio_headers()
+    question_evidence = [f"{q.id} evidence" for q in MODEL.questions]
+    metric_evidence = [f"{m.id} evidence" for m in MODEL.metrics]
+    assert headers[-len(metric_evidence) - len(question_evidence) :] == question_evidence + metric_evidence
+
+
+def test_a_measured_metric_exports_its_measurement_and_imports_back_as_documented() -> None:
+    documented = "Usage dashboard, Oct 2026"
+    data = json.loads(json.dumps(demo_assessments()[0].model_dump(mode="json")))
+    data["metrics"] |= {"scale.p95_latency_s": 2.4, "trust.adoption_rate": 35.0, "trust.override_rate": 10.0}
+    data["evidence"] = {k: v for k, v in data["evidence"].items() if k not in data["metrics"]}
+    data["evidence"] |= {"trust.adoption_rate": documented}
+    measured = with_measurement(data, "scale.p95_latency_s")
+    book = openpyxl.load_workbook(io.BytesIO(portfolio_workbook_bytes([measured])))
+    headers = portfolio_headers()
+    row = {h: book["Portfolio"].cell(2, i + 1).value for i, h in enumerate(headers)}
+    assert row["scale.p95_latency_s evidence"] == MEASURED_LINE
+    assert row["trust.adoption_rate evidence"] == documented
+    assert row["trust.override_rate evidence"] is None
+    text = portfolio_csv_text([measured])
+    (record,) = csv.DictReader(io.StringIO(text))
+    assert record["scale.p95_latency_s evidence"] == MEASURED_LINE
+    assert record["trust.adoption_rate evidence"] == documented
+    assert record["trust.override_rate evidence"] == ""
+    (back,) = read_workbook(portfolio_workbook_bytes([measured]), "measured.xlsx").assessments
+    assert back == as_reimported(measured)
+    assert back.evidence == measured.evidence | {"scale.p95_latency_s": MEASURED_LINE}
+    items = {i.id: i for g in score_assessment(back).gaps.values() for i in g.items}
+    assert items["scale.p95_latency_s"].evidence == items["trust.adoption_rate"].evidence == "documented"
+    assert items["trust.override_rate"].evidence == "self_reported"
+    # The same scores, but for confidence: measured counts more than documented.
+    scores = ["overall", "verdict", "open_core"] + [f"score.{g.id}" for g in MODEL.gaps]
+    pd.testing.assert_frame_equal(score_table([measured], MODEL)[scores], score_table([back], MODEL)[scores])
 
 
 TEXT = st.text(
@@ -197,6 +245,7 @@ def portfolios(draw) -> list[Assessment]:
                     answers[question.id] = answer
             evidence = {q: draw(TEXT) for q in answers if draw(st.booleans())}
             metrics = {m.id: draw(metric_values(m)) for m in MODEL.metrics if draw(st.booleans())}
+            evidence |= {m: draw(TEXT) for m in metrics if draw(st.booleans())}
             pilot = PilotContext(
                 name=name,
                 business_unit=draw(st.none() | TEXT),

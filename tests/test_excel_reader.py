@@ -16,6 +16,7 @@ from excel_helpers import STYLE_PERCENT, SheetBuilder, fill_template, raw_xlsx, 
 from readiness.assessment import parse_assessment
 from readiness.excel import WorkbookReport, read_workbook
 from readiness.excel.export import portfolio_headers
+from readiness.excel.layout import METRICS_COLUMNS
 from readiness.excel.template import template_bytes
 from readiness.scoring import score_assessment
 
@@ -56,6 +57,15 @@ def edit_template(changes: dict[str, dict[str, Any]], data: dict[str, Any] | Non
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def evidence_levels(report: WorkbookReport) -> dict[str, str]:
+    """Item ID → evidence level (documented, self_reported, ...) of the report's only assessment, scored."""
+    (assessment,) = report.assessments
+    return {i.id: i.evidence for gap in score_assessment(assessment).gaps.values() for i in gap.items}
+
+
+EVIDENCE_COLUMN = "ABCDEFGHIJ"[METRICS_COLUMNS.index("Evidence")]  # the Metrics sheet's Evidence column
 
 
 def template_row(sheet: str, key: str) -> int:
@@ -535,3 +545,120 @@ def test_validate_path_refuses_a_huge_file_before_reading_it(tmp_path: Path, mon
     monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("the file was read"))
     report = validate_path(path)
     assert [i.message for i in report.errors] == ["the file is larger than 20 MB"]
+
+
+# ------------------------------------------------------------------------------------------------
+# Metric evidence: documented with a reference, self-reported without
+# ------------------------------------------------------------------------------------------------
+
+METRIC_EVIDENCE = {"scale.p95_latency_s": "Grafana p95 board, Oct 2026", "governance.pii_assessed": "DPIA 14"}
+
+
+def test_a_metric_with_evidence_reads_as_documented_and_without_as_self_reported() -> None:
+    data = EXPECTED | {"evidence": EXPECTED["evidence"] | METRIC_EVIDENCE}
+    report = read(edit_template({}, data))
+    assert report.ok and report.warnings == [], report.issues
+    assert report.assessments[0].evidence == data["evidence"]
+    assert report.assessments[0].content_hash() == parse_assessment(data).content_hash()
+    levels = evidence_levels(report)
+    assert levels["scale.p95_latency_s"] == levels["governance.pii_assessed"] == "documented"
+    assert levels["trust.adoption_rate"] == levels["data.missing_field_rate"] == "self_reported"
+
+
+@pytest.mark.parametrize("header", ["Evidence", "evidence or link", "Source", "REFERENCE", "Evidence / link"])
+def test_the_metric_evidence_header_is_matched_forgivingly(header: str) -> None:
+    row = template_row("Metrics", "scale.p95_latency_s")
+    report = read(edit_template({"Metrics": {f"{EVIDENCE_COLUMN}4": header, f"{EVIDENCE_COLUMN}{row}": "load test"}}))
+    assert report.ok and report.warnings == [], report.issues
+    assert report.assessments[0].evidence["scale.p95_latency_s"] == "load test"
+
+
+def test_metric_evidence_problems_are_located_at_the_evidence_cell() -> None:
+    row = template_row("Metrics", "scale.p95_latency_s")
+    question = template_row("Checklist", "DATA-1")
+    report = read(edit_template({"Metrics": {f"{EVIDENCE_COLUMN}{row}": True}, "Checklist": {f"F{question}": False}}))
+    assert locations(report) == {
+        f"Metrics!{EVIDENCE_COLUMN}{row}": "scale.p95_latency_s evidence: expected text, got True",
+        f"Checklist!F{question}": "DATA-1 evidence: expected text, got False",
+    }
+    blank = template_row("Metrics", "trust.skeptical_testers")
+    report = read(edit_template({"Metrics": {f"{EVIDENCE_COLUMN}{blank}": "survey"}}))
+    assert report.ok and "trust.skeptical_testers" not in report.assessments[0].evidence
+    message = "trust.skeptical_testers: a reference without the metric's value is ignored: add the value"
+    assert [(i.location, i.message) for i in report.warnings] == [(f"Metrics!{EVIDENCE_COLUMN}{blank}", message)]
+    report = read(edit_template({"Metrics": {f"A{blank}": None, f"{EVIDENCE_COLUMN}{blank}": "survey"}}))
+    assert locations(report) == {f"Metrics!A{blank}": "evidence without a metric ID"}
+
+
+def test_an_old_template_without_the_metrics_evidence_column_still_imports() -> None:
+    """Templates made before metric evidence existed: the same assessment, every metric self-reported."""
+    book = openpyxl.load_workbook(io.BytesIO(fill_template(template_bytes(), EXPECTED)))
+    book["Metrics"].delete_cols(METRICS_COLUMNS.index("Evidence") + 1)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    report = read(buffer.getvalue())
+    assert report.ok and report.warnings == [], report.issues
+    assert report.assessments[0].content_hash() == parse_assessment(EXPECTED).content_hash()
+    levels = evidence_levels(report)
+    assert all(levels[m] == "self_reported" for m in EXPECTED["metrics"] if m in levels)
+    assert levels["scale.p95_latency_s"] == "self_reported"
+    # The committed fixtures were saved from a template of that age too (no Evidence column on Metrics).
+    old = openpyxl.load_workbook(FIXTURES / "template_openpyxl.xlsx", read_only=True)["Metrics"]
+    assert "Evidence" not in [c.value for c in next(old.iter_rows(min_row=4, max_row=4))]
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["scale.p95_latency_s evidence", "Scale.P95_Latency_S Evidence", "scale.p95_latency_s_evidence",
+     "scale.p95_latency_s: evidence", " scale.p95 latency s evidence "],
+)  # fmt: skip
+def test_portfolio_metric_evidence_column_is_matched_forgivingly(header: str) -> None:
+    rows = [
+        ["Pilot name", "Assessment date", "scale.p95_latency_s", "scale.latency_budget_s", header],
+        ["Claims", "2026-10-01", 2.4, 3, "Grafana"],
+    ]
+    report = read(portfolio(rows))
+    assert report.ok and report.warnings == [], report.issues
+    assert report.assessments[0].evidence == {"scale.p95_latency_s": "Grafana"}
+    assert evidence_levels(report)["scale.p95_latency_s"] == "documented"
+
+
+def test_portfolio_metric_evidence_round_trips_through_the_exported_columns() -> None:
+    rows = one_row(**{"scale.p95_latency_s": 2.4, "scale.latency_budget_s": 3,
+                      "scale.p95_latency_s evidence": "Grafana board", "trust.adoption_rate": 40, "DATA-1": "Yes",
+                      "DATA-1 evidence": "eval report"})  # fmt: skip
+    report = read(portfolio(rows))
+    assert report.ok and report.warnings == [], report.issues
+    (assessment,) = report.assessments
+    assert assessment.evidence == {"DATA-1": "eval report", "scale.p95_latency_s": "Grafana board"}
+    levels = evidence_levels(report)
+    assert (levels["scale.p95_latency_s"], levels["trust.adoption_rate"]) == ("documented", "self_reported")
+
+
+def test_portfolio_metric_evidence_without_a_value_is_ignored_with_one_warning_per_column() -> None:
+    rows = portfolio_rows(3)
+    column = HEADERS.index("trust.override_rate evidence")
+    for row in rows[1:]:
+        row[column] = "override log"
+    report = read(portfolio(rows))
+    assert report.ok and all("trust.override_rate" not in a.evidence for a in report.assessments)
+    letter = openpyxl.utils.get_column_letter(column + 1)
+    assert [(i.location, i.message) for i in report.warnings] == [
+        (f"Portfolio!{letter}2", "trust.override_rate: a reference without the metric's value is ignored: add the "
+         "value (in 3 rows, the first shown)")
+    ]  # fmt: skip
+
+
+def test_unknown_metric_id_in_an_evidence_header_is_an_error_at_its_cell() -> None:
+    rows = one_row()
+    rows[0] += ["data.made_up evidence", "scale.p95_latency_s_evidence"]
+    rows[1] += ["a report", "board again"]
+    report = read(portfolio(rows))
+    assert not report.assessments
+    made_up = openpyxl.utils.get_column_letter(len(HEADERS) + 1)
+    duplicate = openpyxl.utils.get_column_letter(len(HEADERS) + 2)
+    first = openpyxl.utils.get_column_letter(HEADERS.index("scale.p95_latency_s evidence") + 1)
+    assert locations(report) == {
+        f"Portfolio!{made_up}1": "unknown metric ID in column header 'data.made_up evidence'",
+        f"Portfolio!{duplicate}1": f"two columns for 'scale.p95_latency_s_evidence' (the first is column {first})",
+    }

@@ -14,14 +14,16 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from excel_helpers import fill_template
+from excel_helpers import MEASURED_LINE, fill_template, with_measurement
 
 from readiness.assessment import parse_assessment
 from readiness.cli.main import cli
+from readiness.display import measured_from_text
 from readiness.excel import read_workbook
 from readiness.excel.layout import CHECKLIST_COLUMNS, METRICS_COLUMNS, PILOT_FIELDS
 from readiness.excel.template import GAP_COLOURS, NAVY, template_bytes
 from readiness.model import ANSWER_LABELS, load_model
+from readiness.scoring import score_assessment
 
 MODEL = load_model()
 FIXTURES = Path(__file__).parent / "fixtures" / "excel"
@@ -92,15 +94,20 @@ def _validations(ws) -> dict[str, object]:
     return found
 
 
+def metric_column(name: str) -> int:
+    """The 1-based column of a Metrics header."""
+    return METRICS_COLUMNS.index(name) + 1
+
+
 def test_metric_values_validated_by_type_and_range_with_unit_and_anchors(book) -> None:
     ws = book["Metrics"]
     first = header_row(ws, "Metric ID") + 1
     validations = _validations(ws)
     for row in range(first, first + len(MODEL.metrics)):
         metric = MODEL.metric_by_id[ws.cell(row, 1).value]
-        assert ws.cell(row, 4).value == metric.unit
-        assert ws.cell(row, 6).value == (metric.green_label or "—")
-        assert ws.cell(row, 7).value == (metric.red_label or "—")
+        assert ws.cell(row, metric_column("Unit")).value == metric.unit
+        assert ws.cell(row, metric_column("Green")).value == (metric.green_label or "—")
+        assert ws.cell(row, metric_column("Red")).value == (metric.red_label or "—")
         rule = validations[f"E{row}"]
         low, _ = metric.bounds
         if metric.kind == "bool":
@@ -114,6 +121,18 @@ def test_metric_values_validated_by_type_and_range_with_unit_and_anchors(book) -
         elif metric.exclusive_minimum:
             assert (rule.operator, rule.formula1) == ("greaterThan", f"{low:g}")
         assert rule.showErrorMessage and rule.error
+
+
+def test_metrics_sheet_has_an_evidence_column_right_after_value(book) -> None:
+    assert METRICS_COLUMNS.index("Evidence") == METRICS_COLUMNS.index("Value") + 1
+    ws = book["Metrics"]
+    header = header_row(ws, "Metric ID")
+    evidence = metric_column("Evidence")
+    assert ws.cell(header, evidence).value == "Evidence"
+    assert ws.column_dimensions[ws.cell(header, evidence).column_letter].width >= 30
+    cells = [ws.cell(row, evidence) for row in range(header + 1, header + 1 + len(MODEL.metrics))]
+    assert all(c.value is None and c.fill.fgColor.rgb.endswith("FFF9E5") for c in cells)  # an input cell, blank
+    assert "Evidence" in ws.cell(2, 1).value and "self-reported" in ws.cell(2, 1).value
 
 
 def test_pilot_fields_with_their_validation(book) -> None:
@@ -139,6 +158,16 @@ def test_instructions_explain_the_gaps_and_where_to_find_each_metric(book) -> No
     assert MODEL.version in text
 
 
+def test_instructions_explain_documented_self_reported_and_measured_values(book) -> None:
+    rows = [[str(c.value) for c in row if c.value] for row in book["Instructions"].iter_rows()]
+    levels = {row[0]: row[1] for row in rows if len(row) > 1}
+    assert "report, dashboard or link" in levels["Documented"] and "Evidence" in levels["Documented"]
+    assert "left blank" in levels["Self-reported"]
+    assert "evidence file" in levels["Measured"] and "readiness evidence" in levels["Measured"]
+    assert "Pilot page" in levels["Measured"] and "never measured" in levels["Measured"]
+    assert "In Evidence, name the report, dashboard or link" in levels["4. Metrics"]
+
+
 def test_prefilled_template_carries_the_last_snapshot_but_not_its_date() -> None:
     last = parse_assessment(EXPECTED)
     prefilled = openpyxl.load_workbook(io.BytesIO(template_bytes(last)))
@@ -157,15 +186,51 @@ def test_prefilled_template_carries_the_last_snapshot_but_not_its_date() -> None
     assert again.model_copy(update={"as_of": last.as_of, "submitted_by": last.submitted_by}) == last
 
 
+def test_prefilled_metric_evidence_and_a_measurement_come_back_documented() -> None:
+    """A typed value's reference is prefilled as it is; a measured value's Evidence cell describes the
+    measurement, so the re-imported template gives a documented value, never a forged "measured"."""
+    data = EXPECTED | {"evidence": EXPECTED["evidence"] | {"trust.adoption_rate": "Usage dashboard, Oct 2026"}}
+    last = with_measurement(data, "scale.p95_latency_s")
+    assert measured_from_text(last.measurements["scale.p95_latency_s"].provenance) == MEASURED_LINE
+    prefilled = openpyxl.load_workbook(io.BytesIO(template_bytes(last)))
+    metrics = prefilled["Metrics"]
+    first = header_row(metrics, "Metric ID") + 1
+    cells = {
+        metrics.cell(r, 1).value: metrics.cell(r, metric_column("Evidence")).value
+        for r in range(first, first + len(MODEL.metrics))
+    }
+    assert {k: v for k, v in cells.items() if v} == {
+        "trust.adoption_rate": "Usage dashboard, Oct 2026",
+        "scale.p95_latency_s": MEASURED_LINE,
+    }
+    pilot = prefilled["Pilot"]
+    pilot.cell(5 + [f.key for f in PILOT_FIELDS].index("as_of"), 2).value = date(2026, 12, 1)
+    buffer = io.BytesIO()
+    prefilled.save(buffer)
+    report = read_workbook(buffer.getvalue(), "prefilled.xlsx")
+    assert report.ok and report.warnings == [], report.issues
+    (again,) = report.assessments
+    assert again.measurements == {}
+    assert again.metrics == last.metrics
+    assert again.evidence == last.evidence | {"scale.p95_latency_s": MEASURED_LINE}
+    before = {i.id: i.evidence for g in score_assessment(last).gaps.values() for i in g.items}
+    after = {i.id: i.evidence for g in score_assessment(again).gaps.values() for i in g.items}
+    assert before["scale.p95_latency_s"] == "measured" and after["scale.p95_latency_s"] == "documented"
+    assert after["trust.adoption_rate"] == "documented"
+    assert after["data.production_sample_share"] == "self_reported"
+
+
 def test_user_text_is_never_a_formula_in_the_template() -> None:
-    hostile = parse_assessment(EXPECTED | {"evidence": {"DATA-1": "=1+1", "GOV-1": "@SUM(A1)"}})
+    evidence = {"DATA-1": "=1+1", "GOV-1": "@SUM(A1)", "trust.adoption_rate": '=HYPERLINK("http://x","y")'}
+    hostile = parse_assessment(EXPECTED | {"evidence": evidence})
     data = template_bytes(hostile)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         sheets = [archive.read(n) for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
     assert not any(b"<f>" in xml or b"<f " in xml for xml in sheets)
-    checklist = openpyxl.load_workbook(io.BytesIO(data))["Checklist"]
-    cells = [c for row in checklist.iter_rows() for c in row if c.value in ("=1+1", "@SUM(A1)")]
-    assert len(cells) == 2 and all(c.data_type == "s" for c in cells)
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    cells = [c for name in ("Checklist", "Metrics") for row in book[name].iter_rows() for c in row]
+    cells = [c for c in cells if c.value in evidence.values()]
+    assert len(cells) == 3 and all(c.data_type == "s" for c in cells)
 
 
 def test_cli_template_writes_a_blank_template(tmp_path: Path) -> None:

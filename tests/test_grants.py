@@ -61,7 +61,7 @@ def test_0002_upgrades_a_0001_store_with_history_and_keeps_it_append_only(store_
                 text("INSERT INTO audit_log (at, actor, action, object) VALUES (CURRENT_TIMESTAMP, 'old', 'x', 'y')")
             )
         result = migrate(engine)
-        assert (result.before, result.after) == ("0001", head_revision()) == ("0001", "0002")
+        assert (result.before, result.after) == ("0001", head_revision())
         columns = {c["name"] for c in inspect(engine).get_columns("audit_log")}
         assert {"identity_subject", "identity_email", "identity_source"} <= columns
         assert "grant" in inspect(engine).get_table_names()
@@ -87,7 +87,7 @@ def test_0002_downgrades_and_upgrades_again(store_url: str) -> None:
             command.downgrade(alembic_config(connection), "0001")
         assert "grant" not in inspect(engine).get_table_names()
         assert "identity_subject" not in {c["name"] for c in inspect(engine).get_columns("snapshot")}
-        assert migrate(engine).after == "0002"
+        assert migrate(engine).after == head_revision()
     finally:
         engine.dispose()
 

@@ -40,6 +40,7 @@ from readiness.scoring import VERDICT_LABELS, ScoreResult
 from readiness.service.decisions import action_text, plain_text
 from readiness.service.portfolio import (
     key_messages,
+    measured_lines,
     overall_change_text,
     overall_explained,
     portfolio_stats,
@@ -201,6 +202,8 @@ def _pilot_section(pack: BoardPack, pilot: str, anchor: str) -> str:
     heading = "Still worth doing" if verdict == "ready" else "Top actions"
     path = latest.path_to_next_verdict
     path_text = f"<p class='sub'>{escape(plain_text(path.note, model))}</p>" if path.target_verdict else ""
+    measured = "".join(f"<li>{escape(line)}</li>" for line in measured_lines(latest, model))
+    measured = f"<h3>Measured evidence</h3><ul>{measured}</ul>" if measured else ""
     charts = list(figures.items())
     decision = pilot_decision(pack, pilot)
     return (
@@ -215,7 +218,7 @@ def _pilot_section(pack: BoardPack, pilot: str, anchor: str) -> str:
         f"{_gap_table(latest, previous, pack)}"
         f"<h3>Why</h3><ul>{reasons}{flags}</ul>{chain_list}"
         f"<h3>{heading} (gain in overall readiness)</h3><ul>{actions or '<li>Nothing left to fix.</li>'}</ul>"
-        f"{path_text}"
+        f"{path_text}{measured}"
         f'<div class="two">{"".join(_chart(fig, name) for name, fig in charts[:2])}</div>'
         f"{''.join(_chart(fig, name) for name, fig in charts[2:])}</section>"
     )

@@ -68,6 +68,7 @@ def cli() -> None:
 from readiness.cli import (  # noqa: E402
     access_commands,  # noqa: F401
     core_commands,  # noqa: F401
+    evidence_commands,  # noqa: F401
     excel_commands,  # noqa: F401
     store_commands,  # noqa: F401
 )

@@ -1,8 +1,15 @@
 """The portfolio as a workbook and as CSV, injection-safe, and re-importable with the same scores.
 
 The workbook has three sheets: ``Portfolio`` (one row per pilot and assessment date, one column per
-context field, question ID, metric ID and ``<question ID> evidence``: exactly what the importer reads),
-``Scores`` (the same snapshots scored, for people) and ``Legend`` (what each Portfolio column means).
+context field, question ID, metric ID, ``<question ID> evidence`` and ``<metric ID> evidence``: exactly
+what the importer reads), ``Scores`` (the same snapshots scored, for people) and ``Legend`` (what each
+Portfolio column means).
+
+Export then import gives back the same assessments and scores, with one deliberate exception: a metric
+Readiness measured from an evidence file is written with the measurement described in its evidence column
+(``measured from run_stats_history.csv, 2026-11-27 19:20–19:25 UTC, 48,210 requests``) and comes back as a
+documented value referencing that measurement, never as measured. Only evidence files give measurements;
+a spreadsheet cell cannot claim one, so such a snapshot re-imports with a lower confidence and a new hash.
 
 User text never becomes a formula: in the workbook every string is written as a string cell, whatever
 it starts with; in CSV a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets
@@ -36,7 +43,7 @@ from readiness.assessment import Assessment
 from readiness.errors import InvalidInput, Issue
 from readiness.excel import layout
 from readiness.excel.layout import PILOT_FIELDS, evidence_header
-from readiness.excel.template import GAP_COLOURS, NAVY
+from readiness.excel.template import GAP_COLOURS, NAVY, metric_evidence_text
 from readiness.model import ANSWER_LABELS, GAP_IDS, ReadinessModel, load_model
 from readiness.portfolio import assessments_to_frame, score_frame
 from readiness.scoring import VERDICT_LABELS
@@ -132,18 +139,22 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def portfolio_headers(model: ReadinessModel | None = None) -> list[str]:
-    """The Portfolio sheet's header row: context, answers, metrics, then evidence."""
+    """The Portfolio sheet's header row: context, answers, metrics, then the questions' and metrics' evidence."""
     model = model or load_model()
     return (
         [spec.label for spec in PILOT_FIELDS]
         + [q.id for q in model.questions]
         + [m.id for m in model.metrics]
         + [evidence_header(q.id) for q in model.questions]
+        + [evidence_header(m.id) for m in model.metrics]
     )
 
 
 def portfolio_row(assessment: Assessment, model: ReadinessModel) -> list[Any]:
-    """One snapshot as Portfolio values, in :func:`portfolio_headers` order (answers as Yes / No / ...)."""
+    """One snapshot as Portfolio values, in :func:`portfolio_headers` order (answers as Yes / No / ...).
+
+    A measured metric's evidence is the measurement in one line: imported again, the value is documented.
+    """
     pilot = assessment.pilot
     context = {**pilot.model_dump(), "as_of": assessment.as_of, "submitted_by": assessment.submitted_by}
     values: list[Any] = [context.get(spec.key) for spec in PILOT_FIELDS]
@@ -152,6 +163,7 @@ def portfolio_row(assessment: Assessment, model: ReadinessModel) -> list[Any]:
         value = assessment.metrics.get(metric.id)
         values.append(("Yes" if value else "No") if isinstance(value, bool) else value)
     values += [assessment.evidence.get(q.id) for q in model.questions]
+    values += [metric_evidence_text(assessment, m.id) for m in model.metrics]
     return values
 
 
@@ -365,7 +377,22 @@ def _legend_sheet(wb: Workbook, model: ReadinessModel) -> None:
             )
         )
         line(metric.id, metric.label, accepted, model.gap(metric.gap).label)
-    line("<ID> evidence", "The evidence behind an answer (a note or a link), e.g. 'DATA-1 evidence'.", "text", "")
+    line(
+        "<question ID> evidence",
+        "The evidence behind an answer (a note or a link), e.g. 'DATA-1 evidence'. An answer with evidence counts "
+        "as documented.",
+        "text",
+        "",
+    )
+    line(
+        "<metric ID> evidence",
+        "The report, dashboard or link a metric value comes from, e.g. 'scale.p95_latency_s evidence'. A value "
+        "with evidence counts as documented, without as self-reported. A value Readiness measured from an "
+        "evidence file is exported with the measurement here ('measured from ...') and imports back as "
+        "documented: only evidence files read by Readiness give measured values.",
+        "text",
+        "",
+    )
 
 
 def portfolio_workbook_bytes(

@@ -89,7 +89,18 @@ PILOT_FIELDS: tuple[PilotField, ...] = (
 
 # Template columns: what we write, in order. Required columns are found by name wherever they are.
 CHECKLIST_COLUMNS = ("Question ID", "Gap", "Kind", "Question", "Answer", "Evidence", "Why it matters")
-METRICS_COLUMNS = ("Metric ID", "Gap", "Metric", "Unit", "Value", "Green", "Red", "Accepted values", "Where to find it")
+METRICS_COLUMNS = (
+    "Metric ID",
+    "Gap",
+    "Metric",
+    "Unit",
+    "Value",
+    "Evidence",
+    "Green",
+    "Red",
+    "Accepted values",
+    "Where to find it",
+)
 PILOT_COLUMNS = ("Field", "Value", "Help")
 
 CHECKLIST_ID = ("question id", "id", "question code")
@@ -98,6 +109,8 @@ CHECKLIST_EVIDENCE = ("evidence", "evidence or link", "evidence / link", "eviden
 CHECKLIST_INFO = ("gap", "kind", "question", "why it matters", "core", "notes", "comment", "comments")
 METRICS_ID = ("metric id", "id", "metric code")
 METRICS_VALUE = ("value", "your value")
+# The report, dashboard or link a typed value comes from (absent from templates made before it existed).
+METRICS_EVIDENCE = ("evidence", "evidence or link", "evidence / link", "evidence link", "source", "reference")
 METRICS_INFO = (
     "gap",
     "metric",
@@ -115,6 +128,27 @@ PILOT_VALUE = ("value",)
 PILOT_INFO = ("help", "notes", "description", "comment", "comments")
 
 EVIDENCE_SUFFIX = " evidence"
+
+# How sure a metric value is, in plain words: what the template's Instructions and the exports' Legend say.
+METRIC_EVIDENCE_LEVELS: tuple[tuple[str, str], ...] = (
+    (
+        "Documented",
+        "A value with the report, dashboard or link it comes from in the Evidence column. It counts with more "
+        "confidence than a self-reported value.",
+    ),
+    (
+        "Self-reported",
+        "A value with the Evidence column left blank. It counts in the score all the same, with less confidence.",
+    ),
+    (
+        "Measured",
+        "Only a value Readiness computes itself from an evidence file it reads (a load test, a data sample, a "
+        "usage or incident log), on the Pilot page or with `readiness evidence`. A value typed into a workbook is "
+        "never measured: a measured value written into a template or an export comes back as documented, with "
+        "the measurement as its evidence.",
+    ),
+)
+
 HEADER_SCAN_ROWS = 20
 TEMPLATE_HEADER_ROW = 3  # 0-based: title, subtitle, blank... the header sits on the fourth row
 TEMPLATE_FIRST_ROW = TEMPLATE_HEADER_ROW + 1
@@ -164,6 +198,7 @@ def normalise_header(text: object) -> str:
     return _SPACES.sub(" ", value).strip().lower()
 
 
-def evidence_header(question_id: str) -> str:
-    """The Portfolio column that holds a question's evidence: ``DATA-1 evidence``."""
-    return f"{question_id}{EVIDENCE_SUFFIX}"
+def evidence_header(item_id: str) -> str:
+    """The Portfolio column that holds a question's or a metric's evidence: ``DATA-1 evidence``,
+    ``scale.p95_latency_s evidence``."""
+    return f"{item_id}{EVIDENCE_SUFFIX}"

@@ -54,7 +54,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _QUESTION_ID = re.compile(r"^[A-Za-z]+-\d+$")
 _METRIC_ID = re.compile(r"^[A-Za-z]+\.[A-Za-z0-9_]+$")
 _EVIDENCE_HEADER = re.compile(r"^([a-z]+-\d+)\s*[:_\-]?\s*evidence$")
+# A metric's evidence column, as normalise_header leaves it: ``scale.p95 latency s evidence``.
+_METRIC_EVIDENCE_HEADER = re.compile(r"^([a-z]+\.[a-z0-9 ]+?)\s*[:\-]?\s*evidence$")
 _THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+ORPHAN_EVIDENCE = "a reference without the metric's value is ignored: add the value"
 
 ensure_defusedxml()
 
@@ -577,9 +580,13 @@ def _read_checklist(sheet: _Sheet, draft: _Draft, model: ReadinessModel, problem
                 draft.answers[question.id] = _answer(answer)
             except _Bad as bad:
                 problems.error(location, f"{question.id}: {bad}")
-        if evidence is not None and evidence is not INVALID:
-            draft.evidence[question.id] = _text(evidence)
-            draft.where[f"evidence.{question.id}"] = sheet.ref(row, evidence_col or 0)
+        if evidence is not None and evidence is not INVALID and evidence_col is not None:
+            evidence_at = sheet.ref(row, evidence_col)
+            draft.where[f"evidence.{question.id}"] = evidence_at
+            try:
+                draft.evidence[question.id] = _text(evidence)
+            except _Bad as bad:  # a TRUE or FALSE cell: evidence is a note or a link
+                problems.error(evidence_at, f"{question.id} evidence: {bad}")
 
 
 def _read_metrics(sheet: _Sheet, draft: _Draft, model: ReadinessModel, problems: _Problems) -> None:
@@ -589,9 +596,12 @@ def _read_metrics(sheet: _Sheet, draft: _Draft, model: ReadinessModel, problems:
         return
     header_values = next(v for r, v, _ in seen if r == header.row)
     first = next(f for r, _, f in seen if r == header.row)
-    used = {header.columns["id"], header.columns["value"]}
+    names = {normalise_header(v): first + i for i, v in enumerate(header_values) if isinstance(v, str)}
+    # Templates made before metric evidence existed have no such column: their values read as self-reported.
+    evidence_col = next((names[a] for a in layout.METRICS_EVIDENCE if a in names), None)
+    used = {header.columns["id"], header.columns["value"]} | ({evidence_col} if evidence_col is not None else set())
     _warn_extra_columns(sheet, header_values, first, header.row, used, layout.METRICS_INFO, problems)
-    for aliases in (layout.METRICS_ID, layout.METRICS_VALUE):
+    for aliases in (layout.METRICS_ID, layout.METRICS_VALUE, layout.METRICS_EVIDENCE):
         _duplicate_header(sheet, header_values, first, header.row, aliases, problems)
     metrics = {m.id.lower(): m for m in model.metrics}
     cells = _Cells(sheet, problems)
@@ -602,11 +612,13 @@ def _read_metrics(sheet: _Sheet, draft: _Draft, model: ReadinessModel, problems:
             continue
         raw_id = cells.raw(row, id_col, values, first)
         value = cells.raw(row, value_col, values, first)
+        evidence = cells.raw(row, evidence_col, values, first) if evidence_col is not None else None
         if raw_id is INVALID:
             continue
         if raw_id is None:
-            if value is not None:
-                problems.error(sheet.ref(row, id_col), "a value without a metric ID")
+            if value is not None or evidence is not None:
+                what = "a value" if value is not None else "evidence"
+                problems.error(sheet.ref(row, id_col), f"{what} without a metric ID")
             continue
         metric = metrics.get(_text(raw_id).strip().lower()) if not isinstance(raw_id, bool) else None
         if metric is None:
@@ -618,6 +630,17 @@ def _read_metrics(sheet: _Sheet, draft: _Draft, model: ReadinessModel, problems:
             continue
         first_seen[metric.id] = location
         draft.where[f"metrics.{metric.id}"] = location
+        if evidence is not None and evidence is not INVALID and evidence_col is not None:
+            evidence_at = sheet.ref(row, evidence_col)
+            draft.where[f"evidence.{metric.id}"] = evidence_at
+            if value is None:
+                # The core drops a reference that backs no value; said here, at its cell, whatever else fails.
+                problems.warning(evidence_at, f"{metric.id}: {ORPHAN_EVIDENCE}")
+            else:
+                try:
+                    draft.evidence[metric.id] = _text(evidence)
+                except _Bad as bad:
+                    problems.error(evidence_at, f"{metric.id} evidence: {bad}")
         if value is None or value is INVALID:
             continue
         try:
@@ -753,6 +776,10 @@ def _field_label(location: str) -> str:
 # ------------------------------------------------------------------------------------------------
 
 
+# The Assessment field each Portfolio column role fills (parse_assessment reports problems under it).
+_ROLE_FIELDS = {"answer": "answers", "evidence": "evidence", "metric": "metrics"}
+
+
 @dataclass
 class _Column:
     role: Literal["field", "answer", "evidence", "metric"]
@@ -766,7 +793,7 @@ class _Column:
         if self.role == "field":
             self.where_key = self.key if self.key in ("as_of", "submitted_by") else f"pilot.{self.key}"
         else:
-            self.where_key = f"{'answers' if self.role == 'answer' else self.role + 's'}.{self.key}"
+            self.where_key = f"{_ROLE_FIELDS[self.role]}.{self.key}"
         self.prefix = cell_ref(sheet, 0, column)[:-1]
         return self
 
@@ -788,6 +815,8 @@ def _portfolio_columns(
         name = normalise_header(value)
         spec = FIELDS_BY_NAME.get(name)
         evidence = _EVIDENCE_HEADER.match(name)
+        metric_evidence = _METRIC_EVIDENCE_HEADER.match(name)
+        metric_evidence_id = metric_evidence.group(1).replace(" ", "_") if metric_evidence else ""
         if spec is not None:
             found = _Column("field", spec.key, spec)
         elif name in questions:
@@ -797,6 +826,11 @@ def _portfolio_columns(
             found = _Column("metric", metric.id, metric)
         elif evidence and evidence.group(1) in questions:
             found = _Column("evidence", questions[evidence.group(1)])
+        elif metric_evidence_id in metrics:
+            found = _Column("evidence", metrics[metric_evidence_id].id, metrics[metric_evidence_id])
+        elif metric_evidence:
+            problems.error(sheet.ref(row, column), f"unknown metric ID in column header {_shown(value)}")
+            continue
         elif evidence or _QUESTION_ID.match(name):
             problems.error(sheet.ref(row, column), f"unknown question ID in column header {_shown(value)}")
             continue
@@ -836,6 +870,8 @@ def _read_portfolio(
     rows_read = 0
     keys: dict[tuple[str, str], int] = {}
     sheet_prefix = cell_ref(sheet.name, 0, 0).split("!")[0]
+    metric_evidence = {c: s.key for c, s in columns.items() if s.role == "evidence" and isinstance(s.spec, Metric)}
+    orphans: dict[str, list[str]] = {}  # metric ID → the evidence cells of rows without its value
     for row, values, first in sheet.rows():
         if row <= header.row:
             continue
@@ -846,6 +882,12 @@ def _read_portfolio(
         if draft is None:
             continue
         rows_read += 1
+        for column, metric_id in metric_evidence.items():
+            if metric_id in draft.evidence and metric_id not in draft.metrics:
+                # The core drops a reference that backs no value: said once per column, not once per row.
+                del draft.evidence[metric_id]
+                if metric_id not in draft.invalid:
+                    orphans.setdefault(metric_id, []).append(sheet.ref(row, column))
         key = (str(draft.pilot.get("name", "")).strip().casefold(), str(draft.top.get("as_of", "")))
         if key[0] and key[1]:
             if key in keys:
@@ -863,6 +905,9 @@ def _read_portfolio(
             assessments.append(assessment)
         elif problems.has_errors:
             assessments.clear()
+    for metric_id, where in orphans.items():
+        more = f" (in {len(where)} rows, the first shown)" if len(where) > 1 else ""
+        problems.warning(where[0], f"{metric_id}: {ORPHAN_EVIDENCE}{more}")
     if not rows_read and not problems.has_errors:
         problems.error(sheet.name, "the Portfolio sheet has a header but no pilot rows")
     return [] if problems.has_errors else assessments
@@ -905,7 +950,13 @@ def _draft_from_row(
                 draft.metrics[spec.key] = _metric_value(spec.spec, value, cells.is_percent(row, column))
         except _Bad as bad:
             draft.invalid.add(spec.key)
-            label = spec.spec.label if isinstance(spec.spec, PilotField) else spec.key
+            label = (
+                spec.spec.label
+                if isinstance(spec.spec, PilotField)
+                else layout.evidence_header(spec.key)
+                if spec.role == "evidence"
+                else spec.key
+            )
             problems.error(location, f"{label}: {bad}")
     if not meaningful:
         return None

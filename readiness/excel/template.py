@@ -7,6 +7,11 @@ range with their unit and green and red anchors shown, and a cover sheet explain
 
 Every string that may come from a user (a prefilled pilot name, evidence) is written as a string cell,
 never a formula.
+
+A metric's Evidence cell (the report or dashboard its value comes from) makes the value documented; left
+blank, the value is self-reported. A measured value (computed by Readiness from an evidence file) is
+prefilled with the measurement described in its Evidence cell, so that the re-imported template gives a
+documented value referencing the measurement: a workbook can never claim a measurement.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from readiness.assessment import STAGES, Assessment
+from readiness.display import measured_from_text
 from readiness.excel import layout
 from readiness.excel.layout import PILOT_FIELDS, TEMPLATE_HEADER_ROW
 from readiness.model import ANSWER_LABELS, Metric, Question, ReadinessModel, load_model
@@ -183,8 +189,9 @@ def _instructions(ws: Worksheet, model: ReadinessModel) -> None:
         ("3. Evidence", "Add a note or a link for each answer you can back up: documented answers raise confidence."),
         (
             "4. Metrics",
-            "Enter the values you have measured; leave the others blank (a blank lowers confidence, not the score). "
-            "Percentages are numbers from 0 to 100: 45 means 45%.",
+            "Enter the values you know; leave the others blank (a blank lowers confidence, not the score). "
+            "Percentages are numbers from 0 to 100: 45 means 45%. In Evidence, name the report, dashboard or link "
+            "each value comes from.",
         ),
         (
             "5. Keep the IDs",
@@ -194,6 +201,9 @@ def _instructions(ws: Worksheet, model: ReadinessModel) -> None:
     )
     for step in steps:
         line(*step, bold_first=True)
+    section("How sure each metric value is")
+    for level in layout.METRIC_EVIDENCE_LEVELS:
+        line(*level, bold_first=True)
     section("How the verdict is reached")
     rule = model.verdict
     line(
@@ -416,10 +426,11 @@ def _metrics(ws: Worksheet, model: ReadinessModel, prefill: Assessment | None) -
     _title_block(
         ws,
         "Metrics",
-        "Enter what you have measured; leave the rest blank. Percentages from 0 to 100 (45 means 45%).",
+        "Enter what you know and, in Evidence, the report or dashboard it comes from (documented); a value "
+        "without evidence is self-reported. Leave the rest blank. Percentages from 0 to 100 (45 means 45%).",
         len(layout.METRICS_COLUMNS),
     )
-    _widths(ws, (36, 24, 58, 10, 12, 14, 14, 30, 62))
+    _widths(ws, (36, 24, 58, 10, 12, 40, 14, 14, 30, 62))
     width = _header(ws, header, layout.METRICS_COLUMNS)
     metrics = sorted(model.metrics, key=lambda m: _gap_index(model, m.gap))
     for offset, metric in enumerate(metrics):
@@ -438,18 +449,33 @@ def _metrics(ws: Worksheet, model: ReadinessModel, prefill: Assessment | None) -
         _validation(ws, rule).add(cell)
         if metric.kind != "bool":
             cell.number_format = "0" if metric.kind == "count" else "General"
-        green = _body(put(ws.cell(row, 6), metric.green_label or "—"), colour="375623")
+        evidence = metric_evidence_text(prefill, metric.id) if prefill else None
+        _body(put(ws.cell(row, 6), evidence), wrap=True, fill=INPUT_FILL)
+        green = _body(put(ws.cell(row, 7), metric.green_label or "—"), colour="375623")
         green.fill = PatternFill("solid", fgColor="E2EFDA")
-        red = _body(put(ws.cell(row, 7), metric.red_label or "—"), colour="9C0006")
+        red = _body(put(ws.cell(row, 8), metric.red_label or "—"), colour="9C0006")
         red.fill = PatternFill("solid", fgColor="FCE4E4")
-        _body(put(ws.cell(row, 8), accepted), wrap=True, colour=MUTED)
-        _body(put(ws.cell(row, 9), metric.where_to_find), wrap=True, colour=MUTED)
+        _body(put(ws.cell(row, 9), accepted), wrap=True, colour=MUTED)
+        _body(put(ws.cell(row, 10), metric.where_to_find), wrap=True, colour=MUTED)
     last = header + len(metrics)
     ws.freeze_panes = ws.cell(header + 1, 2)
     ws.auto_filter.ref = f"A{header}:{get_column_letter(width)}{last}"
     fit_row_heights(ws, header + 1)
     _page_setup(ws, header)
     ws.sheet_properties.tabColor = "BF8F00"
+
+
+def metric_evidence_text(assessment: Assessment, metric_id: str) -> str | None:
+    """What a workbook writes as a metric's evidence: the measurement in one line when Readiness measured the
+    value (``measured from run_stats_history.csv, ...``), else the report the typed value comes from.
+
+    Read back, either makes the value documented, never measured: only evidence files give measurements.
+    """
+    if metric_id not in assessment.metrics:
+        return None  # a reference backs a value; the core ignores one without
+    if assessment.measured(metric_id):
+        return measured_from_text(assessment.measurements[metric_id].provenance)
+    return assessment.evidence.get(metric_id) or None
 
 
 def _value_rule(metric: Metric) -> tuple[DataValidation, str]:
@@ -497,7 +523,8 @@ def build_template(prefill: Assessment | None = None, model: ReadinessModel | No
     """The template as an openpyxl workbook, blank or prefilled with a pilot's last snapshot.
 
     A prefilled template keeps the pilot's context, answers, evidence and metrics, and leaves the
-    assessment date and submitter empty: the team is making a new, dated snapshot.
+    assessment date and submitter empty: the team is making a new, dated snapshot. A measured metric's
+    Evidence cell describes the measurement (:func:`metric_evidence_text`), so it comes back documented.
     """
     model = model or load_model()
     workbook = Workbook()

@@ -407,3 +407,15 @@ def overall_explained(result: ScoreResult, model: ReadinessModel | None = None) 
         f"Overall {shown}: the {method} of the six gaps, so the weakest ({lowest.label}, "
         f"{display.score_text(lowest.score)}) pulls it down most."
     )
+
+
+def measured_lines(result: ScoreResult, model: ReadinessModel | None = None) -> list[str]:
+    """The pilot's measured metrics, one line each, wherever a pilot is shown (deck, HTML report):
+    ``p95 latency vs budget: 2.4 s vs budget 3 s (ratio 0.80), measured from run_stats_history.csv, …``."""
+    model = model or load_model()
+    return [
+        f"{model.item_label(item.id)}: {item.display}, {item.source}"
+        for gap in GAP_IDS
+        for item in result.gaps[gap].items
+        if item.evidence == "measured" and item.source
+    ]

@@ -19,7 +19,13 @@ from sqlalchemy.engine import Connection
 
 from readiness.assessment import CONTEXT_FIELDS
 from readiness.model import ReadinessModel, load_model
-from readiness.portfolio import CONTEXT_COLUMNS, assessments_to_frame, documented_column, frame_columns
+from readiness.portfolio import (
+    CONTEXT_COLUMNS,
+    assessments_to_frame,
+    documented_column,
+    frame_columns,
+    measured_column,
+)
 from readiness.store.repository import latest_snapshot_ids
 from readiness.store.tables import ANSWER, METRIC_VALUE, SNAPSHOT
 
@@ -72,9 +78,13 @@ def portfolio_frame(
         metrics = _metric_grid(
             _fetch_raw(
                 connection,
-                select(METRIC_VALUE.c.snapshot_id, METRIC_VALUE.c.metric_id, METRIC_VALUE.c.value).join(
-                    ids, ids.c.id == METRIC_VALUE.c.snapshot_id
-                ),
+                select(
+                    METRIC_VALUE.c.snapshot_id,
+                    METRIC_VALUE.c.metric_id,
+                    METRIC_VALUE.c.value,
+                    METRIC_VALUE.c.documented,
+                    METRIC_VALUE.c.measured,
+                ).join(ids, ids.c.id == METRIC_VALUE.c.snapshot_id),
             ),
             row_of,
             [m.id for m in model.metrics],
@@ -115,7 +125,10 @@ def _consistent_read(engine: Engine) -> Any:
 
 
 def _assemble(
-    ordered: list[Any], answers: tuple[np.ndarray, np.ndarray], metric_cells: np.ndarray, model: ReadinessModel
+    ordered: list[Any],
+    answers: tuple[np.ndarray, np.ndarray],
+    metrics: tuple[np.ndarray, np.ndarray, np.ndarray],
+    model: ReadinessModel,
 ) -> pd.DataFrame:
     snapshot_ids = [s.id for s in ordered]
     columns: dict[str, Any] = {"pilot": [s.name for s in ordered]}
@@ -127,8 +140,13 @@ def _assemble(
         columns[question_id] = answer_cells[:, k]
     for k, question_id in enumerate(question_ids):
         columns[documented_column(question_id)] = documented_cells[:, k]
+    metric_cells, documented_metrics, measured_metrics = metrics
     for k, metric in enumerate(model.metrics):
         columns[metric.id] = metric_cells[:, k]
+    for k, metric in enumerate(model.metrics):
+        columns[documented_column(metric.id)] = documented_metrics[:, k]
+    for k, metric in enumerate(model.metrics):
+        columns[measured_column(metric.id)] = measured_metrics[:, k]
     columns["snapshot_id"] = np.array(snapshot_ids, dtype=np.int64)
     columns["model_version"] = [s.model_version for s in ordered]
     return pd.DataFrame(columns, columns=frame_columns(model) + EXTRA_COLUMNS)
@@ -159,12 +177,18 @@ def _answer_grid(
     return answer_cells, documented_cells
 
 
-def _metric_grid(chunks: Iterable[list[tuple[Any, ...]]], row_of: pd.Index, metric_ids: list[str]) -> np.ndarray:
-    cells = np.full((len(row_of), len(metric_ids)), np.nan)
+def _metric_grid(
+    chunks: Iterable[list[tuple[Any, ...]]], row_of: pd.Index, metric_ids: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    shape = (len(row_of), len(metric_ids))
+    cells = np.full(shape, np.nan)
+    documented, measured = np.zeros(shape, dtype=bool), np.zeros(shape, dtype=bool)
     for metrics in chunks:
-        rows, columns, values = _long_table(metrics, row_of, metric_ids, 3)
+        rows, columns, values = _long_table(metrics, row_of, metric_ids, 5)
         cells[rows, columns] = values[:, 0].astype(float)
-    return cells
+        documented[rows, columns] = values[:, 1].astype(bool)
+        measured[rows, columns] = values[:, 2].astype(bool)
+    return cells, documented, measured
 
 
 def _empty(model: ReadinessModel) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from readiness.assessment import CONTEXT_FIELDS, Assessment, PilotContext, check_against_model
+from readiness.assessment import CONTEXT_FIELDS, Assessment, Measurement, PilotContext, check_against_model
 from readiness.errors import InvalidInput, Issue
 from readiness.model import ReadinessModel, load_model
 from readiness.scoring import issued_score
@@ -28,6 +28,7 @@ from readiness.store.tables import (
     ANSWER,
     AUDIT_LOG,
     GRANT,
+    MEASUREMENT,
     METRIC_VALUE,
     PILOT,
     SNAPSHOT,
@@ -35,12 +36,13 @@ from readiness.store.tables import (
     utcnow,
 )
 
-ALL_TABLES = (PILOT, SNAPSHOT, ANSWER, METRIC_VALUE, AUDIT_LOG, GRANT)
+ALL_TABLES = (PILOT, SNAPSHOT, ANSWER, METRIC_VALUE, MEASUREMENT, AUDIT_LOG, GRANT)
 
 T = TypeVar("T")
 MAX_BIGINT = 2**63 - 1
 ANSWER_COLUMNS = ("snapshot_id", "question_id", "answer", "evidence", "documented")
-METRIC_COLUMNS = ("snapshot_id", "metric_id", "value")
+METRIC_COLUMNS = ("snapshot_id", "metric_id", "value", "evidence", "documented", "measured")
+MEASUREMENT_COLUMNS = ("snapshot_id", "metric_id", "kind", "provenance", "method")
 CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
 WRITE_ATTEMPTS = 5
 # PostgreSQL errors that mean "another transaction got in the way; run it again".
@@ -141,7 +143,8 @@ class _Prepared:
     model: ReadinessModel
     snapshot: dict[str, Any] | None = None
     answers: list[tuple[str, str | None, str | None, bool]] = field(default_factory=list)
-    metrics: list[tuple[str, float]] = field(default_factory=list)
+    metrics: list[tuple[str, float, str | None, bool, bool]] = field(default_factory=list)
+    measurements: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
@@ -160,10 +163,20 @@ def add_assessment(
     *,
     interface: str | None = None,
     written_by: WrittenBy | None = None,
+    audit_detail: dict[str, Any] | None = None,
 ) -> AddResult:
     """Store one assessment as a snapshot (see :func:`add_assessments`)."""
     return add_assessments(
-        engine, [assessment], source, actor, source_hash, origin, model, interface=interface, written_by=written_by
+        engine,
+        [assessment],
+        source,
+        actor,
+        source_hash,
+        origin,
+        model,
+        interface=interface,
+        written_by=written_by,
+        audit_detail=audit_detail,
     )[0]
 
 
@@ -178,6 +191,7 @@ def add_assessments(
     *,
     interface: str | None = None,
     written_by: WrittenBy | None = None,
+    audit_detail: dict[str, Any] | None = None,
 ) -> list[AddResult]:
     """Store assessments as snapshots in one transaction: all of them or none.
 
@@ -185,7 +199,8 @@ def add_assessments(
     says how files are tagged), ``actor`` who is writing (defaults to each assessment's ``submitted_by``),
     ``source_hash`` the SHA-256 of the file they were read from, ``origin`` its name and ``interface`` the
     interface that brought it in (``app`` or ``cli``), all three recorded in the audit log; ``written_by`` the
-    identity behind the write, recorded on each new snapshot and audit entry. Each assessment
+    identity behind the write, recorded on each new snapshot and audit entry; ``audit_detail`` more to record
+    in each ``snapshot.add`` entry (the evidence files a measured snapshot was computed from). Each assessment
     is validated once, without changing it. Content already stored is not stored again: its result says
     ``created=False``. The score is computed now with the current model and kept as issued. Raises
     :class:`InvalidInput` if an assessment disagrees with the model or cannot be stored.
@@ -201,7 +216,7 @@ def add_assessments(
     for item in prepared:
         if (item.assessment.pilot.name, item.content_hash) not in known:
             _complete(item)
-    audit = {"origin": origin, "interface": interface}
+    audit: dict[str, Any] = {"origin": origin, "interface": interface, **(audit_detail or {})}
     return _with_retries(engine, lambda connection: _write(connection, prepared, actor, source_hash, audit, written_by))
 
 
@@ -255,6 +270,7 @@ def _complete(item: _Prepared) -> None:
     assessment = item.assessment
     score = issued_score(assessment, item.model)
     pilot = assessment.pilot
+    metric_ids = item.model.metric_by_id
     item.snapshot = {
         "as_of": assessment.as_of,
         "submitted_by": assessment.submitted_by,
@@ -268,11 +284,18 @@ def _complete(item: _Prepared) -> None:
         "overall": score["overall"],
         "score": score,
     }
-    question_ids = list(dict.fromkeys([*assessment.answers, *assessment.evidence]))
+    question_ids = list(dict.fromkeys([q for q in [*assessment.answers, *assessment.evidence] if q not in metric_ids]))
     item.answers = [
         (q, assessment.answers.get(q), assessment.evidence.get(q), assessment.documented(q)) for q in question_ids
     ]
-    item.metrics = [(m, float(v)) for m, v in assessment.metrics.items()]
+    item.metrics = [
+        (m, float(v), assessment.evidence.get(m), assessment.documented(m), assessment.measured(m))
+        for m, v in assessment.metrics.items()
+    ]
+    item.measurements = [
+        (m, found.provenance.kind, found.provenance.model_dump_json(), found.method)
+        for m, found in assessment.measurements.items()
+    ]
 
 
 def _known_contents(engine: Engine, prepared: list[_Prepared]) -> set[tuple[str, str]]:
@@ -304,7 +327,7 @@ def _write(
     prepared: list[_Prepared],
     actor: str | None,
     source_hash: str | None,
-    audit: dict[str, str | None],
+    audit: dict[str, Any],
     written_by: WrittenBy | None = None,
 ) -> list[AddResult]:
     now = utcnow()
@@ -454,6 +477,8 @@ def _insert_snapshots(
     _insert_plain(connection, ANSWER.name, ANSWER_COLUMNS, answers)
     metrics = [(i, *m) for i, (_, item) in zip(ids, new, strict=True) for m in item.metrics]
     _insert_plain(connection, METRIC_VALUE.name, METRIC_COLUMNS, metrics)
+    measurements = [(i, *m) for i, (_, item) in zip(ids, new, strict=True) for m in item.measurements]
+    _insert_plain(connection, MEASUREMENT.name, MEASUREMENT_COLUMNS, measurements)
     return ids
 
 
@@ -482,7 +507,7 @@ def _audit_snapshots(
     ids: list[int],
     actor: str | None,
     source_hash: str | None,
-    audit: dict[str, str | None],
+    audit: dict[str, Any],
     now: datetime,
     written_by: WrittenBy | None = None,
 ) -> None:
@@ -599,6 +624,7 @@ def _stored(connection: Connection, query: Select[Any]) -> list[StoredAssessment
     answers: dict[int, dict[str, str]] = defaultdict(dict)
     evidence: dict[int, dict[str, str]] = defaultdict(dict)
     metrics: dict[int, dict[str, bool | float]] = defaultdict(dict)
+    measurements: dict[int, dict[str, Measurement]] = defaultdict(dict)
     kinds = {m.id: m.kind for m in load_model().metrics}
     for chunk in _chunks(ids):
         rows = select(ANSWER.c.snapshot_id, ANSWER.c.question_id, ANSWER.c.answer, ANSWER.c.evidence)
@@ -607,14 +633,29 @@ def _stored(connection: Connection, query: Select[Any]) -> list[StoredAssessment
                 answers[snapshot_id][question_id] = answer
             if note is not None:
                 evidence[snapshot_id][question_id] = note
-        values = select(METRIC_VALUE.c.snapshot_id, METRIC_VALUE.c.metric_id, METRIC_VALUE.c.value)
-        for snapshot_id, metric_id, value in connection.execute(values.where(METRIC_VALUE.c.snapshot_id.in_(chunk))):
+        values = select(*(METRIC_VALUE.c[c] for c in ("snapshot_id", "metric_id", "value", "evidence")))
+        chosen = values.where(METRIC_VALUE.c.snapshot_id.in_(chunk))
+        for snapshot_id, metric_id, value, note in connection.execute(chosen):
             metrics[snapshot_id][metric_id] = bool(value) if kinds.get(metric_id) == "bool" else value
-    return [_stored_assessment(row, answers[row["id"]], evidence[row["id"]], metrics[row["id"]]) for row in snapshots]
+            if note is not None:
+                evidence[snapshot_id][metric_id] = note
+        measured = select(*(MEASUREMENT.c[c] for c in ("snapshot_id", "metric_id", "provenance", "method")))
+        for snapshot_id, metric_id, provenance, method in connection.execute(
+            measured.where(MEASUREMENT.c.snapshot_id.in_(chunk))
+        ):
+            measurements[snapshot_id][metric_id] = Measurement(provenance=provenance, method=method)
+    return [
+        _stored_assessment(row, answers[row["id"]], evidence[row["id"]], metrics[row["id"]], measurements[row["id"]])
+        for row in snapshots
+    ]
 
 
 def _stored_assessment(
-    row: Any, answers: dict[str, str], evidence: dict[str, str], metrics: dict[str, bool | float]
+    row: Any,
+    answers: dict[str, str],
+    evidence: dict[str, str],
+    metrics: dict[str, bool | float],
+    measurements: dict[str, Measurement],
 ) -> StoredAssessment:
     context = PilotContext(name=row["name"], **{f: row[f] for f in CONTEXT_FIELDS})
     assessment = Assessment(
@@ -624,6 +665,7 @@ def _stored_assessment(
         answers=answers,
         evidence=evidence,
         metrics=metrics,
+        measurements=measurements,
     )
     return StoredAssessment(
         assessment=assessment,

@@ -29,6 +29,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
@@ -180,6 +181,34 @@ class MetricValueRow(StoreModel, table=True):
     )
     metric_id: str = Field(sa_column=Column("metric_id", String(60), nullable=False))
     value: float = Field(sa_column=Column("value", Float, nullable=False))
+    # Migration 0003: the report a typed value comes from, and the evidence level it earns (documented: a
+    # reference; measured: computed by Readiness from an evidence file, see ``measurement``).
+    evidence: str | None = Field(default=None, sa_column=Column("evidence", Text))
+    documented: bool = Field(
+        default=False, sa_column=Column("documented", Boolean, nullable=False, server_default=false())
+    )
+    measured: bool = Field(default=False, sa_column=Column("measured", Boolean, nullable=False, server_default=false()))
+
+
+class MeasurementRow(StoreModel, table=True):
+    """The provenance of a measured metric value (migration 0003): the evidence files it was computed from
+    (name, size, SHA-256), the tool, the period and count they cover, and the method in words."""
+
+    __tablename__ = "measurement"
+    __table_args__ = (PrimaryKeyConstraint("snapshot_id", "metric_id", name="pk_measurement"),)
+
+    snapshot_id: int = Field(
+        sa_column=Column(
+            "snapshot_id",
+            Integer,
+            ForeignKey("snapshot.id", name="fk_measurement_snapshot_id_snapshot"),
+            nullable=False,
+        )
+    )
+    metric_id: str = Field(sa_column=Column("metric_id", String(60), nullable=False))
+    kind: str = Field(sa_column=Column("kind", String(20), nullable=False))
+    provenance: dict[str, Any] = Field(sa_column=Column("provenance", ScoreJSON, nullable=False))
+    method: str = Field(sa_column=Column("method", Text, nullable=False))
 
 
 class AuditLogRow(StoreModel, table=True):
@@ -240,12 +269,13 @@ class GrantRow(StoreModel, table=True):
 
 # Tables whose rows, once written, never change: the triggers of the initial migration refuse UPDATE and
 # DELETE on them.
-IMMUTABLE_TABLES = ("audit_log", "snapshot", "answer", "metric_value")
+IMMUTABLE_TABLES = ("audit_log", "snapshot", "answer", "metric_value", "measurement")
 
 # The Core tables, for set-based reads and bulk writes (no ORM object per row).
 PILOT: Table = PilotRow.__table__  # type: ignore[assignment]
 SNAPSHOT: Table = SnapshotRow.__table__  # type: ignore[assignment]
 ANSWER: Table = AnswerRow.__table__  # type: ignore[assignment]
 METRIC_VALUE: Table = MetricValueRow.__table__  # type: ignore[assignment]
+MEASUREMENT: Table = MeasurementRow.__table__  # type: ignore[assignment]
 AUDIT_LOG: Table = AuditLogRow.__table__  # type: ignore[assignment]
 GRANT: Table = GrantRow.__table__  # type: ignore[assignment]

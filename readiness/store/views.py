@@ -84,5 +84,6 @@ def _audit_subject(entry: AuditEntry) -> str:
         return f"{entry.detail.get('principal')}: {entry.detail.get('role')} for {where}"
     pilot, as_of = entry.detail.get("pilot") or entry.detail.get("name"), entry.detail.get("as_of")
     if pilot and as_of:
-        return f"{pilot}, assessment of {as_of}"
+        measured = [f["name"] for e in entry.detail.get("evidence") or [] for f in e.get("files", [])]
+        return f"{pilot}, assessment of {as_of}" + (f", measured from {', '.join(measured)}" if measured else "")
     return str(pilot or entry.object)
