@@ -20,7 +20,7 @@ from ui import (
     redacted_database,
     sidebar_filters,
 )
-from ui.state import FILTERS, PAGES
+from ui.state import FILTERS, PAGES, begin_run
 
 HERE = Path(__file__).resolve().parent
 # (key, title, icon); Portfolio is the default page.
@@ -94,6 +94,7 @@ def sidebar() -> None:
 
 # A local favicon: a Material icon as page icon is fetched from Google's font host, which fails offline.
 st.set_page_config(page_title="AI pilot readiness", page_icon=str(HERE / "static" / "favicon.png"), layout="wide")
+begin_run()  # one data-version query per rerun, whatever the page reads
 auth.gate()  # single sign-on: nothing below runs before sign-in (local mode: everyone is an admin)
 navigation = st.navigation(pages())
 sidebar()

@@ -12,13 +12,12 @@ Standalone: ``python bench/evidence_jtl.py [results_dir]`` prints the figures an
 
 from __future__ import annotations
 
-import json
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
+
+from evidence_common import as_measurements, run_child, standalone
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = 5_000_000
@@ -29,12 +28,6 @@ JTL_VERSION = 1
 
 CHILD = """
 import json, sys, time
-from pathlib import Path
-
-def peak_mb():
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
 
 path = sys.argv[2]
 if sys.argv[1] == "read_jmeter":
@@ -74,37 +67,13 @@ def jtl_path(results_dir: Path, rows: int = ROWS) -> Path:
 
 
 def _run_once(what: str, path: Path) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, what, str(path)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=900,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{what} on the benchmark JTL failed: {done.stderr[-2000:]}")
-    return json.loads(done.stdout.splitlines()[-1])
-
-
-def _measurement_class() -> Any:
-    """bench/run.py's Measurement (it imports nothing of ours at import time), or None if it cannot be had."""
-    main = sys.modules.get("__main__")
-    if main is not None and hasattr(main, "Measurement") and hasattr(main, "measured"):
-        return main.Measurement
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    try:
-        from bench.run import Measurement
-    except ImportError:
-        return None
-    return Measurement
+    return run_child(CHILD, what, str(path), what=f"{what} on the benchmark JTL")
 
 
 def bench_jtl(results_dir: Path, runs: int = RUNS, baseline_runs: int = 1) -> list[Any]:
     """read_jmeter on the 5,000,000-row JTL: seconds (median of ``runs`` fresh subprocesses, budget 10 s)
     and peak RSS (largest, budget 600 MB); plain ``pandas.read_csv`` of the same file as the baseline
-    (``baseline_runs`` runs, no budget). As bench/run.py's ``Measurement`` objects, or dicts with its keys."""
+    (``baseline_runs`` runs, no budget). As bench/run.py's ``Measurement`` objects."""
     path = jtl_path(Path(results_dir))
     ours = [_run_once("read_jmeter", path) for _ in range(runs)]
     pandas = [_run_once("pandas", path) for _ in range(baseline_runs)]
@@ -160,23 +129,8 @@ def bench_jtl(results_dir: Path, runs: int = RUNS, baseline_runs: int = 1) -> li
             "note": "peak RSS (VmHWM) of the pandas subprocess, imports included",
         },
     ]
-    measurement = _measurement_class()
-    return [measurement(**row) for row in rows] if measurement is not None else rows
-
-
-def main(argv: list[str]) -> int:
-    results_dir = Path(argv[1]) if len(argv) > 1 else ROOT / "bench-results"
-    started = time.perf_counter()
-    results = bench_jtl(results_dir)
-    rows = [r if isinstance(r, dict) else r.__dict__ for r in results]
-    for row in rows:
-        budget = "—" if row["budget"] is None else f"{row['budget']:g} {row['unit']}"
-        met = "—" if row["budget_met"] is None else ("yes" if row["budget_met"] else "NO")
-        print(f"{row['name']:<62}{row['value']:>10g} {row['unit']:<3} budget {budget:>7}  met {met}")
-    print(f"({time.perf_counter() - started:.1f} s in all, JTL generation included when not cached)")
-    print(json.dumps(rows, indent=2))
-    return 0
+    return as_measurements(rows)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(standalone(bench_jtl, sys.argv))

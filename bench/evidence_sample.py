@@ -10,13 +10,12 @@ Standalone: ``python bench/evidence_sample.py [results_dir]`` prints the figures
 
 from __future__ import annotations
 
-import json
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
+
+from evidence_common import as_measurements, run_child, standalone
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = 1_000_000
@@ -36,11 +35,7 @@ def cpu():
 started, cpu_started = time.perf_counter(), cpu()
 summary = read_data_sample(EvidenceFile.at(sys.argv[1]), EvidenceOptions())
 seconds, cpu_seconds = time.perf_counter() - started, cpu() - cpu_started
-try:  # VmHWM is this process's own; ru_maxrss also counts the parent's peak, kept across fork and exec
-    with open("/proc/self/status") as status:
-        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
-except (OSError, StopIteration):
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak = peak_mb()
 values = {r.metric_id: r.value for r in summary.readings}
 figures = {"seconds": seconds, "cpu_s": cpu_seconds, "peak_mb": peak, "rows": summary.provenance.count}
 print(json.dumps(figures | {"values": values}))
@@ -99,36 +94,12 @@ def sample_path(results_dir: Path, rows: int = ROWS) -> Path:
 
 
 def _profile_once(path: Path) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(path)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"profiling the sample failed: {done.stderr[-2000:]}")
-    return json.loads(done.stdout.splitlines()[-1])
-
-
-def _measurement_class() -> Any:
-    """bench/run.py's Measurement when it can be imported (it imports nothing of ours), else None."""
-    main = sys.modules.get("__main__")
-    if main is not None and hasattr(main, "Measurement") and hasattr(main, "measured"):
-        return main.Measurement
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    try:
-        from bench.run import Measurement
-    except ImportError:
-        return None
-    return Measurement
+    return run_child(CHILD, str(path), what="profiling the sample", timeout=600)
 
 
 def bench_sample(results_dir: Path, runs: int = RUNS) -> list[Any]:
     """Seconds (median of ``runs`` fresh subprocesses, budget 3 s) and peak RSS (largest, no budget) of
-    profiling the 1,000,000-row sample; as bench/run.py's ``Measurement`` objects, or dicts with the same keys."""
+    profiling the 1,000,000-row sample; as bench/run.py's ``Measurement`` objects."""
     path = sample_path(Path(results_dir))
     figures = [_profile_once(path) for _ in range(runs)]
     seconds = round(statistics.median(f["seconds"] for f in figures), 3)
@@ -161,23 +132,8 @@ def bench_sample(results_dir: Path, runs: int = RUNS) -> list[Any]:
             "note": "peak RSS of the profiling subprocess, imports included",
         },
     ]
-    measurement = _measurement_class()
-    return [measurement(**row) for row in rows] if measurement is not None else rows
-
-
-def main(argv: list[str]) -> int:
-    results_dir = Path(argv[1]) if len(argv) > 1 else ROOT / "bench-results"
-    started = time.perf_counter()
-    results = bench_sample(results_dir)
-    rows = [r if isinstance(r, dict) else r.__dict__ for r in results]
-    for row in rows:
-        budget = "—" if row["budget"] is None else f"{row['budget']:g} {row['unit']}"
-        met = "—" if row["budget_met"] is None else ("yes" if row["budget_met"] else "NO")
-        print(f"{row['name']:<42}{row['value']:>10g} {row['unit']:<3} budget {budget:>6}  met {met}")
-    print(f"({time.perf_counter() - started:.1f} s in all, sample generation included when not cached)")
-    print(json.dumps(rows, indent=2))
-    return 0
+    return as_measurements(rows)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(standalone(bench_sample, sys.argv))

@@ -240,6 +240,12 @@ def main() -> int:
     if Path(CHROMIUM).exists():
         log("app memory")
         results += bench_memory(sqlite_url)
+    log("evidence: a 5,000,000-row JMeter JTL, a 1,000,000-row data sample")
+    from evidence_jtl import bench_jtl  # beside this file (bench/ is the script's directory on sys.path)
+    from evidence_sample import bench_sample
+
+    results += bench_jtl(RESULTS)
+    results += bench_sample(RESULTS)
 
     payload = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),

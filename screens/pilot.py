@@ -8,7 +8,7 @@ import streamlit as st
 
 from readiness import charts, display
 from readiness.model import GAP_IDS, load_model
-from readiness.scoring import VERDICT_LABELS, ScoreResult, evidence_text
+from readiness.scoring import EVIDENCE_WORDS, VERDICT_LABELS, ScoreResult
 from readiness.service import portfolio as service_portfolio
 from ui import (
     cached_figure,
@@ -83,6 +83,8 @@ def items_behind(result: ScoreResult) -> None:
     for gap, tab in zip(GAP_IDS, tabs, strict=True):
         with tab:
             st.dataframe(items_table(result, gap), hide_index=True, width="stretch", column_config=ITEM_COLUMNS)
+            for line in service_portfolio.measured_lines(result, load_model(), [gap]):
+                st.caption(plain(f"Measured · {line}"))
 
 
 ITEM_COLUMNS = {
@@ -93,7 +95,8 @@ ITEM_COLUMNS = {
                                                  help="Points of the gap score this item costs (they add up to "
                                                       "100 minus the score)"),
     "Evidence": st.column_config.TextColumn("Evidence", help="Measured (computed by Readiness from an evidence "
-                                            "file, named here), documented (with a reference) or self-reported"),
+                                            "file, named under the table), documented (with a reference) or "
+                                            "self-reported (typed with none)"),
     "ID": st.column_config.TextColumn("ID"),
 }  # fmt: skip
 
@@ -113,7 +116,7 @@ def items_table(result: ScoreResult, gap: str) -> pd.DataFrame:
         else:
             target, lost = "met", 0.0
         rows.append({"Item": model.item_label(item.id), "Answer / value": item.display, "Target": target,
-                     "Points lost": lost, "Evidence": evidence_text(item), "ID": item.id})  # fmt: skip
+                     "Points lost": lost, "Evidence": EVIDENCE_WORDS[item.evidence], "ID": item.id})  # fmt: skip
     return pd.DataFrame(rows, columns=list(ITEM_COLUMNS))
 
 

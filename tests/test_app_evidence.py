@@ -43,9 +43,11 @@ def test_a_load_test_is_measured_shown_and_stored(pilot_page: AppTest, demo_data
     assert any("Stored: 3 measured metrics" in s.value for s in at.success)
     latest = pilot_history(engine, PILOT)[-1].assessment
     assert set(latest.measurements) == {"scale.p95_latency_s", "scale.error_rate_at_peak", "scale.load_test_multiple"}
-    # The drill-down names the file beside the value.
+    # The drill-down marks the items measured and names the file under the table.
     evidence = [value for df in at.dataframe if "Evidence" in df.value.columns for value in df.value["Evidence"]]
-    assert any(str(e).startswith("measured from claims-peak.jtl") for e in evidence)
+    assert evidence.count("measured") == 3
+    assert any(plain("Error rate at peak: ") in c.value and plain("measured from claims-peak.jtl, ") in c.value
+               for c in at.caption)  # fmt: skip
     engine.dispose()
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
@@ -170,3 +171,21 @@ def test_the_command_prints_then_imports_with_exit_codes(store_file: str, jtl: P
     assert "Traceback" not in refused.stderr
     assert len(pilot_history(engine, "Claims triage")) == 2
     engine.dispose()
+
+
+def test_the_deck_and_the_html_report_name_the_measurement(engine, jtl: Path) -> None:
+    from pptx import Presentation
+
+    from readiness.service.exports import ExportRequest, ExportScope, render_export
+
+    plan = plan_evidence(engine, "Claims triage", [EvidenceFile.at(jtl)], identity=ADMIN, today=TODAY)
+    store_evidence(engine, plan, interface="cli", identity=ADMIN)
+    request = ExportRequest(engine, ExportScope(pilots=("Claims triage",)))
+    source = plan.measured[0].source
+    html = render_export("html", request).decode("utf-8")
+    assert f"<h3>Measured evidence</h3><ul><li>{source[:1].upper()}{source[1:]}: " in html
+    deck = Presentation(io.BytesIO(render_export("deck", request)))
+    pilot_page = deck.slides[len(deck.slides) - 1]
+    text = " ".join(shape.text_frame.text for shape in pilot_page.shapes if shape.has_text_frame)
+    assert "Measured from results.jtl, " in text
+    assert "requests: p95 latency vs budget " in text

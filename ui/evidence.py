@@ -33,8 +33,6 @@ PLAN_COLUMNS = {
                                           "worse than the red one; between: scored on the line between them"),
     "Green / red": st.column_config.TextColumn("Green / red"),
     "Was": st.column_config.TextColumn("Was", help="The value in the pilot's latest snapshot, with its evidence"),
-    "How": st.column_config.TextColumn("How"),
-    "From": st.column_config.TextColumn("From"),
 }  # fmt: skip
 
 
@@ -101,24 +99,30 @@ def _compute(pilot: str, uploads: list, kind: str | None, required: str, key: st
 
 
 def plan_frame(plan: EvidencePlan) -> pd.DataFrame:
-    """The measured metrics as a table: label, value, anchor, the previous value, how, and from which file."""
+    """The measured metrics as a table: label, value, anchor, and the value it replaces with its evidence level."""
     return pd.DataFrame(
         [{"Metric": v.label, "Measured": v.value, "Anchor": v.status, "Green / red": f"{v.green} / {v.red}",
-          "Was": v.before, "How": v.method, "From": v.source} for v in plan.measured],
+          "Was": v.before} for v in plan.measured],
         columns=list(PLAN_COLUMNS),
     )  # fmt: skip
 
 
 def _show(plan: EvidencePlan) -> None:
+    for line in plan.read_lines():
+        st.caption(plain(f"Read {line}."))
     st.dataframe(plan_frame(plan), hide_index=True, width="stretch", column_config=PLAN_COLUMNS)
+    # How and from what, in full under the table: file names and methods are too long for a cell.
+    for value in plan.measured:
+        st.caption(plain(f"{value.label}: {value.method}; {value.source}."))
     for note in plan.notes:
-        st.caption(plain(note))
+        st.caption(plain(f"Note: {note}"))
     before, after = plan.before, plan.after
     st.markdown(
-        f"Stored as a new snapshot dated {plan.assessment.as_of:%d %b %Y} (the one of {plan.based_on:%d %b %Y} with "
-        f"these metrics measured): verdict {VERDICT_LABELS[before.verdict]} → {VERDICT_LABELS[after.verdict]}, "
-        f"overall {display.score_text(before.overall)} → {display.score_text(after.overall)}, confidence "
-        f"{display.confidence_text(before.overall_confidence)} → {display.confidence_text(after.overall_confidence)}."
+        f"Storing adds a snapshot dated {plan.assessment.as_of:%d %b %Y}: the latest one (of "
+        f"{plan.based_on:%d %b %Y}) with these metrics measured. Verdict {VERDICT_LABELS[before.verdict]} → "
+        f"{VERDICT_LABELS[after.verdict]}, overall {display.score_text(before.overall)} → "
+        f"{display.score_text(after.overall)}, confidence {display.confidence_text(before.overall_confidence)} → "
+        f"{display.confidence_text(after.overall_confidence)}."
     )
     if st.button("Store as a new snapshot", type="primary", key="evidence.store"):
         try:

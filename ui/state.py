@@ -7,7 +7,9 @@ Database and caches
     ``database_in_use() -> str``             the URL in use (``READINESS_DATABASE_URL`` or ``data/readiness.db``)
     ``redacted_database() -> str``           the same with any password hidden, for display
     ``get_engine() -> Engine``               one engine per URL (``st.cache_resource``), migrated when created
-    ``data_version() -> str``                changes whenever a snapshot or pilot is written, by anyone
+    ``begin_run() -> None``                  the router's first call in every rerun (see ``data_version``)
+    ``data_version() -> str``                changes whenever a snapshot or pilot is written, by anyone; read
+                                             once per rerun
     ``clear_caches() -> None``               call after a write in this process (the version also catches others)
     ``is_database_empty() -> bool``
     ``scored_history() -> DataFrame``        every snapshot, scored with the current model (``score_frame``)
@@ -46,6 +48,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -124,13 +127,27 @@ def get_engine() -> Engine:
     return _engine(database_in_use())
 
 
+# The data version read in this rerun. Each session's script runs in its own thread and every rerun starts in
+# the router (app.py), which calls begin_run(): so a rerun asks the database once, however many cached reads
+# it makes, and the next rerun asks again.
+_this_run = threading.local()
+
+
+def begin_run() -> None:
+    """Start a rerun: the data version is read again, once, at its first use (the router calls this first)."""
+    _this_run.version = None
+
+
 def data_version() -> str:
     """A token that changes on every write to the store, whoever made it (this app, the CLI, a replica).
 
     One cheap query per rerun; the cached reads below take it as an argument, so a write anywhere makes the
     next rerun read fresh data.
     """
-    return queries.data_version(get_engine())
+    version = getattr(_this_run, "version", None)
+    if version is None:
+        version = _this_run.version = queries.data_version(get_engine())
+    return version
 
 
 def clear_caches() -> None:
@@ -138,6 +155,7 @@ def clear_caches() -> None:
     for cached in (_scored_history, _latest_portfolio, _pilot_names, _pilot_history, _pilot_scored, _explained,
                    _empty, _audit_log, _figure):  # fmt: skip
         cached.clear()
+    begin_run()
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

@@ -70,7 +70,7 @@ from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, ScoreResult
 from readiness.service.decisions import DECISION_LABELS, PilotDecision, action_text, decision_of, plain_text
 from readiness.service.portfolio import (
     key_messages,
-    measured_lines,
+    measured_sources,
     names_text,
     overall_change_text,
     overall_explained,
@@ -937,8 +937,8 @@ def _pilot_panel(slide: Slide, latest: ScoreResult, previous: ScoreResult | None
         paragraphs.append(_Para([(note, False, MUTED)], 10.5, 2, before=6, keep=False))
     # Measured values with their provenance, last: dropped before anything else when the page is full.
     paragraphs += [
-        _Para([("Measured  ", True, MUTED), (line, False, MUTED)], 10, 2, before=4 if k == 0 else 0, keep=False)
-        for k, line in enumerate(measured_lines(latest, model)[:3])
+        _Para([(line, False, MUTED)], 10, 4, before=4 if k == 0 else 0, keep=False)
+        for k, line in enumerate(measured_sources(latest, model)[:2])
     ]
     _flow(slide, left, body_top, width, CONTENT_BOTTOM - body_top, paragraphs, name="Why and actions")
 

@@ -40,7 +40,7 @@ from readiness.scoring import VERDICT_LABELS, ScoreResult
 from readiness.service.decisions import action_text, plain_text
 from readiness.service.portfolio import (
     key_messages,
-    measured_lines,
+    measured_sources,
     overall_change_text,
     overall_explained,
     portfolio_stats,
@@ -202,7 +202,7 @@ def _pilot_section(pack: BoardPack, pilot: str, anchor: str) -> str:
     heading = "Still worth doing" if verdict == "ready" else "Top actions"
     path = latest.path_to_next_verdict
     path_text = f"<p class='sub'>{escape(plain_text(path.note, model))}</p>" if path.target_verdict else ""
-    measured = "".join(f"<li>{escape(line)}</li>" for line in measured_lines(latest, model))
+    measured = "".join(f"<li>{escape(line)}</li>" for line in measured_sources(latest, model))
     measured = f"<h3>Measured evidence</h3><ul>{measured}</ul>" if measured else ""
     charts = list(figures.items())
     decision = pilot_decision(pack, pilot)

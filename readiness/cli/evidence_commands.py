@@ -105,6 +105,7 @@ def evidence(
 def plan_text(plan: EvidencePlan) -> str:
     """The plan as a person reads it: each metric with value, anchors and provenance, then the score change."""
     lines = [f"{plan.pilot}: evidence measured against the snapshot of {plan.based_on}"]
+    lines += [f"  read {line}" for line in plan.read_lines()]
     for value in plan.measured:
         lines.append(f"  {value.label}: {value.value} [{value.status}; green {value.green}, red {value.red}]")
         lines.append(f"    was {value.before}")

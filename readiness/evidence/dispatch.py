@@ -108,7 +108,19 @@ def read_evidence(
             summaries.append(_read_one(file, file_kind, options))
     summaries[:0] = [read_locust(run, options) for run in locust_runs.values()]
     _refuse_overlaps(summaries)
-    return summaries
+    return [shown_precision(s) for s in summaries]
+
+
+SIGNIFICANT_DIGITS = 4
+
+
+def shown_precision(summary: EvidenceSummary) -> EvidenceSummary:
+    """The summary with each value rounded to four significant digits: the value stored and scored is the
+    one a person reads (1.244%, not 1.24397%); the method keeps the exact counts it came from."""
+    readings = tuple(
+        r.model_copy(update={"value": float(f"{r.value:.{SIGNIFICANT_DIGITS}g}")}) for r in summary.readings
+    )
+    return summary.model_copy(update={"readings": readings})
 
 
 def _read_one(file: EvidenceFile, kind: EvidenceKind, options: EvidenceOptions) -> EvidenceSummary:

@@ -43,6 +43,7 @@ from readiness.evidence.base import (
     ZIP_MAGIC,
     Accumulator,
     EvidenceFile,
+    EvidenceKind,
     EvidenceOptions,
     EvidenceSummary,
     MiB,
@@ -1109,15 +1110,22 @@ def read_usage_log(file: EvidenceFile, options: EvidenceOptions) -> EvidenceSumm
             f"{_count(counts.other_events, 'event')} with an action that is not a decision (accepted, overridden or "
             f"escalated), left out of the override rate: {top}."
         )
-    provenance = Provenance(
-        kind="usage_log",
-        files=(source,),
-        period_start=None if counts.first is None else _utc(counts.first),
-        period_end=None if counts.last is None else _utc(counts.last),
-        count=counts.events,
-        count_unit="events",
-    )
+    provenance = _log_provenance("usage_log", source, counts.first, counts.last, counts.events, "events")
     return EvidenceSummary(provenance=provenance, readings=tuple(readings), columns=matched, notes=tuple(notes))
+
+
+def _log_provenance(
+    kind: EvidenceKind, source: SourceFile, first: int | None, last: int | None, count: int, unit: str
+) -> Provenance:
+    """A log's provenance: its file, the period from its first to its last time (µs since the epoch), a count."""
+    return Provenance(
+        kind=kind,
+        files=(source,),
+        period_start=None if first is None else _utc(first),
+        period_end=None if last is None else _utc(last),
+        count=count,
+        count_unit=unit,
+    )
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -1214,13 +1222,6 @@ def read_incident_log(file: EvidenceFile, options: EvidenceOptions) -> EvidenceS
         f"(fastest {_hours(float(hours.min()))}, slowest {_hours(float(hours.max()))}), "
         f"from columns '{matched['started']}' and '{matched['detected']}'."
     )
-    provenance = Provenance(
-        kind="incident_log",
-        files=(source,),
-        period_start=None if counts.first is None else _utc(counts.first),
-        period_end=None if counts.last is None else _utc(counts.last),
-        count=counts.incidents,
-        count_unit="incidents",
-    )
+    provenance = _log_provenance("incident_log", source, counts.first, counts.last, counts.incidents, "incidents")
     reading = Reading(metric_id="monitoring.time_to_detect_h", value=round(median, 6), method=_fit(method))
     return EvidenceSummary(provenance=provenance, readings=(reading,), columns=matched, notes=tuple(notes))

@@ -32,7 +32,7 @@ from readiness.evidence.dispatch import (
     read_evidence,
 )
 from readiness.model import ReadinessModel, load_model
-from readiness.scoring import ItemScore, ScoreResult, evidence_text, score_assessment
+from readiness.scoring import EVIDENCE_WORDS, ItemScore, ScoreResult, score_assessment
 from readiness.service.access import Identity, ambient_identity, audit_actor
 from readiness.service.grants import written_by
 from readiness.service.intake import Interface, check_write
@@ -82,6 +82,21 @@ class EvidencePlan:
                 for s in self.summaries
             ]
         }
+
+    def read_lines(self) -> list[str]:
+        """What was read, one line per evidence set: its kind, files, the tool when the file names it, and the
+        columns matched (``Locust load test: run_stats.csv and run_stats_history.csv (Locust); columns …``)."""
+        lines = []
+        for summary in self.summaries:
+            provenance = summary.provenance
+            files = " and ".join(f.name for f in provenance.files)
+            tool = " ".join(t for t in (provenance.tool, provenance.tool_version) if t)
+            columns = ", ".join(f"{role} = '{column}'" for role, column in summary.columns.items())
+            lines.append(
+                f"{kind_label(provenance.kind)}: {files}{f' ({tool})' if tool else ''}"
+                f"{f'; columns used: {columns}' if columns else ''}"
+            )
+        return lines
 
     def origin(self) -> str:
         """The evidence files' names, for the audit log's ``origin``."""
@@ -200,7 +215,7 @@ def anchor_status(item: ItemScore) -> str:
 def _before_text(item: ItemScore | None) -> str:
     if item is None or item.score is None:
         return "not reported"
-    return f"{item.display} ({evidence_text(item)})"
+    return f"{item.display} ({EVIDENCE_WORDS[item.evidence]})"
 
 
 def store_evidence(

@@ -1,0 +1,65 @@
+"""A warm rerun asks the database almost nothing: the data version once, every read served from the caches
+keyed on it. Counted with SQLAlchemy's cursor events, not timed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import Engine, event
+from streamlit.testing.v1 import AppTest
+
+from tests.test_app_pages import APP, TIMEOUT, assert_clean
+
+MAX_WARM_QUERIES = 2
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """Every SQL statement any engine sends while the block runs."""
+    seen: list[str] = []
+
+    def record(connection, cursor, statement, parameters, context, executemany) -> None:
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize(
+    ("page", "query"), [("screens/portfolio.py", {}), ("screens/pilot.py", {"pilot": "Claims triage"})]
+)
+def test_a_warm_rerun_issues_at_most_two_queries(
+    demo_database_url: str, monkeypatch: pytest.MonkeyPatch, page: str, query: dict[str, str]
+) -> None:
+    monkeypatch.setenv("READINESS_DATABASE_URL", demo_database_url)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.run()
+    at.switch_page(page).run()  # cold: loads and caches the portfolio
+    assert_clean(at)
+    with statements() as warm:
+        at.run()
+    assert_clean(at)
+    assert len(warm) <= MAX_WARM_QUERIES, warm
+    assert any("count" in s.lower() for s in warm)  # the data version, read once
+
+
+def test_a_write_elsewhere_is_seen_on_the_next_rerun(demo_database_copy: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from readiness.store import add_assessment, make_engine
+    from tests.factories import build
+
+    monkeypatch.setenv("READINESS_DATABASE_URL", demo_database_copy)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert "Written elsewhere" not in str(at.get("plotly_chart")[0].proto.spec)
+    engine = make_engine(demo_database_copy)
+    add_assessment(engine, build(name="Written elsewhere"))  # another process, or a replica
+    engine.dispose()
+    at.run()
+    assert_clean(at)
+    assert "Written elsewhere" in str(at.get("plotly_chart")[0].proto.spec)
