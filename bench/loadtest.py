@@ -356,12 +356,14 @@ async def _user(
         try:
             await session.connect()
             first = await session.rerun("")  # the browser opening "/": home forwards to the Portfolio
-        except (OSError, TimeoutError, ConnectionClosed) as error:
-            first = StepResult("", time.perf_counter() - opened, False, "disconnect", [repr(error)])
+        except TimeoutError:
+            first = StepResult("", 0.0, False, "timeout")
+        except (OSError, ConnectionClosed) as error:
+            first = StepResult("", 0.0, False, "disconnect", [repr(error)[:200]])
         first.seconds = time.perf_counter() - opened  # connecting included: the user waits for that too
         first.page = FIRST_RENDER
         record(first, opened)
-        if first.ok:
+        if first.status != "disconnect":
             result.first_renders.append(first.seconds)
         healthy = first.ok
         while healthy and more():
@@ -434,7 +436,7 @@ async def run_load(
     background = []
     if writer is not None:
         background.append(asyncio.create_task(writer.run(done)))
-    sampler = MemorySampler(server_pid) if server_pid else None
+    sampler = ServerSampler(server_pid) if server_pid else None
     if sampler is not None:
         background.append(asyncio.create_task(sampler.run(done)))
     users = [
@@ -590,13 +592,17 @@ def _tree(pid: int) -> list[int]:
     return pids
 
 
-class MemorySampler:
-    """The server's memory: its VmHWM at the end, and its process tree's RSS sampled every 0.5 s."""
+class ServerSampler:
+    """The server's memory (its VmHWM at the end; its process tree's RSS sampled every 0.5 s) and the CPU it used,
+    beside this driver's own (client and server share the machine)."""
 
     def __init__(self, pid: int, interval: float = 0.5) -> None:
         self.pid = pid
         self.interval = interval
         self.peak_tree_kb = 0
+        self.started = time.perf_counter()
+        self.server_cpu = _cpu_seconds(pid)
+        self.client_cpu = time.process_time()
 
     async def run(self, done: asyncio.Event) -> None:
         while not done.is_set():
@@ -605,10 +611,22 @@ class MemorySampler:
                 await asyncio.wait_for(done.wait(), timeout=self.interval)
 
     def summary(self) -> dict[str, float]:
+        wall = max(time.perf_counter() - self.started, 1e-9)
         return {
             "vmhwm_mb": round(_status_kb(self.pid, "VmHWM") / 1024, 1),
             "tree_rss_peak_mb": round(self.peak_tree_kb / 1024, 1),
+            "server_cpu_percent": round(100 * (_cpu_seconds(self.pid) - self.server_cpu) / wall, 1),
+            "client_cpu_percent": round(100 * (time.process_time() - self.client_cpu) / wall, 1),
         }
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all its threads (``/proc/<pid>/stat``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -632,6 +650,7 @@ class AppServer:
     database_url: str
     port: int = field(default_factory=free_port)
     nice: int = 0  # a niceness increment: a smoke test's server yields the CPU to the other tests
+    extra_args: list[str] = field(default_factory=list)  # more ``streamlit run`` options
     process: subprocess.Popen[bytes] | None = None
     log: IO[bytes] | None = None
 
@@ -666,6 +685,7 @@ class AppServer:
             "none",
             "--global.developmentMode",
             "false",
+            *self.extra_args,
         ]
         env = {**os.environ, "READINESS_DATABASE_URL": self.database_url, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
@@ -748,8 +768,9 @@ class Profiler:
 
 
 def summarise_profile(path: Path, top: int = 25) -> list[str]:
-    """The frames most often on the GIL holder's stack in a py-spy ``raw`` (collapsed) file, by inclusive share:
-    the project's own functions (``readiness/``, ``ui/``, ``screens/``, ``app.py``) and the heaviest library leaves."""
+    """The frames most often on the GIL holder's stack in a py-spy ``raw`` (collapsed) file: the project's own
+    (``app.py``, ``screens/``, ``ui/``, ``readiness/``) and Streamlit's cache and end-of-run work by inclusive share,
+    then the heaviest leaves (where the time is spent) by exclusive share."""
     if not path.exists():
         return []
     inclusive: Counter[str] = Counter()
@@ -761,28 +782,33 @@ def summarise_profile(path: Path, top: int = 25) -> list[str]:
             continue
         samples = int(count)
         total += samples
-        frames = stack.split(";")
-        for frame in set(frames):
-            if any(part in frame for part in ("/readiness/", "/ui/", "/screens/", "app.py", "cache_utils.py")):
-                inclusive[_frame_name(frame)] += samples
-        leaves[_frame_name(frames[-1])] += samples
+        frames = [_frame(f) for f in stack.split(";")]
+        for name, interesting in set(frames):
+            if interesting:
+                inclusive[name] += samples
+        leaves[frames[-1][0]] += samples
     if not total:
         return []
-    lines = [f"{total} samples of the GIL holder; project frames by inclusive share:"]
+    lines = [f"{total} samples of the GIL holder; the app's frames by inclusive share:"]
     lines += [f"  {100 * n / total:5.1f}%  {name}" for name, n in inclusive.most_common(top)]
-    lines.append("leaf frames (where the time is spent) by exclusive share:")
+    lines.append("leaf frames by exclusive share:")
     lines += [f"  {100 * n / total:5.1f}%  {name}" for name, n in leaves.most_common(top // 2)]
     return lines
 
 
-def _frame_name(frame: str) -> str:
-    """``function (path/to/file.py:12)`` → ``function (file.py)``, relative to the project or site-packages."""
+def _frame(frame: str) -> tuple[str, bool]:
+    """``function (path/file.py:12)`` → (``function (path/file.py)``, whether it is the project's or Streamlit's
+    cache or end-of-run code). py-spy writes paths relative to the working directory or site-packages."""
     name, _, where = frame.partition(" (")
     file = where.rstrip(")").rsplit(":", 1)[0]
     for marker in (str(ROOT) + "/", "site-packages/"):
         if marker in file:
             file = file.split(marker, 1)[1]
-    return f"{name} ({file})"
+    if "/" not in file and (ROOT / "screens" / file).is_file():  # a page, run by st.navigation: named bare
+        file = f"screens/{file}"
+    ours = file == "app.py" or file.startswith(("readiness/", "ui/", "screens/"))
+    streamlit = file.endswith("caching/cache_utils.py") or name.endswith("_on_script_finished")
+    return f"{name} ({file})", ours or streamlit
 
 
 # --------------------------------------------------------------------------------------------
@@ -802,7 +828,8 @@ def measurements(result: LoadResult) -> list[Measurement]:
     """The figures of one run; budgets only at ``BUDGET_SESSIONS`` sessions."""
     n = result.sessions
     budgeted = n == BUDGET_SESSIONS
-    cycle_steps = [s for s in result.steps if s.status == "ok" and s.page != FIRST_RENDER]
+    # Every step that ended, well or not, or timed out (counted at the time it was given up): not disconnects.
+    cycle_steps = [s for s in result.steps if s.status != "disconnect" and s.page != FIRST_RENDER]
     steady = [s for s in cycle_steps if s.started >= result.ramp_s] or cycle_steps  # a short run: take them all
     times = [s.seconds for s in steady]
     prefix = f"loadtest.{n}_sessions"
@@ -819,7 +846,8 @@ def measurements(result: LoadResult) -> list[Measurement]:
             times,
             95,
             STEP_P95_BUDGET_S,
-            f"rerun sent → script_finished, {len(times)} steps after the {result.ramp_s:g} s ramp-up",
+            f"rerun sent → script_finished, {len(times)} steps after the {result.ramp_s:g} s ramp-up "
+            f"(a timed-out step counts as its timeout)",
         ),
         ms("step_p50", times, 50, None),
     ]
@@ -874,6 +902,18 @@ def measurements(result: LoadResult) -> list[Measurement]:
                 1,
                 f"VmHWM of the server process; its process tree's sampled RSS peaked at "
                 f"{result.memory['tree_rss_peak_mb']:g} MB",
+            )
+        )
+        out.append(
+            Measurement(
+                f"{prefix}.server_cpu",
+                result.memory["server_cpu_percent"],
+                "%",
+                None,
+                None,
+                1,
+                f"of one core, over the run (one process: its scripts share one GIL); the load driver used "
+                f"{result.memory['client_cpu_percent']:g} %",
             )
         )
     throughput = len([s for s in result.steps if s.started >= result.ramp_s]) / max(result.duration_s, 1e-9)
@@ -969,7 +1009,11 @@ def run_level(sessions: int, args: argparse.Namespace, source: Path) -> tuple[Lo
     """One run: a fresh copy of the database, a new server, warm-up, then the load."""
     url = working_copy(source, RESULTS / "loadtest.db")
     names = pilot_names(url)
-    with AppServer(url) as server:
+    options: list[str] = []
+    for option in args.streamlit_option:  # KEY=VALUE → --KEY VALUE
+        key, _, value = option.partition("=")
+        options += [f"--{key}", value]
+    with AppServer(url, extra_args=options) as server:
         warm = asyncio.run(warm_up(server.url))
         log(
             f"{sessions} sessions: server pid {server.pid} on {server.url}, warmed up in {warm:.1f} s; "
@@ -1008,6 +1052,17 @@ def run_level(sessions: int, args: argparse.Namespace, source: Path) -> tuple[Lo
     return result, figures
 
 
+def _no_nan(value: Any) -> Any:
+    """``value`` with every NaN (a percentile of nothing) as null: the JSON stays strict."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_no_nan(v) for v in value]
+    return value
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], prog="bench/loadtest.py")
     parser.add_argument("--sessions", default=None, help="comma-separated session counts (default 25,50,100)")
@@ -1018,6 +1073,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--write-every", type=float, default=5.0, help="seconds between CLI imports (0: no writer)")
     parser.add_argument("--step-timeout", type=float, default=60.0, help="seconds before a step counts as timed out")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--streamlit-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a `streamlit run` option for the server, e.g. runner.postScriptGC=false (repeatable)",
+    )
     parser.add_argument("--profile", action="store_true", help="sample the server with py-spy (--gil) during each run")
     parser.add_argument("--py-spy", default=shutil.which("py-spy") or "py-spy", help="the py-spy executable")
     parser.add_argument("--quick", action="store_true", help="30 s runs after a 10 s ramp-up (a trial, not a figure)")
@@ -1073,6 +1135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "think_s": [args.think_min, args.think_max],
             "write_every_s": args.write_every,
             "step_timeout_s": args.step_timeout,
+            "streamlit_options": args.streamlit_option,
             "seed": args.seed,
             "quick": args.quick,
             "cycle": list(CYCLE),
@@ -1082,7 +1145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "measurements": [asdict(m) for m in results],
     }
     out = RESULTS / f"loadtest-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
+    out.write_text(json.dumps(_no_nan(payload), indent=2, default=str, allow_nan=False), encoding="utf-8")
     print(table(results))
     print(out)
     return 0
