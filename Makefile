@@ -8,7 +8,7 @@ PORT ?= 8501
 unexport PYTHONDONTWRITEBYTECODE
 TEST_WORKERS ?= auto
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench loadtest clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ format: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# Many concurrent sessions over Streamlit's websocket protocol (bench/loadtest.py): 25, 50 and 100 by default;
+# `make loadtest LOADTEST_ARGS=--quick` for a short trial.
+LOADTEST_ARGS ?=
+loadtest: install
+	$(BIN)/python bench/loadtest.py $(LOADTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis bench-results

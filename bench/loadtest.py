@@ -9,8 +9,9 @@ writer imports a changed assessment through the CLI every few seconds, so the ca
 
 A step is timed from sending its ``rerun_script`` to the ``script_finished`` that ends it (after any
 ``st.switch_page``). Errors: an ``exception`` element in a delta, a compile error, ``page_not_found``, a
-disconnect, a step timeout; ``st.error`` messages are counted beside them. The server's peak memory is its
-``VmHWM`` (one process; the RSS of its process tree is sampled every 0.5 s as well).
+disconnect, a step timeout (``--step-timeout``, 60 s: the user then reloads, i.e. opens a new session);
+``st.error`` messages are counted beside them. The server's peak memory is its ``VmHWM`` (one process; the RSS
+of its process tree is sampled every 0.5 s as well), and the CPU it and this driver used is reported.
 
 Runs at 25, 50 and 100 sessions on the 1,000 pilots × 24 snapshots benchmark portfolio (``bench/run.py``'s,
 reused from ``bench-results/bench.db``; each run works on a fresh copy, since the writer adds snapshots), one
@@ -19,6 +20,10 @@ the JSON path is the last line printed. Budgets (at 50 sessions) are checked her
 time.
 
     python bench/loadtest.py [--sessions 25,50,100] [--duration 90] [--ramp 20] [--quick]
+                             [--write-every 5] [--streamlit-option runner.postScriptGC=false] [--profile]
+
+``--profile`` samples the server with py-spy (``--gil``: the thread holding the GIL) during each run and prints
+which of the app's functions the time goes to; py-spy is not a dependency (``pip install py-spy``).
 """
 
 from __future__ import annotations
@@ -987,11 +992,15 @@ def benchmark_database() -> Path:
 
 def working_copy(source: Path, target: Path) -> str:
     """A consistent copy of the SQLite file (the writer adds to it, the benchmark's stays as it is)."""
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+    remove_database(target)
+    with contextlib.closing(sqlite3.connect(source)) as src, contextlib.closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
     return f"sqlite:///{target}"
+
+
+def remove_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def pilot_names(database_url: str) -> list[str]:
@@ -1007,7 +1016,8 @@ def pilot_names(database_url: str) -> list[str]:
 
 def run_level(sessions: int, args: argparse.Namespace, source: Path) -> tuple[LoadResult, list[Measurement]]:
     """One run: a fresh copy of the database, a new server, warm-up, then the load."""
-    url = working_copy(source, RESULTS / "loadtest.db")
+    copy = RESULTS / "loadtest.db"
+    url = working_copy(source, copy)
     names = pilot_names(url)
     options: list[str] = []
     for option in args.streamlit_option:  # KEY=VALUE → --KEY VALUE
@@ -1042,6 +1052,7 @@ def run_level(sessions: int, args: argparse.Namespace, source: Path) -> tuple[Lo
             log(f"{sessions} sessions: py-spy profile {profile.relative_to(ROOT)}\n" + "\n".join(result.profile))
         if result.error_count or result.error_alerts:
             log("server log (tail):\n" + server.output()[-4000:])
+    remove_database(copy)
     figures = measurements(result)
     log(
         f"{sessions} sessions: {len(result.steps)} steps, {result.error_count} errors, "
