@@ -51,16 +51,12 @@ EVIDENCE_LEVEL_LABELS = {"measured": "Measured", "documented": "Documented", "se
 
 
 def evidence_levels(model: ReadinessModel) -> None:
-    """What each evidence level requires and what it adds to confidence."""
+    """What each evidence level requires and what it adds to confidence (a list: the requirements wrap)."""
     s = model.scoring
-    st.markdown("**Evidence levels.** Confidence says how much of a score rests on evidence, not on belief:")
-    st.dataframe(pd.DataFrame([{"Level": EVIDENCE_LEVEL_LABELS[level], "Weight": f"{weight:g}",
-                                "Requires": s.evidence_requirements[level]}
-                               for level, weight in s.evidence_levels.items()]),
-                 hide_index=True, width="stretch",
-                 column_config={"Level": st.column_config.TextColumn(width=120),
-                                "Weight": st.column_config.TextColumn(width=70),
-                                "Requires": st.column_config.TextColumn(width=600)})  # fmt: skip
+    lines = [f"- **{EVIDENCE_LEVEL_LABELS[level]}** (weight {weight:g}): {s.evidence_requirements[level]}"
+             for level, weight in s.evidence_levels.items()]  # fmt: skip
+    st.markdown("**Evidence levels.** Confidence says how much of a score rests on evidence, not on belief:\n\n"
+                + "\n".join(lines))  # fmt: skip
 
 
 def portfolio_definitions(model: ReadinessModel) -> None:
