@@ -15,7 +15,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -227,7 +227,6 @@ class Accumulator:
 
     file: EvidenceFile
     rows: int = 0
-    extra: dict[str, int] = field(default_factory=dict)
 
     def add(self, count: int) -> None:
         """Count ``count`` more rows."""
