@@ -48,7 +48,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -61,7 +61,7 @@ if str(ROOT) not in sys.path:  # run as a script: bench/ is on the path, the pro
     sys.path.insert(0, str(ROOT))
 
 from bench.run import Measurement, table  # noqa: E402 - needs the project root on the path
-from tests.e2e.conftest import free_port, is_healthy  # noqa: E402 - the e2e tests start servers the same way
+from tests.e2e.conftest import AppServer as E2EServer  # noqa: E402 - the e2e tests start servers the same way
 
 RESULTS = ROOT / "bench-results"
 BENCH_DB = RESULTS / "bench.db"
@@ -76,7 +76,6 @@ CYCLE = ("pilot", "compare", "portfolio", "filter")
 FIRST_RENDER = "first render"
 FILTER_PARAM = "bu"  # ui/state.py FILTERS["business_unit"]: the sidebar multiselect bound to ?bu=
 PILOT_PARAM = "pilot"
-SERVER_START_TIMEOUT_S = 90.0
 
 
 def log(message: str) -> None:
@@ -633,82 +632,15 @@ def _cpu_seconds(pid: int) -> float:
 
 
 @dataclass
-class AppServer:
-    """``streamlit run app.py`` on its own port and database, as the e2e tests start it (tests/e2e/conftest.py)."""
-
-    database_url: str
-    port: int = field(default_factory=free_port)
-    nice: int = 0  # a niceness increment: a smoke test's server yields the CPU to the other tests
-    extra_args: list[str] = field(default_factory=list)  # more ``streamlit run`` options
-    process: subprocess.Popen[bytes] | None = None
-    log: IO[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+class AppServer(E2EServer):
+    """``streamlit run app.py`` on its own port and database, started as the e2e tests start it, as a context
+    manager and with its process id (for the memory and CPU samples)."""
 
     @property
     def pid(self) -> int:
         if self.process is None:
             raise RuntimeError("the server is not started")
         return self.process.pid
-
-    def start(self) -> AppServer:
-        """Start the server and wait for ``/_stcore/health``; raise with its output if it does not come up."""
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
-        args = [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(self.port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-            "--global.developmentMode",
-            "false",
-            *self.extra_args,
-        ]
-        env = {**os.environ, "READINESS_DATABASE_URL": self.database_url, "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen(
-            args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=_niced(self.nice)
-        )
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.process.returncode}:\n{self.output()}")
-            if is_healthy(self.port):
-                return self
-            time.sleep(0.25)
-        output = self.output()
-        self.stop()
-        raise RuntimeError(f"streamlit did not answer /_stcore/health in {SERVER_START_TIMEOUT_S:.0f} s:\n{output}")
-
-    def output(self) -> str:
-        if self.log is None:
-            return ""
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")[-20_000:]
-
-    def stop(self) -> None:
-        """Stop the server this object started (and only it)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self.log is not None:
-            self.log.close()
-            self.log = None
 
     def __enter__(self) -> AppServer:
         return self.start()

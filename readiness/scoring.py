@@ -79,12 +79,6 @@ EVIDENCE_WORDS: dict[str, str] = {
 }
 
 
-def evidence_text(item: ItemScore) -> str:
-    """An item's evidence in words: ``measured from run_stats_history.csv, …, 48,210 requests`` for a measured
-    metric, else its level (``documented``, ``self-reported``, ``missing``)."""
-    return item.source if item.evidence == "measured" and item.source else EVIDENCE_WORDS[item.evidence]
-
-
 class GapScore(BaseModel):
     """A gap's score (0-100) and confidence (0-1), with the items that make them."""
 

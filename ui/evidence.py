@@ -15,6 +15,7 @@ import streamlit as st
 
 from readiness import display
 from readiness.errors import InvalidInput
+from readiness.evidence.base import column_list
 from readiness.evidence.dispatch import EVIDENCE_KINDS, KIND_LABELS, EvidenceFile, EvidenceOptions
 from readiness.scoring import VERDICT_LABELS
 from readiness.service.access import permits
@@ -71,16 +72,12 @@ def evidence_section(pilot: str, context: object) -> None:
             _show(plan)
 
 
-def _columns(text: str) -> tuple[str, ...]:
-    return tuple(c.strip() for c in text.split(",") if c.strip())
-
-
 def _compute(pilot: str, uploads: list, kind: str | None, required: str, key: str, intended: int) -> None:
     st.session_state.pop(PLAN_KEY, None)
     if not uploads:
         st.warning("Choose at least one evidence file.")
         return
-    options = EvidenceOptions(required_columns=_columns(required), key_columns=_columns(key),
+    options = EvidenceOptions(required_columns=column_list(required), key_columns=column_list(key),
                               intended_users=intended or None)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="readiness-evidence-") as folder:
         files = []

@@ -10,14 +10,11 @@ import click
 from readiness import display
 from readiness.cli.main import cli, examples
 from readiness.cli.store_commands import current_user, db_option, store
+from readiness.evidence.base import column_list
 from readiness.evidence.dispatch import EVIDENCE_KINDS, EvidenceFile, EvidenceOptions
 from readiness.scoring import VERDICT_LABELS, ScoreResult
 from readiness.service.access import cli_identity
 from readiness.service.evidence import EvidencePlan, plan_evidence, store_evidence
-
-
-def _columns(text: str | None) -> tuple[str, ...]:
-    return tuple(c.strip() for c in (text or "").split(",") if c.strip())
 
 
 @cli.command(
@@ -81,8 +78,8 @@ def evidence(
     """
     options = EvidenceOptions(
         peak_concurrent_users=peak_users,
-        required_columns=_columns(required),
-        key_columns=_columns(key),
+        required_columns=column_list(required),
+        key_columns=column_list(key),
         intended_users=intended_users,
         baseline=EvidenceFile.at(baseline) if baseline else None,
     )

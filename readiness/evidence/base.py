@@ -131,6 +131,11 @@ class EvidenceOptions:
     baseline: EvidenceFile | None = None
 
 
+def column_list(text: str | None) -> tuple[str, ...]:
+    """Column names typed as one comma-separated text (``id, amount``), blanks dropped."""
+    return tuple(c.strip() for c in (text or "").split(",") if c.strip())
+
+
 def fingerprint(file: EvidenceFile) -> SourceFile:
     """The file's name, size and SHA-256, read in chunks; refuses a file over the size cap first."""
     size = check_size(file)

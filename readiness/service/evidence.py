@@ -14,7 +14,7 @@ Permission: the identity must be allowed to ``import`` for the pilot, checked in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -136,7 +136,7 @@ def plan_evidence(
     check_write(engine, identity, "import", [latest.assessment])
     options = options or EvidenceOptions()
     if options.peak_concurrent_users is None:
-        options = _with_peak(options, latest.assessment.pilot.peak_concurrent_users)
+        options = replace(options, peak_concurrent_users=latest.assessment.pilot.peak_concurrent_users)
     summaries = tuple(read_evidence(files, options, kind))
     if not any(s.readings for s in summaries):
         names = ", ".join(f.name for f in files)
@@ -153,16 +153,6 @@ def plan_evidence(
         notes=tuple(n for s in summaries for n in s.notes),
         before=before,
         after=after,
-    )
-
-
-def _with_peak(options: EvidenceOptions, peak: int | None) -> EvidenceOptions:
-    return EvidenceOptions(
-        peak_concurrent_users=peak,
-        required_columns=options.required_columns,
-        key_columns=options.key_columns,
-        intended_users=options.intended_users,
-        baseline=options.baseline,
     )
 
 

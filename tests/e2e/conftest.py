@@ -73,13 +73,15 @@ class AppServer:
     # More ``streamlit run`` options (e.g. ``--secrets.files``) and environment, for the sign-in tests.
     extra_args: list[str] = field(default_factory=list)
     extra_env: dict[str, str] = field(default_factory=dict)
+    # A niceness increment: a server started beside other tests (the load-test smoke) yields them the CPU.
+    nice: int = 0
 
     @property
     def url(self) -> str:
         """The app's base URL."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    def start(self) -> AppServer:
         """Start the server and wait for its health check; fail with its output if it does not come up."""
         # A file, not a pipe: a chatty server would fill a pipe nobody reads and block.
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop(), it outlives this method
@@ -94,13 +96,16 @@ class AppServer:
             *self.extra_args,
         ]  # fmt: skip
         env = {**os.environ, "READINESS_DATABASE_URL": self.database_url, "PYTHONUNBUFFERED": "1", **self.extra_env}
-        self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        niced = (lambda: os.nice(self.nice)) if self.nice else None
+        self.process = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=niced
+        )
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 pytest.fail(f"streamlit exited with {self.process.returncode}:\n{self.output()}")
             if is_healthy(self.port):
-                return
+                return self
             time.sleep(0.25)
         self.stop()
         pytest.fail(f"streamlit did not answer /_stcore/health within {SERVER_START_TIMEOUT_S:.0f} s:\n{self.output()}")
