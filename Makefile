@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8501
+# Where `make run` listens: this machine only, unless told otherwise (`make run ADDRESS=0.0.0.0`; see Deployment in
+# the README: local mode makes everyone who can reach the port an admin).
+ADDRESS ?= 127.0.0.1
 # Let Python cache compiled modules (and pytest its rewritten tests): collection takes a third less time.
 unexport PYTHONDONTWRITEBYTECODE
 TEST_WORKERS ?= auto
@@ -21,7 +24,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/readiness db upgrade
 	$(BIN)/readiness demo --if-empty
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(BIN)/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT)
 
 # Lint first; then every test but the browser ones, in parallel (pytest-xdist, one worker per core);
 # then the browser (e2e) tests, serially: they share one Chromium and one app server per database.

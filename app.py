@@ -14,9 +14,11 @@ from readiness.service.access import permits
 from ui import (
     auth,
     guarded,
+    integrity_alarm,
     is_database_empty,
     latest_portfolio,
     model_version,
+    plain,
     redacted_database,
     sidebar_filters,
 )
@@ -81,14 +83,16 @@ def forward_to(page: st.Page) -> None:
 
 
 def sidebar() -> None:
-    """Shared filters (when there is data), then the database in use and the model version."""
+    """Shared filters (when there is data), then the database in use (to admins only: its engine and name, never
+    where it lives or who connects) and the model version."""
     with st.sidebar:
         with guarded("the filters"):
             if not is_database_empty():
                 st.caption("FILTERS")
                 sidebar_filters(latest_portfolio())
                 st.divider()
-        st.caption(f"Database: `{redacted_database()}`")
+        if permits(auth.current_identity(), "manage_grants"):
+            st.caption(f"Database: {plain(redacted_database())}")
         st.caption(f"Readiness model {model_version()}")
 
 
@@ -98,4 +102,5 @@ begin_run()  # one data-version query per rerun, whatever the page reads
 auth.gate()  # single sign-on: nothing below runs before sign-in (local mode: everyone is an admin)
 navigation = st.navigation(pages())
 sidebar()
+integrity_alarm()  # admins only: the record failed the check made at server start
 navigation.run()

@@ -5,7 +5,7 @@ Each simulated user speaks Streamlit's own websocket protocol (``/_stcore/stream
 ``ForwardMsg`` down), as the browser does, so a client costs a coroutine and no browser. A user opens the app
 (its first complete Portfolio render is measured on its own), then cycles Pilot (``?pilot=<name>``) → Compare →
 Portfolio → a Business unit filter change on the Portfolio, thinking 2-8 s (seeded) between steps. A background
-writer imports a changed assessment through the CLI every few seconds, so the caches are invalidated under load.
+writer process imports a changed workbook every few seconds, so the caches are invalidated under load.
 
 A step is timed from sending its ``rerun_script`` to the ``script_finished`` that ends it (after any
 ``st.switch_page``). Errors: an ``exception`` element in a delta, a compile error, ``page_not_found``, a
@@ -477,8 +477,13 @@ async def run_load(
 
 
 class Writer:
-    """Every ``interval`` seconds, imports one changed assessment of an existing pilot through the CLI
-    (``readiness import FILE --db URL``): the pilot's latest snapshot a day later, one answer changed."""
+    """Every ``interval`` seconds, imports one changed workbook of an existing pilot: the pilot's latest snapshot a
+    day later with one answer changed, written as the prefilled Excel template.
+
+    The imports run in one long-lived writer process (``--serve-writes``) through the intake use case that the CLI
+    and the Upload page call: a team uploading a workbook, without a new interpreter's start-up per import, which
+    on a 2-core machine would take CPU from the server that no real uploader's machine would.
+    """
 
     def __init__(
         self, database_url: str, interval: float = 5.0, seed: int = 7, workdir: Path | None = None, nice: int = 0
@@ -495,7 +500,9 @@ class Writer:
         self._latest: dict[str, Any] = {}
 
     def next_file(self, count: int) -> Path:
-        """The next assessment to import, as a JSON file (reads the store: runs in a thread)."""
+        """The next workbook to import (reads the store and writes the file: runs in a thread)."""
+        from readiness.excel.layout import PILOT, PILOT_FIELDS
+        from readiness.excel.template import build_template
         from readiness.service.queries import pilot_names, pilot_snapshots
         from readiness.store import make_engine
 
@@ -515,45 +522,51 @@ class Writer:
             answers[question] = "yes" if answers[question] != "yes" else "no"
         changed = latest.model_copy(update={"as_of": latest.as_of + timedelta(days=1), "answers": answers})
         self._latest[name] = changed
-        path = self.workdir / f"write-{count:04d}.json"
-        path.write_text(changed.model_dump_json(), encoding="utf-8")
+        path = self.workdir / f"write-{count:04d}.xlsx"
+        workbook = build_template(changed)
+        # What the team types into the prefilled template: the new snapshot's date and who submits it.
+        typed = {field.label: field.key for field in PILOT_FIELDS if field.key in {"as_of", "submitted_by"}}
+        for label, value in workbook[PILOT].iter_rows(min_col=1, max_col=2):
+            if typed.get(label.value) == "as_of":
+                value.value = changed.as_of
+            elif typed.get(label.value) == "submitted_by":
+                value.value = "loadtest@example.com"
+        workbook.save(path)
         return path
 
     async def run(self, done: asyncio.Event) -> None:
-        cli = str(Path(sys.executable).parent / "readiness")
+        """Import a workbook every ``interval`` seconds until ``done``."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(Path(__file__).resolve()), "--serve-writes", self.database_url,
+            cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, preexec_fn=_niced(self.nice),
+        )  # fmt: skip
+        assert process.stdin is not None and process.stdout is not None
         count = 0
-        while not done.is_set():
-            try:
-                await asyncio.wait_for(done.wait(), timeout=self.interval)
-                return
-            except TimeoutError:
-                pass
-            count += 1
-            started = time.perf_counter()
-            try:
-                path = await asyncio.to_thread(self.next_file, count)
-                process = await asyncio.create_subprocess_exec(
-                    cli,
-                    "import",
-                    str(path),
-                    "--db",
-                    self.database_url,
-                    "--actor",
-                    "loadtest",
-                    cwd=ROOT,
-                    stdout=asyncio.subprocess.PIPE,
-                    stderr=asyncio.subprocess.STDOUT,
-                    preexec_fn=_niced(self.nice),
-                )
-                output, _ = await process.communicate()
-            except Exception as error:  # noqa: BLE001 - a failed write is reported, never fatal
-                self.failures.append(repr(error)[:300])
-                continue
-            self.seconds.append(time.perf_counter() - started)
-            if process.returncode == 0:
-                self.imports += 1
-            else:
-                self.failures.append(f"exit {process.returncode}: {output.decode(errors='replace')[-300:]}")
+        try:
+            while not done.is_set():
+                try:
+                    await asyncio.wait_for(done.wait(), timeout=self.interval)
+                    return
+                except TimeoutError:
+                    pass
+                count += 1
+                started = time.perf_counter()
+                try:
+                    path = await asyncio.to_thread(self.next_file, count)
+                    process.stdin.write(f"{path}\n".encode())
+                    await process.stdin.drain()
+                    reply = (await process.stdout.readline()).decode(errors="replace").strip()
+                except Exception as error:  # noqa: BLE001 - a failed write is reported, never fatal
+                    self.failures.append(repr(error)[:300])
+                    continue
+                self.seconds.append(time.perf_counter() - started)
+                if reply.startswith("imported"):
+                    self.imports += 1
+                else:
+                    self.failures.append(reply[:300] or f"the writer process ended ({process.returncode})")
+        finally:
+            process.stdin.close()
+            await process.wait()
 
     def summary(self) -> dict[str, Any]:
         median = round(percentile(self.seconds, 50), 2) if self.seconds else None
@@ -564,6 +577,30 @@ class Writer:
             "interval_s": self.interval,
             "median_import_s": median,
         }
+
+
+def serve_writes(database_url: str) -> int:
+    """The writer process: imports each workbook path read from stdin through the intake use case, answering one
+    line per file (``imported: N snapshots`` or what was wrong)."""
+    from readiness.errors import InvalidInput
+    from readiness.service.access import cli_identity
+    from readiness.service.intake import import_report, validate_path
+    from readiness.store import make_engine
+
+    engine = make_engine(database_url)
+    identity = cli_identity("loadtest")
+    for line in sys.stdin:
+        path = Path(line.strip())
+        try:
+            outcome = import_report(engine, validate_path(path), interface="cli", actor="loadtest", identity=identity)
+            reply = f"imported: {outcome.created} snapshots"
+        except InvalidInput as problem:
+            reply = f"rejected: {path.name}: {problem.issues[0] if problem.issues else 'invalid'}"
+        except Exception as error:  # noqa: BLE001 - reported to the driver, which counts it as a failed write
+            reply = f"failed: {type(error).__name__}: {error}"
+        print(reply.replace("\n", " "), flush=True)
+    engine.dispose()
+    return 0
 
 
 def _niced(increment: int) -> Any:
@@ -860,7 +897,7 @@ def measurements(result: LoadResult) -> list[Measurement]:
                 None,
                 None,
                 w["imports"] + w["failures"],
-                f"CLI imports every {w['interval_s']:g} s (median {w['median_import_s']} s each), "
+                f"workbook imports every {w['interval_s']:g} s (median {w['median_import_s']} s each), "
                 f"{w['failures']} failed",
             )
         )
@@ -886,13 +923,14 @@ def measurements(result: LoadResult) -> list[Measurement]:
 
 def benchmark_database() -> Path:
     """``bench-results/bench.db``: the 1,000 × 24 portfolio of ``bench/run.py`` (made by its functions if missing)."""
-    from readiness.store import count_rows, make_engine
+    from readiness.store import count_rows, make_engine, migrate
 
     RESULTS.mkdir(exist_ok=True)
     url = f"sqlite:///{BENCH_DB}"
     if BENCH_DB.exists():
         engine = make_engine(url)
         try:
+            migrate(engine)  # once here, not in the first measured visit
             if count_rows(engine).get("snapshot", 0) >= N_PILOTS * N_SNAPSHOTS:
                 log(f"reusing {BENCH_DB.relative_to(ROOT)}")
                 return BENCH_DB
@@ -997,7 +1035,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ramp", type=float, default=None, help="seconds over which the sessions start (20)")
     parser.add_argument("--think-min", type=float, default=2.0, help="think time between steps, from (s)")
     parser.add_argument("--think-max", type=float, default=8.0, help="think time between steps, to (s)")
-    parser.add_argument("--write-every", type=float, default=5.0, help="seconds between CLI imports (0: no writer)")
+    parser.add_argument("--write-every", type=float, default=5.0, help="seconds between imports (0: no writer)")
     parser.add_argument("--step-timeout", type=float, default=60.0, help="seconds before a step counts as timed out")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
@@ -1021,6 +1059,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run each level, print the table, write the JSON, print its path last."""
     import streamlit
 
+    if argv is None and sys.argv[1:2] == ["--serve-writes"]:
+        return serve_writes(sys.argv[2])
     args = parse_args(argv)
     started = time.time()
     source = benchmark_database()

@@ -24,7 +24,7 @@ FLASH_KEY = "admin.flash"
 
 def settings() -> None:
     """How people sign in, and which identity-provider groups give which role."""
-    st.subheader("Sign-in")
+    st.subheader("Sign-in", anchor=False)
     summary = settings_summary()
     if not sso_configured():
         st.info(
@@ -40,7 +40,7 @@ def settings() -> None:
 
 
 def grants_table(records: list[GrantRecord]) -> None:
-    st.subheader("Grants")
+    st.subheader("Grants", anchor=False)
     if not records:
         st.caption("No grants yet: give the first one below (or with `readiness grant`).")
         return
@@ -53,7 +53,7 @@ def grants_table(records: list[GrantRecord]) -> None:
 
 
 def grant_form() -> None:
-    st.subheader("Grant a role")
+    st.subheader("Grant a role", anchor=False)
     teams, units = scope_choices(get_engine())
     with st.form("admin.grant", clear_on_submit=False, border=True):
         principal = st.text_input("E-mail address or subject", key="admin.principal", max_chars=320)
@@ -73,7 +73,7 @@ def grant_form() -> None:
 
 
 def revoke_form(records: list[GrantRecord]) -> None:
-    st.subheader("Revoke")
+    st.subheader("Revoke", anchor=False)
     if not records:
         st.caption("Nothing to revoke.")
         return
@@ -108,7 +108,7 @@ def change(write: Callable[[], object], verb: str) -> None:
 
 
 def main() -> None:
-    st.title("Admin")
+    st.title("Admin", anchor=False)
     st.caption("Who may read, contribute and administer. Every change is recorded in the audit log (Methodology).")
     flash = st.session_state.pop(FLASH_KEY, None)
     if flash:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from readiness import assess_form as form
 from readiness import display
-from readiness.assessment import STAGES, Assessment, parse_assessment
+from readiness.assessment import STAGES, Assessment, match_name, parse_assessment
 from readiness.charts import (
     VERDICT_COLORS,
     gap_scores_of,
@@ -103,8 +103,9 @@ def validate(choice: str, names: list[str], model: ReadinessModel) -> tuple[Asse
         if not name:
             issues.append(Issue("error", "pilot.name", NAME_MISSING))
             payload["pilot"]["name"] = PLACEHOLDER_NAME
-        elif name in names:
-            issues.append(Issue("error", "pilot.name", f"a pilot named '{name}' exists: pick it in the list above"))
+        elif (existing := match_name(name, names)) is not None:
+            # Another spelling of a registered name (case, spacing, Unicode form) is that pilot.
+            issues.append(Issue("error", "pilot.name", f"a pilot named '{existing}' exists: pick it in the list above"))
     if payload["as_of"] is None:
         issues.append(Issue("error", "as_of", "give the assessment date"))
         return None, issues
@@ -264,7 +265,7 @@ def verdict_badge(result: ScoreResult) -> None:
 
 def live_score(assessment: Assessment | None, previous: Assessment | None, model: ReadinessModel) -> None:
     """The score of the form as it stands: verdict, overall, the six gaps, and what blocks saving."""
-    st.subheader("Live score")
+    st.subheader("Live score", anchor=False)
     if assessment is None:
         st.info("Fix the fields marked in red to see the score.")
         return
@@ -296,10 +297,11 @@ def live_score(assessment: Assessment | None, previous: Assessment | None, model
         )
 
 
-def save(assessment: Assessment, choice: str) -> None:
+def save(assessment: Assessment, choice: str, supersede: bool = False) -> None:
     """Store the assessment as a dated snapshot, then reload the page on that pilot."""
     try:
-        result = save_assessment(get_engine(), assessment, interface="app", actor=assessment.submitted_by)
+        result = save_assessment(get_engine(), assessment, interface="app", actor=assessment.submitted_by,
+                                 supersede=supersede)  # fmt: skip
     except InvalidInput as problem:
         st.error(plain(f"Not saved: {problem.summary()}"))
         return
@@ -351,12 +353,17 @@ def save_panel(assessment: Assessment | None, issues: list[Issue], choice: str, 
         st.caption("Name the new pilot under *Pilot and assessment details* to save it.")
     as_of = assessment.as_of if assessment is not None else None
     label = f"Save snapshot as of {as_of}" if as_of else "Save snapshot"
+    supersede = st.checkbox(
+        "Replace a snapshot already saved for this day",
+        key="assess.supersede",
+        help="The saved one is retracted (kept in the record) and this one takes its place.",
+    )
     if st.button(label, type="primary", disabled=bool(shown) or assessment is None, key="assess.save"):
         if errors:
             st.session_state[SAVE_TRIED_KEY] = True
             st.rerun()
         assert assessment is not None
-        save(assessment, choice)
+        save(assessment, choice, supersede)
     flash = st.session_state.pop(FLASH_KEY, None)
     if flash:
         show_flash(flash)
@@ -373,11 +380,12 @@ def pick_pilot(names: list[str]) -> str:
         st.session_state[CHOICE_KEY] = st.session_state.pop(PENDING_KEY)
     options = [NEW_PILOT, *names]
     linked = st.query_params.get(PILOT_PARAM)
-    if linked and linked not in names:
+    if linked and match_name(linked, names) is None:
         st.warning(f"There is no pilot named “{plain(linked)}” yet: assess it as a new pilot, or pick one in the list.")
     if st.session_state.get(CHOICE_KEY) not in options:
         wanted = selected_pilot()
-        st.session_state[CHOICE_KEY] = wanted if wanted in names else NEW_PILOT
+        # Any spelling of a registered name (same name_key) preselects that pilot.
+        st.session_state[CHOICE_KEY] = (match_name(wanted, names) if wanted else None) or NEW_PILOT
     choice = st.selectbox(
         "Pilot", options, key=CHOICE_KEY, persist_state="session",
         help="Pick a pilot to start from its last snapshot, or create a new one.",
@@ -391,7 +399,7 @@ def pick_pilot(names: list[str]) -> str:
 def main() -> None:
     """Draw the Assess page."""
     model = load_model()
-    st.title("Assess a pilot")
+    st.title("Assess a pilot", anchor=False)
     st.caption(
         "Answer the 13-question core checklist and the deeper questions with evidence, enter the metrics you "
         "have, and save a dated snapshot. Unanswered core questions count as Not sure."

@@ -8,13 +8,16 @@ import pandas as pd
 import streamlit as st
 
 from readiness import charts, display
+from readiness.assessment import match_name
 from readiness.model import GAP_IDS, load_model
 from readiness.scoring import VERDICT_LABELS
 from readiness.service.portfolio import review_order
 from ui import (
     apply_filters,
+    cached_figure,
     compare_picker,
     empty_state,
+    filters_key,
     guarded,
     is_database_empty,
     latest_portfolio,
@@ -74,7 +77,9 @@ def side_by_side(latest: pd.DataFrame) -> None:
     rows = rows.reset_index(drop=True)
     _, middle, _ = st.columns([1, 3, 1])
     with middle:
-        render_chart(charts.compare_radar(rows, title=None), key="compare_radar")
+        radar = cached_figure("compare_radar", (tuple(chosen), filters_key()),
+                              lambda: charts.compare_radar(rows, title=None))  # fmt: skip
+        render_chart(radar, key="compare_radar")
 
 
 def two_dates(history: pd.DataFrame) -> None:
@@ -94,21 +99,26 @@ def two_dates(history: pd.DataFrame) -> None:
         return
     title = f"{before_day:%d %b %Y} → {after_day:%d %b %Y}"
     shown = after if limit == "all" else after[after["pilot"].isin(review_order(after)[: int(limit)])]
-    render_chart(charts.delta_heatmap(before, shown, title=title), key="delta")
+    delta = cached_figure("delta", (before_day, after_day, limit, filters_key()),
+                          lambda: charts.delta_heatmap(before, shown, title=title))  # fmt: skip
+    render_chart(delta, key="delta")
     more = f" Showing the {len(shown)} least ready of {len(after)} pilots." if len(shown) < len(after) else ""
     st.caption(f"Each cell: the score on the later date and its change (▲ better, ▼ worse, = unchanged, new).{more}")
 
 
 def one_pilot(history: pd.DataFrame, names: list[str]) -> None:
     current = selected_pilot()
-    name = st.selectbox("Pilot", names, index=names.index(current) if current in names else 0, key="cmp.pilot")
+    current = match_name(current, names) if current else None  # any spelling of a registered name
+    name = st.selectbox("Pilot", names, index=names.index(current) if current else 0, key="cmp.pilot")
     own = history[history["pilot"] == name]
-    render_chart(charts.snapshot_heatmap(own, title=None), key="snapshots")
-    render_chart(charts.trend_figure(own), key="snapshot_trend")
+    heatmap = cached_figure("snapshots", (name,), lambda: charts.snapshot_heatmap(own, title=None), pilot=name)
+    render_chart(heatmap, key="snapshots")
+    render_chart(cached_figure("snapshot_trend", (name,), lambda: charts.trend_figure(own), pilot=name),
+                 key="snapshot_trend")  # fmt: skip
 
 
 def body() -> None:
-    st.title("Compare")
+    st.title("Compare", anchor=False)
     if is_database_empty():
         empty_state()
         return
@@ -117,11 +127,11 @@ def body() -> None:
     if latest.empty:
         st.warning("No pilot matches the filters in the sidebar.")
         return
-    st.subheader("Pilots side by side")
+    st.subheader("Pilots side by side", anchor=False)
     side_by_side(latest)
-    st.subheader("The portfolio at two dates")
+    st.subheader("The portfolio at two dates", anchor=False)
     two_dates(history)
-    st.subheader("One pilot's snapshots over time")
+    st.subheader("One pilot's snapshots over time", anchor=False)
     one_pilot(history, latest["pilot"].tolist())
 
 

@@ -15,7 +15,16 @@ from readiness.errors import InvalidInput
 from readiness.service.decisions import decision_order, default_pilot_pages
 from readiness.service.exports import ExportRequest, ExportScope, get_exporter, render_export
 from readiness.service.portfolio import review_order
-from ui import apply_filters, empty_state, filters_active, get_engine, guarded, is_database_empty, latest_portfolio
+from ui import (
+    apply_filters,
+    empty_state,
+    filters_active,
+    get_engine,
+    guarded,
+    is_database_empty,
+    latest_portfolio,
+    plain,
+)
 
 BUILT_KEY = "export.built"  # (format, scope) → (bytes, what it holds), for this session
 DEFAULT_PILOT_PAGES = 8  # a board reads a handful of pilot pages; the heatmap covers the rest
@@ -48,12 +57,13 @@ def build(formats: tuple[str, ...], scope: ExportScope) -> None:
         for k, name in enumerate(formats):
 
             def progress(done: float, what: str, k: int = k) -> None:
-                bar.progress(min(1.0, (k + done) / len(formats)), text=what)
+                # The step's name can be a pilot's (user text); a progress text reads Markdown.
+                bar.progress(min(1.0, (k + done) / len(formats)), text=plain(what))
 
             request = ExportRequest(get_engine(), scope, progress=progress)
             built()[(name, scope)] = render_export(name, request), request.selected.describe()
     except InvalidInput as problem:
-        st.warning(f"Nothing to export: {problem.summary()}.")
+        st.warning(plain(f"Nothing to export: {problem.summary()}."))  # the problem may name a pilot
     finally:
         bar.empty()
 
@@ -80,7 +90,7 @@ def as_of_choice(key: str) -> date | None:
 
 def portfolio_section(within: tuple[str, ...]) -> None:
     """The workbook and the CSV: choose, build, download."""
-    st.subheader("Portfolio workbook and CSV")
+    st.subheader("Portfolio workbook and CSV", anchor=False)
     st.caption("The workbook has a Portfolio sheet (re-importable on the Upload page with the same scores), a Scores "
                "sheet and a Legend. The CSV holds the same rows with their scores.")  # fmt: skip
     left, right = st.columns(2)
@@ -100,7 +110,7 @@ def portfolio_section(within: tuple[str, ...]) -> None:
 
 def board_pack_section(within: tuple[str, ...]) -> None:
     """The board deck, the offline HTML report and every chart as PNG and SVG."""
-    st.subheader("Board pack")
+    st.subheader("Board pack", anchor=False)
     st.caption("A 16:9 deck with native, editable charts (the same numbers as the dashboard), a self-contained "
                "HTML report that opens offline, and every chart as PNG (2×) and SVG.")  # fmt: skip
     latest = latest_portfolio()
@@ -133,7 +143,7 @@ def _images_available() -> bool:
 
 def main() -> None:
     """Draw the Export page."""
-    st.title("Export")
+    st.title("Export", anchor=False)
     if is_database_empty():
         empty_state()
         return

@@ -128,18 +128,18 @@ def gap_section(model: ReadinessModel, gap_id: str) -> None:
 
 def body() -> None:
     model = load_model()
-    st.title("Methodology")
+    st.title("Methodology", anchor=False)
     st.caption(f"Readiness model {model.version} · source: “{model.source}”. Every score in this app is computed "
                "from exactly this model.")  # fmt: skip
-    st.subheader("How a score is made")
+    st.subheader("How a score is made", anchor=False)
     rules(model)
-    st.subheader("Portfolio statistics and rounding")
+    st.subheader("Portfolio statistics and rounding", anchor=False)
     portfolio_definitions(model)
-    st.subheader("The six gaps")
+    st.subheader("The six gaps", anchor=False)
     for gap, tab in zip(model.gaps, st.tabs([charts.SHORT_GAP_LABELS[g.id] for g in model.gaps]), strict=True):
         with tab:
             gap_section(model, gap.id)
-    st.subheader("Interactions")
+    st.subheader("Interactions", anchor=False)
     interactions(model)
 
 
@@ -163,7 +163,7 @@ def interactions(model: ReadinessModel) -> None:
 
 def audit_log() -> None:
     """Who wrote what and when: the append-only log the database itself protects."""
-    st.subheader("Audit log")
+    st.subheader("Audit log", anchor=False)
     st.caption("Every write to the store, newest first. The database refuses UPDATE and DELETE on this log, "
                "and snapshots are never changed: a correction is a new dated snapshot. Who: the person signed in "
                "(single sign-on), the user of the command line, or the name typed when nobody signs in; an "

@@ -7,10 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from readiness import charts, display
+from readiness.assessment import match_name
 from readiness.model import GAP_IDS, load_model
 from readiness.scoring import EVIDENCE_WORDS, VERDICT_LABELS, ScoreResult
 from readiness.service import portfolio as service_portfolio
 from ui import (
+    PILOT_PARAM,
     cached_figure,
     empty_state,
     explained_score,
@@ -140,7 +142,7 @@ def risk_matrix(result: ScoreResult) -> None:
     """The 6 × 6 interaction matrix for analysts, full width (in a half column its six labels collide)."""
     with st.expander("The interaction matrix (for analysts)"):
         fig = cached_figure("compound", (result.pilot, str(result.as_of)),
-                            lambda: charts.compound_risk_heatmap(result, title=None))  # fmt: skip
+                            lambda: charts.compound_risk_heatmap(result, title=None), pilot=result.pilot)  # fmt: skip
         render_chart(fig, key="compound")
 
 
@@ -199,13 +201,27 @@ def what_changed(now: ScoreResult, before: ScoreResult | None) -> None:
         st.dataframe(table, hide_index=True, width="stretch")
 
 
+def follow_linked_name(names: list[str]) -> None:
+    """``?pilot=`` naming a registered pilot in another spelling (``claims triage`` for ``Claims triage``,
+    same :func:`~readiness.assessment.name_key`) opens that pilot: the link is set to the registered name
+    before the picker reads it."""
+    wanted = st.query_params.get(PILOT_PARAM)
+    if wanted and wanted not in names:
+        match = match_name(wanted, names)
+        if match is not None:
+            st.session_state[PILOT_PARAM] = match
+            st.query_params[PILOT_PARAM] = match
+
+
 def body() -> None:
     if is_database_empty():
-        st.title("Pilot")
+        st.title("Pilot", anchor=False)
         empty_state()
         return
+    names = pilot_names_cached()
+    follow_linked_name(names)
     with st.columns([2, 3])[0]:
-        name = pilot_picker(pilot_names_cached())
+        name = pilot_picker(names)
     if not name:
         st.info("Choose a pilot above, or click a cell of the portfolio heatmap.")
         return
@@ -217,7 +233,7 @@ def body() -> None:
     result = explained_score(name, latest.snapshot_id)
     before = explained_score(name, previous.snapshot_id) if previous else None
     context = latest.assessment.pilot
-    st.title(plain(name))
+    st.title(plain(name), anchor=False)
     # Names, teams and e-mail addresses are user text: escaped, so that they show exactly as typed.
     by = latest.assessment.submitted_by
     facts = [context.business_unit and plain(context.business_unit), context.owning_team and plain(context.owning_team),
@@ -239,14 +255,14 @@ def body() -> None:
     with right:
         risks(result)
     risk_matrix(result)
-    st.subheader("The six gaps")
+    st.subheader("The six gaps", anchor=False)
     gap_cards(result)
     items_behind(result)
     evidence_section(name, context)
-    st.subheader("What to fix")
+    st.subheader("What to fix", anchor=False)
     remediation(result)
-    st.subheader("Over time")
-    trend = cached_figure("trend", (name,), lambda: charts.trend_figure(pilot_scored_history(name)))
+    st.subheader("Over time", anchor=False)
+    trend = cached_figure("trend", (name,), lambda: charts.trend_figure(pilot_scored_history(name)), pilot=name)
     render_chart(trend, key="trend")
     st.markdown("**What changed since the previous snapshot**")
     what_changed(result, before)

@@ -122,7 +122,7 @@ def stale_assessments(latest: pd.DataFrame) -> None:
 
 
 def body() -> None:
-    st.title("AI pilot portfolio")
+    st.title("AI pilot portfolio", anchor=False)
     if is_database_empty():
         empty_state()
         return

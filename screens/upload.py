@@ -43,7 +43,7 @@ WRAPPING_ROW_HEIGHT = 66
 
 def template_section(names: list[str]) -> None:
     """The template download: blank, or prefilled with a pilot's last snapshot."""
-    st.subheader("1 · Get the template")
+    st.subheader("1 · Get the template", anchor=False)
     left, right = st.columns([2, 1], vertical_alignment="bottom")
     with left:
         choice = st.selectbox(
@@ -179,17 +179,24 @@ def batch_key(reports: list[FileReport]) -> frozenset[tuple[str, str]]:
     return frozenset((r.name, r.source_hash) for r in reports)
 
 
-def import_files(reports: list[FileReport], actor: str | None, batch: frozenset[tuple[str, str]]) -> None:
+SUPERSEDE_LABEL = "These files replace same-day snapshots"
+
+
+def import_files(
+    reports: list[FileReport], actor: str | None, batch: frozenset[tuple[str, str]], supersede: bool = False
+) -> None:
     """Import every valid file, each all or nothing, with a progress bar; keep the outcome for display."""
     bar = st.progress(0.0, text="Importing…")
 
     def advance(done: int, total: int, name: str) -> None:
-        bar.progress(done / total, text=f"Imported {done} of {total}: {name}")
+        # The file's name is user text, and a progress text reads Markdown.
+        bar.progress(done / total, text=plain(f"Imported {done} of {total}: {name}"))
 
     try:
-        outcomes, failures = import_reports(get_engine(), reports, interface="app", actor=actor, on_progress=advance)
-        failed = {name for name, _ in failures}
-        pilots = sorted({a.pilot.name for r in reports if r.name not in failed for a in r.assessments})
+        outcomes, failures = import_reports(get_engine(), reports, interface="app", actor=actor, on_progress=advance,
+                                            supersede=supersede)  # fmt: skip
+        # The pilots as the registry names them (a file may spell a registered name another way).
+        pilots = sorted({name for outcome in outcomes for name in outcome.pilot_names})
     except SQLAlchemyError as problem:
         bar.empty()
         st.error(
@@ -241,7 +248,7 @@ def result_links(pilots: list[str]) -> None:
 
 def upload_section() -> None:
     """Upload, validate, preview and confirm."""
-    st.subheader("2 · Upload filled workbooks")
+    st.subheader("2 · Upload filled workbooks", anchor=False)
     files = st.file_uploader(
         "Workbooks (.xlsx) or assessment JSON files",
         # The names answered with advice (CSV: save it as .xlsx) are offered too, so that the advice is shown.
@@ -261,7 +268,7 @@ def upload_section() -> None:
     st.markdown(f"**{plural(len(valid), 'valid file')}**, **{len(reports) - len(valid)}** with errors.")
     for report in reports:
         file_card(report)
-    st.subheader("3 · Confirm")
+    st.subheader("3 · Confirm", anchor=False)
     actor = st.text_input(
         "Imported by", key="upload.actor", placeholder="name@example.com", help="Recorded in the audit log."
     )
@@ -269,14 +276,19 @@ def upload_section() -> None:
     label = f"Import {plural(len(valid), 'valid file')} ({plural(count, 'assessment')})"
     if not valid:
         st.caption("Nothing to import: correct the cells listed above in the workbook, then upload it again.")
+    supersede = st.checkbox(
+        SUPERSEDE_LABEL, key="upload.supersede",
+        help="A pilot keeps one snapshot per day. Without this, a file dated the same day as a stored snapshot that "
+             "says otherwise is refused; with it, the stored one is retracted (kept in the record) and replaced.",
+    )  # fmt: skip
     if st.button(label, type="primary", disabled=not valid, key="upload.confirm"):
-        import_files(valid, actor.strip() or None, batch_key(reports))
+        import_files(valid, actor.strip() or None, batch_key(reports), supersede)
     show_results(batch_key(reports))
 
 
 def main() -> None:
     """Draw the Upload page."""
-    st.title("Upload assessments")
+    st.title("Upload assessments", anchor=False)
     st.caption(
         "Fill the Excel template offline, then upload it here: every problem is reported with its sheet and "
         "cell, the scores are previewed, and nothing is stored until you confirm."

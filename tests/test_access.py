@@ -63,6 +63,7 @@ TABLE: dict[str, dict[str, tuple[bool, ...]]] = {
         "manage_grants": (N, N, N, N, N, N),
         "rename_pilot": (N, N, N, N, N, N),
         "archive_pilot": (N, N, N, N, N, N),
+        "retract": (N, N, N, N, N, N),
     },
     "contributor/team": {
         "read": (Y, Y, Y, Y, Y, Y),
@@ -72,6 +73,7 @@ TABLE: dict[str, dict[str, tuple[bool, ...]]] = {
         "manage_grants": (N, N, N, N, N, N),
         "rename_pilot": (N, N, N, N, N, N),
         "archive_pilot": (N, N, N, N, N, N),
+        "retract": (N, N, N, N, N, N),
     },
     "contributor/unit": {
         "read": (Y, Y, Y, Y, Y, Y),
@@ -81,6 +83,7 @@ TABLE: dict[str, dict[str, tuple[bool, ...]]] = {
         "manage_grants": (N, N, N, N, N, N),
         "rename_pilot": (N, N, N, N, N, N),
         "archive_pilot": (N, N, N, N, N, N),
+        "retract": (N, N, N, N, N, N),
     },
     "admin": {a: (Y, Y, Y, Y, Y, Y) for a in ACTIONS},
 }
@@ -125,7 +128,7 @@ def test_a_refusal_names_the_pilot_and_the_scope() -> None:
 
 def test_needed_roles_and_unknown_actions() -> None:
     assert [needed_role(a) for a in ACTIONS] == ["viewer", "viewer", "contributor", "contributor", "admin", "admin",
-                                                 "admin"]  # fmt: skip
+                                                 "admin", "admin"]  # fmt: skip
     with pytest.raises(ValueError, match="unknown action 'delete'"):
         permits(LOCAL_ADMIN, "delete")
 

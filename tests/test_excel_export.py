@@ -19,7 +19,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from readiness import display
-from readiness.assessment import STAGES, Assessment, PilotContext, parse_assessment
+from readiness.assessment import (
+    STAGES,
+    Assessment,
+    PilotContext,
+    name_key,
+    normalise_name,
+    parse_assessment,
+    script_problem,
+)
 from readiness.cli.main import cli
 from readiness.demo import demo_assessments
 from readiness.excel import read_workbook
@@ -98,8 +106,8 @@ def test_xlsx_injection_strings_import_back_as_the_same_text() -> None:
 
 @pytest.mark.parametrize(
     ("value", "safe"),
-    [("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t=1"),
-     ("\r=1", "'\r=1"), ("plain", "plain"), ("a=b", "a=b"), ("", ""), (3.5, 3.5), (-2, -2)],
+    [("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t'=1"),
+     ("\r=1", "' =1"), ("plain", "plain"), ("a=b", "a=b"), ("", ""), (3.5, 3.5), (-2, -2)],
 )  # fmt: skip
 def test_csv_safe(value: object, safe: object) -> None:
     assert csv_safe(value) == safe
@@ -124,7 +132,10 @@ def test_csv_is_utf8_with_a_bom_for_excel() -> None:
 
 
 def test_text_an_xlsx_cannot_hold_is_made_safe() -> None:
-    odd = hostile("Bell\x07pilot").model_copy(update={"evidence": {"DATA-1": "x" * 40_000}})
+    # A name stored before the input rules refused control characters: the export still makes it safe.
+    base = hostile()
+    legacy = base.pilot.model_copy(update={"name": "Bell\x07pilot"})
+    odd = base.model_copy(update={"pilot": legacy, "evidence": {"DATA-1": "x" * 40_000}})
     book = openpyxl.load_workbook(io.BytesIO(portfolio_workbook_bytes([odd])))
     assert book["Portfolio"]["A2"].value == "Bell\ufffdpilot"
     evidence = book["Portfolio"].cell(2, portfolio_headers().index("DATA-1 evidence") + 1).value
@@ -212,9 +223,12 @@ def test_a_measured_metric_exports_its_measurement_and_imports_back_as_documente
     pd.testing.assert_frame_equal(score_table([measured], MODEL)[scores], score_table([back], MODEL)[scores])
 
 
+# Text the input rules accept: no control, format (bidirectional, zero-width) or line-separator character.
 TEXT = st.text(
-    st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=40
+    st.characters(codec="utf-8", exclude_categories=("Cc", "Cf", "Cs", "Zl", "Zp")), min_size=1, max_size=40
 ).filter(lambda s: s.strip() == s and s.strip())
+# A pilot name as stored: normalised already, in one script.
+NAME = TEXT.filter(lambda s: normalise_name(s) == s and not script_problem(s))
 
 
 def metric_values(metric) -> st.SearchStrategy:
@@ -231,10 +245,10 @@ def metric_values(metric) -> st.SearchStrategy:
 
 @st.composite
 def portfolios(draw) -> list[Assessment]:
-    names = draw(st.lists(TEXT | st.sampled_from(INJECTIONS[:4]), min_size=1, max_size=4, unique_by=str.casefold))
+    names = draw(st.lists(NAME | st.sampled_from(INJECTIONS[:4]), min_size=1, max_size=4, unique_by=name_key))
     snapshots = []
     for name in names:
-        dates = draw(st.lists(st.dates(date(2020, 1, 1), date(2030, 1, 1)), min_size=1, max_size=3, unique=True))
+        dates = draw(st.lists(st.dates(date(2020, 1, 1), date.today()), min_size=1, max_size=3, unique=True))
         start = draw(st.none() | st.dates(date(2015, 1, 1), min(dates)))
         for as_of in dates:
             answers = {}

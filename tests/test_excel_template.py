@@ -179,7 +179,7 @@ def test_prefilled_template_carries_the_last_snapshot_but_not_its_date() -> None
     answers = {checklist.cell(r, 1).value: checklist.cell(r, 5).value for r in range(5, 5 + len(MODEL.questions))}
     assert {k: v for k, v in answers.items() if v} == {q: ANSWER_LABELS[a] for q, a in last.answers.items()}
     # Dated again by the team, the prefilled template reads back as the same content on the new date.
-    pilot.cell(5 + [f.key for f in PILOT_FIELDS].index("as_of"), 2).value = date(2026, 12, 1)
+    pilot.cell(5 + [f.key for f in PILOT_FIELDS].index("as_of"), 2).value = date(2026, 11, 15)
     buffer = io.BytesIO()
     prefilled.save(buffer)
     (again,) = read_workbook(buffer.getvalue(), "prefilled.xlsx").assessments
@@ -204,7 +204,7 @@ def test_prefilled_metric_evidence_and_a_measurement_come_back_documented() -> N
         "scale.p95_latency_s": MEASURED_LINE,
     }
     pilot = prefilled["Pilot"]
-    pilot.cell(5 + [f.key for f in PILOT_FIELDS].index("as_of"), 2).value = date(2026, 12, 1)
+    pilot.cell(5 + [f.key for f in PILOT_FIELDS].index("as_of"), 2).value = date(2026, 11, 15)
     buffer = io.BytesIO()
     prefilled.save(buffer)
     report = read_workbook(buffer.getvalue(), "prefilled.xlsx")

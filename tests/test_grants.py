@@ -5,6 +5,7 @@ snapshots and audit entries, and the ``grant`` / ``revoke`` / ``grants`` / ``imp
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -185,7 +186,7 @@ def test_a_contributor_writes_inside_its_scope_and_is_recorded(engine: Engine) -
     assert {e.actor for e in entries} == {"carl@example.com"}  # the identity, not the name typed
     assert all(e.written_by.subject == "carl-sub" for e in entries)
     # A second snapshot of the same pilot, typed in the Assess page.
-    later = build(answers={"DATA-1": "no"})
+    later = build(answers={"DATA-1": "no"}).model_copy(update={"as_of": date(2026, 11, 2)})
     assert save_assessment(engine, later, interface="app", identity=CARL).created
 
 

@@ -1,5 +1,5 @@
 """The load-test driver (``bench/loadtest.py``) in small: 5 simulated users for 20 s against a real ``streamlit run``
-server on the demo portfolio, speaking Streamlit's websocket protocol, while the CLI imports changed assessments
+server on the demo portfolio, speaking Streamlit's websocket protocol, while a writer process imports changed workbooks
 in the background.
 
 It checks that the driver and the app hold together under concurrent sessions and writes: no exception, no

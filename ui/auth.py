@@ -203,7 +203,7 @@ def gate() -> Identity:
 
 def sign_in_screen() -> None:
     """What someone who has not signed in sees: the product's name and a sign-in button, nothing else."""
-    st.title("AI pilot readiness")
+    st.title("AI pilot readiness", anchor=False)
     st.write("Sign in with your organisation account to see the portfolio.")
     st.button("Sign in", key="auth.sign_in", type="primary", on_click=st.login, icon=":material/login:")
 
@@ -224,7 +224,7 @@ def refuse_to_serve(problems: list[str]) -> None:
 def not_permitted(title: str, action: str) -> None:
     """The body of a page this identity may not open: the reason and no data."""
     role = access.needed_role(action)
-    st.title(title)
+    st.title(title, anchor=False)
     st.error(f"Not permitted: {title} needs the {role} role.")
     identity = current_identity()
     st.caption(plain(f"You are signed in as {identity.label} ({identity.describe()}). Ask an admin for access."))
@@ -239,7 +239,7 @@ def refused_page(key: str, title: str, icon: str, action: str) -> st.Page:
 def no_access() -> None:
     """The only page of an identity without any role."""
     identity = current_identity()
-    st.title("AI pilot readiness")
+    st.title("AI pilot readiness", anchor=False)
     st.warning(plain(f"Signed in as {identity.label}, with no role in Readiness yet. Ask an admin for access."))
 
 

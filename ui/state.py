@@ -5,16 +5,19 @@ from the package: ``from ui import get_engine, latest_portfolio, render_chart, .
 
 Database and caches
     ``database_in_use() -> str``             the URL in use (``READINESS_DATABASE_URL`` or ``data/readiness.db``)
-    ``redacted_database() -> str``           the same with any password hidden, for display
+    ``redacted_database() -> str``           only the engine and database name (``SQLite · readiness.db``), for admins
     ``get_engine() -> Engine``               one engine per URL (``st.cache_resource``), migrated when created
     ``begin_run() -> None``                  the router's first call in every rerun (see ``data_version``)
     ``data_version() -> str``                changes whenever a snapshot or pilot is written, by anyone; read
                                              once per rerun
     ``clear_caches() -> None``               call after a write in this process (the version also catches others)
+    ``integrity_alarm() -> None``            admins see an alarm when the record failed the start-up check
     ``is_database_empty() -> bool``
-    ``scored_history() -> DataFrame``        every snapshot, scored with the current model (``score_frame``)
+    ``scored_history() -> DataFrame``        every snapshot, scored with the current model, scored once per process
+                                             and then only the new snapshots (``queries.ScoredSnapshots``)
     ``latest_portfolio() -> DataFrame``      each pilot's latest snapshot, scored, plus ``weak.<gap>`` columns
     ``portfolio_on(day) -> DataFrame``       the portfolio as it stood on ``day`` (latest snapshot by then)
+    ``pilot_token(name) -> str``             changes when that pilot gets a snapshot: its reads' cache key
     ``pilot_names_cached() -> list[str]``    the pilot registry's names, sorted
     ``pilot_history_cached(name) -> list[StoredAssessment]``  a pilot's snapshots, oldest first
     ``pilot_scored_history(name) -> DataFrame``  a pilot's snapshots scored (``score_frame`` rows)
@@ -63,10 +66,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from readiness.errors import InvalidInput
 from readiness.model import load_model
 from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, ScoreResult
+from readiness.service import integrity, queries
 from readiness.service import portfolio as service_portfolio
-from readiness.service import queries
 from readiness.service.access import permits, require
-from readiness.store import StoredAssessment, database_url, make_engine, migrate, redact
+from readiness.store import StoredAssessment, database_url, describe_database, make_engine, migrate
 
 log = logging.getLogger("readiness.ui")
 
@@ -95,6 +98,8 @@ CHART_CONFIG: dict[str, Any] = {
 # Characters Markdown (and Streamlit's :color[...] and :icon: directives, $math$) would read as markup.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:@&=])")
 _AUTOLINK = re.compile(r"@|(?i:www)|(?i:https?)\\?:", re.ASCII)
+# Every line ending Markdown knows (CR alone too): user text stays on one line, so it cannot start a block.
+_LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
 # --------------------------------------------------------------------------------------------
@@ -108,11 +113,15 @@ def database_in_use() -> str:
 
 
 def redacted_database() -> str:
-    """The database URL in use, password hidden (or why it is unusable)."""
+    """The database in use as an admin may see it: the engine and the database's name, nothing else.
+
+    ``SQLite · readiness.db``, ``PostgreSQL · readiness``: never a host, port, user, password, folder or query
+    parameter (:func:`readiness.store.describe_database`). The sidebar shows it to admins only.
+    """
     try:
-        return redact(database_in_use())
-    except InvalidInput as error:
-        return f"unusable: {error.issues[0].message}" if error.issues else "unusable database URL"
+        return describe_database(database_in_use())
+    except InvalidInput:
+        return "an unusable database URL"
 
 
 @st.cache_resource(show_spinner=False)
@@ -120,6 +129,32 @@ def _engine(url: str) -> Engine:
     engine = make_engine(url)
     migrate(engine)  # the app migrates on start: a new database is created, an old one upgraded
     return engine
+
+
+@st.cache_resource(show_spinner=False)
+def _integrity(url: str) -> integrity.ChainReport:
+    return integrity.quick_check(_engine(url))
+
+
+def integrity_alarm() -> None:
+    """Tell admins, on every page, when the record failed the integrity check made when the server started (the
+    audit chain and each snapshot against its audit entry); others see nothing of it."""
+    from ui.auth import current_identity  # here: ui.auth builds on this module
+
+    if not permits(current_identity(), "retract"):
+        return
+    try:
+        report = _integrity(database_in_use())
+    except (SQLAlchemyError, InvalidInput):  # an unusable database: the page itself says so
+        log.exception("the integrity check could not read the database")
+        return
+    if not report.intact:
+        st.error(
+            f"**Integrity alarm.** The record was changed outside Readiness: {plain(report.problem)}. "
+            "Do not rely on these numbers: run `readiness verify` for the details, restore the last good "
+            "backup (`readiness restore`) and find out who had write access to the database.",
+            icon=":material/gpp_bad:",
+        )
 
 
 def get_engine() -> Engine:
@@ -152,8 +187,8 @@ def data_version() -> str:
 
 def clear_caches() -> None:
     """Forget every cached read (call after writing, so this session sees its own write at once)."""
-    for cached in (_scored_history, _latest_portfolio, _pilot_names, _pilot_history, _pilot_scored, _explained,
-                   _empty, _audit_log, _figure):  # fmt: skip
+    # The scored snapshots need no clearing: they follow the data version by themselves.
+    for cached in (_pilot_names, _pilot_history, _pilot_scored, _explained, _empty, _audit_log, _figure):
         cached.clear()
     begin_run()
 
@@ -168,29 +203,47 @@ def is_database_empty() -> bool:
     return _empty(database_in_use(), data_version())
 
 
-@st.cache_data(show_spinner="Scoring the portfolio…", max_entries=4)
-def _scored_history(url: str, version: str) -> pd.DataFrame:
-    return queries.scored_portfolio(_engine(url), history=True)
+@st.cache_resource(show_spinner=False)
+def _scored_snapshots(url: str) -> queries.ScoredSnapshots:
+    return queries.ScoredSnapshots(_engine(url))
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _latest_portfolio(url: str, version: str) -> pd.DataFrame:
-    return queries.scored_portfolio(_engine(url))
+def _scored() -> queries.ScoredSnapshots:
+    # One scored copy of the store per process, shared by every session and brought up to date at most once
+    # per data version: a write costs the next rerun the new snapshots' scoring, not the whole history's.
+    scored = _scored_snapshots(database_in_use())
+    scored.refresh(data_version())
+    return scored
 
 
 def scored_history() -> pd.DataFrame:
     """Every stored snapshot scored with the current model, one row per snapshot."""
-    return _scored_history(database_in_use(), data_version())
+    scored = _scored()
+    if scored.has_history:
+        return scored.history()
+    with st.spinner("Scoring the portfolio's history…"):
+        return scored.history()
 
 
 def latest_portfolio() -> pd.DataFrame:
     """Each pilot's latest snapshot, scored, with ``weak.<gap>`` naming each gap's weakest items."""
-    return _latest_portfolio(database_in_use(), data_version())
+    return _scored().latest()
 
 
 def portfolio_on(day: date | None) -> pd.DataFrame:
     """The portfolio as it stood on ``day`` (None: as it stands), by the one as-of rule."""
-    return latest_portfolio() if day is None else service_portfolio.portfolio_on(scored_history(), day)
+    if day is None:
+        return latest_portfolio()
+    scored = _scored()
+    if scored.has_history:
+        return scored.on(day)
+    with st.spinner("Scoring the portfolio's history…"):
+        return scored.on(day)
+
+
+def pilot_token(name: str) -> str:
+    """A token that changes when pilot ``name`` gets a snapshot (and only then): the key of its cached reads."""
+    return _scored().pilot_token(name)
 
 
 def portfolio_stats(latest: pd.DataFrame) -> service_portfolio.PortfolioStats:
@@ -218,35 +271,36 @@ def audit_log_cached(limit: int = 500) -> pd.DataFrame:
     return _audit_log(database_in_use(), data_version(), limit)
 
 
+# A pilot's reads are keyed by its own token (pilot_token), so a write to another pilot keeps them.
 @st.cache_data(show_spinner=False, max_entries=64)
-def _pilot_history(url: str, version: str, name: str) -> list[StoredAssessment]:
+def _pilot_history(url: str, token: str, name: str) -> list[StoredAssessment]:
     return queries.pilot_snapshots(_engine(url), name)
 
 
 def pilot_history_cached(name: str) -> list[StoredAssessment]:
     """Every snapshot of a pilot, oldest first (empty for an unknown pilot)."""
-    return _pilot_history(database_in_use(), data_version(), name)
+    return _pilot_history(database_in_use(), pilot_token(name), name)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _pilot_scored(url: str, version: str, name: str) -> pd.DataFrame:
-    return queries.pilot_scored_history(_pilot_history(url, version, name))
+def _pilot_scored(url: str, token: str, name: str) -> pd.DataFrame:
+    return queries.pilot_scored_history(_pilot_history(url, token, name))
 
 
 def pilot_scored_history(name: str) -> pd.DataFrame:
     """One pilot's snapshots scored with the current model (the rows of ``score_frame``), oldest first."""
-    return _pilot_scored(database_in_use(), data_version(), name)
+    return _pilot_scored(database_in_use(), pilot_token(name), name)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def _explained(url: str, version: str, name: str, snapshot_id: int) -> ScoreResult | None:
-    found = next((s for s in _pilot_history(url, version, name) if s.snapshot_id == snapshot_id), None)
+def _explained(url: str, token: str, name: str, snapshot_id: int) -> ScoreResult | None:
+    found = next((s for s in _pilot_history(url, token, name) if s.snapshot_id == snapshot_id), None)
     return queries.explain(found) if found else None
 
 
 def explained_score(name: str, snapshot_id: int) -> ScoreResult | None:
     """The explained score (reasons, items, remediation) of one stored snapshot, with the current model."""
-    return _explained(database_in_use(), data_version(), name, snapshot_id)
+    return _explained(database_in_use(), pilot_token(name), name, snapshot_id)
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
@@ -254,14 +308,17 @@ def _figure(url: str, version: str, name: str, key: tuple, _build: Callable[[], 
     return _build()
 
 
-def cached_figure(name: str, key: tuple, build: Callable[[], go.Figure]) -> go.Figure:
-    """The figure ``build()`` makes, built once per database version, ``name`` and ``key`` and then shared.
+def cached_figure(name: str, key: tuple, build: Callable[[], go.Figure], pilot: str | None = None) -> go.Figure:
+    """The figure ``build()`` makes, built once per data version, ``name`` and ``key`` and then shared.
 
     Building a Plotly figure costs tens of milliseconds of validation; a rerun that changes nothing the figure
     depends on reuses it. ``key`` must hold everything the figure depends on besides the stored data (filters,
-    sort order, pilot...). Figures are never modified after they are built, so sharing them is safe.
+    sort order, pilot...). A figure drawn from one pilot's snapshots alone names it as ``pilot``: it is then
+    rebuilt only when that pilot gets a snapshot, not at every write to the store. Figures are never modified
+    after they are built, so sharing them is safe.
     """
-    return _figure(database_in_use(), data_version(), name, key, build)
+    version = data_version() if pilot is None else f"pilot:{pilot_token(pilot)}"
+    return _figure(database_in_use(), version, name, key, build)
 
 
 def filters_key() -> tuple:
@@ -363,7 +420,7 @@ def render_chart(
 def plain(text: object) -> str:
     """User text (a pilot's name, team, sponsor, an e-mail address) escaped for ``st.markdown``, ``st.caption``,
     ``st.title`` and messages, so that it shows exactly as typed: never as a link, emphasis, HTML or icon."""
-    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+    escaped = _LINE_BREAK.sub(" ", _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)))
     # Escapes do not stop GitHub-flavoured autolinks (found in the text after parsing): an invisible word
     # joiner after "@", "www" and "http(s):" keeps an e-mail address or a URL from becoming a link.
     return _AUTOLINK.sub("\\g<0>\u2060", escaped)
@@ -375,14 +432,15 @@ def guarded(what: str = "this page") -> Iterator[None]:
     try:
         yield
     except InvalidInput as error:
+        # The problems can quote user text (a pilot's name, a value from the URL): escaped, never Markdown.
         problems = "; ".join(f"{issue.location or error.source}: {issue.message}" for issue in error.issues)
-        st.error(f"{what.capitalize()} cannot be shown. {problems or 'The input is not valid.'}")
+        st.error(f"{what.capitalize()} cannot be shown. {plain(problems) if problems else 'The input is not valid.'}")
     except SQLAlchemyError as error:
+        # Where the database lives (host, user, path) goes to the server's log only, never to the page.
         log.exception("database error while drawing %s", what)
         st.error(
-            f"The database could not be read while drawing {what} ({type(error).__name__}). "
-            f"Database in use: `{redacted_database()}`. Check that it is reachable and migrated "
-            "(`readiness db upgrade`), then reload."
+            f"The database could not be read while drawing {what} ({type(error).__name__}). Check that it is "
+            "reachable and migrated (`readiness db upgrade`), then reload; the details are in the server's log."
         )
     except Exception as error:
         log.exception("error while drawing %s", what)

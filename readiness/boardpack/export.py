@@ -13,7 +13,6 @@ OUT ends in ``.zip``. Every output is written whole or not at all.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Literal
@@ -61,25 +60,32 @@ def render_charts(request: ExportRequest, formats: tuple[Literal["png", "svg"], 
         raise InvalidInput([Issue("error", "chromium", str(missing))]) from None
 
 
-def write_chart_images(request: ExportRequest, out: Path, fmt: Literal["png", "svg"]) -> None:
-    """``export png|svg OUT``: one file per chart into the directory OUT, or one archive if OUT ends in .zip."""
-    from readiness.boardpack.images import ChromiumMissing, require_chromium, write_images
-    from readiness.excel.export import write_atomically
+def write_chart_images(request: ExportRequest, out: Path | str, fmt: Literal["png", "svg"]) -> None:
+    """``export png|svg OUT``: one file per chart into the directory OUT, or one archive if OUT ends in .zip.
 
-    if out.exists() and not out.is_dir() and out.suffix.lower() != ".zip":
-        message = f"{out} is a file; give a directory (or a .zip path) for the charts"
-        raise InvalidInput([Issue("error", "OUT", message)])
-    if out.suffix.lower() == ".zip":
-        write_atomically(out, render_charts(request, (fmt,)))
+    Every file goes through :func:`readiness.outputs.write_output`: OUT (the archive, or each chart's file in
+    the directory) must be new or a regular file, and never the database in use.
+    """
+    from readiness.boardpack.images import ChromiumMissing, require_chromium, write_images
+    from readiness.outputs import check_output, write_output
+
+    protected = request.database_files()
+    if Path(out).suffix.lower() == ".zip" and str(out).strip():
+        path = check_output(out, protected)
+        write_output(path, render_charts(request, (fmt,)), protected)
         return
+    folder = check_output(out, protected, folder=True)  # a file there: give a directory, or a .zip path
     try:
         require_chromium()  # before anything is created
         pack = request.pack()
-        out.mkdir(parents=True, exist_ok=True)
-        # Render beside OUT, then move the finished files in: a failed render leaves OUT as it was.
-        with tempfile.TemporaryDirectory(prefix=".charts-", dir=out) as scratch:
-            for path in write_images(pack, Path(scratch), [fmt]):
-                shutil.move(path, out / path.name)
+        folder.mkdir(parents=True, exist_ok=True)
+        # Render beside OUT, then put the finished files in: a failed render leaves OUT as it was.
+        with tempfile.TemporaryDirectory(prefix=".charts-", dir=folder) as scratch:
+            rendered = write_images(pack, Path(scratch), [fmt])
+            for image in rendered:  # every name checked before any is written
+                check_output(folder / image.name, protected)
+            for image in rendered:
+                write_output(folder / image.name, image.read_bytes(), protected)
     except ChromiumMissing as missing:
         raise InvalidInput([Issue("error", "chromium", str(missing))]) from None
 

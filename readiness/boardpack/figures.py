@@ -18,6 +18,7 @@ from readiness.charts import (
     gap_scores_of,
     has_value_data,
     pilot_radar,
+    plain_text,
     portfolio_heatmap,
     portfolio_trend,
     trend_figure,
@@ -56,16 +57,18 @@ def pilot_figures(pack: BoardPack, pilot: str) -> dict[str, go.Figure]:
     latest, previous = pack.pilot_results[pilot]
     history = pack.history[pack.history["pilot"] == pilot]
     key = slug(pilot)
+    # The pilot's name is user text in a Plotly title, which reads <a>, <b>, <br>...: escaped, shown as typed.
+    shown = plain_text(pilot)
     return {
         f"{key}-radar": pilot_radar(
             gap_scores_of(latest),
             gap_scores_of(previous) if previous is not None else None,
             portfolio_median(pack),
             pack.model,
-            title=f"{pilot}: the six gaps",
+            title=f"{shown}: the six gaps",
         ),
-        f"{key}-compound-risks": compound_risk_heatmap(latest, pack.model, title=f"{pilot}: compound risks"),
-        f"{key}-trend": trend_figure(_sorted(history), pack.model, title=f"{pilot}: readiness over time"),
+        f"{key}-compound-risks": compound_risk_heatmap(latest, pack.model, title=f"{shown}: compound risks"),
+        f"{key}-trend": trend_figure(_sorted(history), pack.model, title=f"{shown}: readiness over time"),
     }
 
 

@@ -14,9 +14,9 @@ import click
 from readiness.assessment import Assessment
 from readiness.cli.main import cli, examples
 from readiness.errors import InvalidInput, Issue
-from readiness.excel.export import write_atomically
 from readiness.excel.template import template_bytes
 from readiness.model import load_model
+from readiness.outputs import check_output, write_output
 from readiness.service.exports import ExportRequest, ExportScope, export_formats, get_exporter
 
 DB_HELP = "Database URL (default: $READINESS_DATABASE_URL, else the SQLite file data/readiness.db)."
@@ -45,21 +45,33 @@ def _pilot_names(values: tuple[str, ...]) -> tuple[str, ...]:
     short_help="Write the self-assessment workbook, blank or prefilled.",
     epilog=examples("readiness template team.xlsx", 'readiness template claims.xlsx --pilot "Claims triage"'),
 )
-@click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("out", type=click.Path(readable=False))
 @click.option(
     "--pilot", metavar="NAME", default=None, help="Prefill with this pilot's last snapshot (from the database)."
 )
 @click.option("--db", metavar="URL", default=None, help=DB_HELP)
-def template(out: Path, pilot: str | None, db: str | None) -> None:
+def template(out: str, pilot: str | None, db: str | None) -> None:
     """Write the self-assessment template OUT.xlsx (blank, or prefilled with --pilot)."""
-    if out.suffix.lower() != ".xlsx":
+    protected = _database_files(db)
+    path = check_output(out, protected)
+    if path.suffix.lower() != ".xlsx":
         raise InvalidInput(
-            [Issue("error", "OUT", f"the template is an .xlsx workbook, not {out.suffix or 'no suffix'}")]
+            [Issue("error", "OUT", f"the template is an .xlsx workbook, not {path.suffix or 'no suffix'}")]
         )
     prefill = _last_snapshot(db, pilot) if pilot else None
-    write_atomically(out, template_bytes(prefill))
+    write_output(path, template_bytes(prefill), protected)
     what = f"prefilled with {prefill.pilot.name!r} as of {prefill.as_of}" if prefill else "blank"
-    click.echo(f"wrote {out} (template, {what})")
+    click.echo(f"wrote {path} (template, {what})")
+
+
+def _database_files(db: str | None) -> tuple[Path, ...]:
+    """The files of the database ``--db`` names, which no output may replace (none when it names no SQLite file)."""
+    from readiness.store import database_files, database_url
+
+    try:
+        return database_files(database_url(db))
+    except InvalidInput:
+        return ()
 
 
 class _ExportCommand(click.Command):
@@ -83,7 +95,7 @@ class _ExportCommand(click.Command):
     ),
 )
 @click.argument("fmt", metavar="FORMAT")
-@click.argument("out", type=click.Path(path_type=Path))
+@click.argument("out", type=click.Path(readable=False))
 @click.option(
     "--as-of",
     "as_of",
@@ -101,7 +113,7 @@ class _ExportCommand(click.Command):
     help="Comma-separated pilot names: the rows of xlsx/csv, the pilot pages of a deck.",
 )
 @click.option("--db", metavar="URL", default=None, help=DB_HELP)
-def export(fmt: str, out: Path, as_of: datetime | None, history: bool, pilots: tuple[str, ...], db: str | None) -> None:
+def export(fmt: str, out: str, as_of: datetime | None, history: bool, pilots: tuple[str, ...], db: str | None) -> None:
     """Export the stored portfolio as FORMAT (listed below) to OUT."""
     from readiness.cli.store_commands import store
 

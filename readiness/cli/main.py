@@ -70,6 +70,7 @@ from readiness.cli import (  # noqa: E402
     core_commands,  # noqa: F401
     evidence_commands,  # noqa: F401
     excel_commands,  # noqa: F401
+    integrity_commands,  # noqa: F401
     store_commands,  # noqa: F401
 )
 

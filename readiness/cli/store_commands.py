@@ -1,4 +1,4 @@
-"""Commands over the store: ``import``, ``portfolio``, ``audit``, ``demo``, ``db upgrade``, ``backup``.
+"""Commands over the store: ``import``, ``portfolio``, ``audit``, ``demo``, ``db upgrade``, ``backup``, ``restore``.
 
 Every command takes ``--db URL``; without it ``READINESS_DATABASE_URL``, then the embedded SQLite file
 ``data/readiness.db`` under the current directory. The schema is migrated on start.
@@ -34,8 +34,10 @@ from readiness.store import (
     migrate,
     portfolio_frame,
     redact,
+    restore,
 )
 from readiness.store.repository import audit_entries
+from readiness.store.roles import grant_app_role
 from readiness.store.views import audit_rows, portfolio_json
 
 db_option = click.option(
@@ -84,26 +86,34 @@ def current_user() -> str:
     default=None,
     help="Who imports, for the audit log (default: the operating-system user); recorded as a command-line write.",
 )
+@click.option(
+    "--supersede",
+    is_flag=True,
+    help="Replace a stored snapshot of the same pilot and day that says otherwise (it is retracted, not deleted).",
+)
 @db_option
 @click.pass_context
-def import_files(ctx: click.Context, files: tuple[Path, ...], actor: str | None, db_url: str | None) -> None:
+def import_files(
+    ctx: click.Context, files: tuple[Path, ...], actor: str | None, supersede: bool, db_url: str | None
+) -> None:
     """Store the assessments of each FILE (JSON or workbook) as snapshots.
 
-    Each file is imported whole or not at all; a file already imported is a no-op. Prints one line per
-    file; exits 2 if any file was rejected (the others are still imported).
+    Each file is imported whole or not at all; a file already imported is a no-op. A pilot has one snapshot
+    in force per day: a file dated the same day as a stored snapshot with other content is rejected unless
+    --supersede. Prints one line per file; exits 2 if any file was rejected (the others are still imported).
     """
     actor = (actor or "").strip() or current_user()
     rejected = 0
     with store(db_url) as engine:
         for path in files:
-            line, ok = import_one(engine, path, actor)
+            line, ok = import_one(engine, path, actor, supersede)
             click.echo(line)
             rejected += not ok
     if rejected:
         ctx.exit(2)
 
 
-def import_one(engine: Engine, path: Path, actor: str) -> tuple[str, bool]:
+def import_one(engine: Engine, path: Path, actor: str, supersede: bool = False) -> tuple[str, bool]:
     """Import one file atomically through the intake use case; returns its report line and whether it
     was accepted."""
     report = validate_path(path)
@@ -111,7 +121,8 @@ def import_one(engine: Engine, path: Path, actor: str) -> tuple[str, bool]:
         for warning in report.warnings:
             click.echo(f"  warning: {warning.location}: {warning.message}", err=True)
     try:
-        outcome = import_report(engine, report, interface="cli", actor=actor, identity=cli_identity(actor))
+        outcome = import_report(engine, report, interface="cli", actor=actor, identity=cli_identity(actor),
+                                supersede=supersede)  # fmt: skip
     except InvalidInput as problem:
         for issue in problem.issues[1:20]:
             click.echo(f"  {issue}", err=True)
@@ -212,7 +223,7 @@ def portfolio_table(frame: Any, day: date | None) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# demo, db upgrade, backup
+# demo, db upgrade, backup, restore
 # --------------------------------------------------------------------------------------------
 
 
@@ -238,7 +249,10 @@ def demo(if_empty: bool, db_url: str | None) -> None:
     click.echo(f", {loaded.already_present} already present." if loaded.already_present else ".")
 
 
-@cli.group(short_help="Database maintenance: upgrade the schema.", epilog=examples("readiness db upgrade"))
+@cli.group(
+    short_help="Database maintenance: upgrade the schema, grant the app's role.",
+    epilog=examples("readiness db upgrade", "readiness db grant-app readiness_app"),
+)
 def db() -> None:
     """Database maintenance."""
 
@@ -259,18 +273,82 @@ def upgrade(db_url: str | None) -> None:
         click.echo(f"{redact(url)}: already at the latest revision ({result.after}).")
 
 
+@db.command(
+    "grant-app",
+    short_help="PostgreSQL: give an existing role only what the app needs (read, append history).",
+    epilog=examples("readiness db grant-app readiness_app --db postgresql://readiness_owner@db/readiness"),
+)
+@click.argument("role")
+@db_option
+@click.pass_context
+def grant_app(ctx: click.Context, role: str, db_url: str | None) -> None:
+    """Grant ROLE SELECT on every table, INSERT on the history tables and UPDATE only on the pilot registry and
+    access grants. Run as the schema's owner; the app then connects as ROLE, which, not owning the tables, can
+    neither alter, disable nor drop the triggers that keep history append-only."""
+    try:
+        with store(db_url) as engine:
+            statements = grant_app_role(engine, role)
+    except InvalidInput as problem:
+        for issue in problem.issues:
+            click.echo(f"refused: {issue.location}: {issue.message}", err=True)
+        ctx.exit(2)
+    for statement in statements:
+        click.echo(f"{statement};")
+
+
 @cli.command(
     "backup",
     short_help="Copy the SQLite store to a file, safely while others write.",
     epilog=examples("readiness backup backups/readiness-2026-11-01.db"),
 )
-@click.argument("out", type=click.Path(path_type=Path))
+@click.argument("out", type=click.Path(readable=False))
 @db_option
-def backup_command(out: Path, db_url: str | None) -> None:
-    """Copy the SQLite store to OUT: a consistent copy, also while the app or an import writes."""
+def backup_command(out: str, db_url: str | None) -> None:
+    """Copy the SQLite store to OUT: a consistent copy, also while the app or an import writes.
+
+    OUT is a new file or a regular file, which is replaced; anything else there (a folder, a FIFO, a
+    device) and the database itself are refused (exit 2). Restore with `readiness restore OUT`.
+    """
     with store(db_url, upgrade=False) as engine:
         written = backup(engine, out)
     click.echo(f"Backed up {redact(engine.url)} to {written} ({written.stat().st_size:,} bytes, integrity ok).")
+
+
+@cli.command(
+    "restore",
+    short_help="Replace the SQLite store with a backup (the replaced database is kept beside it).",
+    epilog=examples(
+        "readiness restore backups/readiness-2026-11-01.db",
+        "readiness restore backups/readiness-2026-11-01.db --db sqlite:///data/readiness.db --force",
+    ),
+)
+@click.argument("backup_file", metavar="BACKUP", type=click.Path(readable=False))
+@click.option("--force", is_flag=True, help="Replace a database that holds data (a copy of it is kept beside it).")
+@db_option
+def restore_command(backup_file: str, force: bool, db_url: str | None) -> None:
+    """Replace the SQLite store with BACKUP (a file `readiness backup` wrote), then migrate it.
+
+    BACKUP must pass SQLite's integrity check, hold the Readiness tables, and be at a schema revision this
+    version knows. A store that holds pilots, snapshots, audit entries or grants is replaced only with
+    --force; the replaced database is kept beside it as <db>.before-restore-<UTC time>. The restore is one
+    transaction of the database, so a running app never sees a mix (restart it afterwards, so that no cache
+    keeps the replaced data). For PostgreSQL use pg_restore (or psql for a plain SQL dump).
+    """
+    url = database_url(db_url)
+    result = restore(backup_file, url, force=force)
+    checked = result.checked
+    click.echo(
+        f"Checked {result.backup}: integrity ok, schema revision {checked.revision}, "
+        f"{plural(checked.pilots, 'pilot')}, {plural(checked.snapshots, 'snapshot')}."
+    )
+    if result.kept is not None:
+        click.echo(f"Kept the replaced database as {result.kept}.")
+    click.echo(f"Restored {result.backup} into {result.database}.")
+    migration = result.migration
+    if migration.changed:
+        click.echo(f"Migrated from revision {migration.before} to {migration.after}.")
+    else:
+        click.echo(f"Schema already at the latest revision ({migration.after}).")
 
 
 @cli.command(

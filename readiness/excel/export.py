@@ -12,8 +12,12 @@ documented value referencing that measurement, never as measured. Only evidence 
 a spreadsheet cell cannot claim one, so such a snapshot re-imports with a lower confidence and a new hash.
 
 User text never becomes a formula: in the workbook every string is written as a string cell, whatever
-it starts with; in CSV a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets
-a leading apostrophe (the OWASP rule for CSV injection).
+it starts with. In CSV a spreadsheet may split the file on another separator than the comma (``;`` in
+many locales, a tab, ``|``), so any place where a field could begin counts, not only the cell's start: a
+cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, or holds one of those right
+after a ``,`` ``;`` tab or ``|`` (blanks and double quotes between do not help), gets a leading apostrophe
+(the OWASP rule for CSV injection) and an apostrophe after each such separator too; line breaks in a cell
+become spaces, so that no cell can start a row of its own. See :func:`csv_safe`.
 """
 
 from __future__ import annotations
@@ -21,12 +25,9 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -40,7 +41,6 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from readiness import display
 from readiness.assessment import Assessment
-from readiness.errors import InvalidInput, Issue
 from readiness.excel import layout
 from readiness.excel.layout import PILOT_FIELDS, evidence_header
 from readiness.excel.template import GAP_COLOURS, NAVY, metric_evidence_text
@@ -49,6 +49,12 @@ from readiness.portfolio import assessments_to_frame, score_frame
 from readiness.scoring import VERDICT_LABELS
 
 CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# A field starting here (blanks and double quotes first do not stop a spreadsheet) would be a formula.
+_CSV_RISKY_START = re.compile(r'^[ "]*[=+\-@\t\r]')
+# Where a spreadsheet may begin a field inside a cell: after a separator it might split on (, ; tab |).
+_CSV_RISKY_FIELD = re.compile(r'([,;\t|])(?=[ "]*[=+\-@\t])')
+# Line breaks (every one str.splitlines knows): in a cell they would let text start a row of its own.
+_LINE_BREAKS = re.compile(r"\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 MAX_CELL_TEXT = 32_767
 # XML 1.0 cannot hold these; openpyxl refuses them. They can reach the store through JSON.
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -65,10 +71,20 @@ VERDICT_FILLS = {"Ready": "C6EFCE", "Conditional": "FFEB9C", "Not ready": "FFC7C
 
 
 def csv_safe(value: Any) -> Any:
-    """A CSV cell that a spreadsheet will not run: text starting with = + - @ tab or CR gets an apostrophe."""
-    if isinstance(value, str) and value.startswith(CSV_TRIGGERS):
-        return "'" + value
-    return value
+    """A CSV cell that a spreadsheet will not run, whatever separator it splits the file on.
+
+    Line breaks become spaces. Then, when any place where a field could begin would begin a formula (the
+    cell's start, or right after ``,`` ``;`` tab or ``|``: ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return, blanks and double quotes allowed before it), the cell gets a leading apostrophe and each such
+    separator an apostrophe after it: ``x;=SUM(2;3)`` becomes ``'x;'=SUM(2;3)``. Text with no such place
+    (``a=b``, ``Claims triage``) and non-text values are unchanged.
+    """
+    if not isinstance(value, str):
+        return value
+    text = _LINE_BREAKS.sub(" ", value)
+    if not (_CSV_RISKY_START.match(text) or _CSV_RISKY_FIELD.search(text)):
+        return text
+    return "'" + _CSV_RISKY_FIELD.sub(r"\1'", text)
 
 
 def xlsx_text(value: str) -> str:
@@ -103,34 +119,6 @@ def exact_number(cell: Any, value: float, **style: Any) -> Any:
     for name, setting in style.items():
         setattr(cell, name, setting)
     return cell
-
-
-def _read_umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
-# Read once at import: os.umask can only be read by setting it, which is not safe once threads run.
-UMASK = _read_umask()
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write a file whole or not at all: a temporary file in the same folder, then an atomic rename."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InvalidInput([Issue("error", "OUT", f"no such folder: {folder}")], str(path))
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        # mkstemp creates the file private (0600); a written export gets the permissions of any new file.
-        os.chmod(temporary, 0o666 & ~UMASK)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 # ------------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from readiness.assessment import (
     STAGES,
     Assessment,
     coerce_metric_value,
+    name_key,
     out_of_range_text,
     parse_assessment,
 )
@@ -708,6 +709,8 @@ def _parse(draft: _Draft, prefix: str, model: ReadinessModel, problems: _Problem
         except InvalidInput as invalid:
             progressed = False
             for issue in invalid.issues:
+                if issue.location in _STAND_INS and _get(data, issue.location) == _STAND_INS[issue.location]:
+                    continue  # a stand-in's own problem (an assessment date in the future): the real one is reported
                 location = draft.where.get(issue.location) or _nearest(draft.where, issue.location) or fallback
                 if location not in reported or issue.severity != "error":
                     problems.add(issue.severity, location, f"{prefix}{_field_label(issue.location)}: {issue.message}")
@@ -888,7 +891,7 @@ def _read_portfolio(
                 del draft.evidence[metric_id]
                 if metric_id not in draft.invalid:
                     orphans.setdefault(metric_id, []).append(sheet.ref(row, column))
-        key = (str(draft.pilot.get("name", "")).strip().casefold(), str(draft.top.get("as_of", "")))
+        key = (name_key(str(draft.pilot.get("name", ""))), str(draft.top.get("as_of", "")))
         if key[0] and key[1]:
             if key in keys:
                 problems.error(

@@ -16,7 +16,7 @@ which holds the database's credentials and so acts as an admin) or ``local`` (no
 single local user is an admin).
 
 Actions (:data:`ACTIONS`): ``read``, ``export``, ``assess``, ``import``, ``manage_grants``, ``rename_pilot``,
-``archive_pilot``. ``assess`` and ``import`` take the pilot: a contributor may write a pilot only when its
+``archive_pilot``, ``retract``. ``assess`` and ``import`` take the pilot: a contributor may write a pilot only when its
 scope covers the pilot (its owning team, or its business unit); without a pilot they ask whether the
 identity may write *some* pilot (what the navigation needs to list the Assess and Upload pages).
 """
@@ -43,8 +43,9 @@ class Role(StrEnum):
 
 ROLES: tuple[Role, ...] = tuple(Role)
 RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
-Action = Literal["read", "export", "assess", "import", "manage_grants", "rename_pilot", "archive_pilot"]
-ACTIONS: tuple[Action, ...] = ("read", "export", "assess", "import", "manage_grants", "rename_pilot", "archive_pilot")
+Action = Literal["read", "export", "assess", "import", "manage_grants", "rename_pilot", "archive_pilot", "retract"]
+ACTIONS: tuple[Action, ...] = ("read", "export", "assess", "import", "manage_grants", "rename_pilot", "archive_pilot",
+                               "retract")  # fmt: skip
 # The weakest role each action needs.
 NEEDS: dict[str, Role] = {
     "read": Role.VIEWER,
@@ -54,6 +55,7 @@ NEEDS: dict[str, Role] = {
     "manage_grants": Role.ADMIN,
     "rename_pilot": Role.ADMIN,
     "archive_pilot": Role.ADMIN,
+    "retract": Role.ADMIN,
 }
 # Actions on one pilot that a contributor may take only inside its scope.
 SCOPED_ACTIONS = frozenset({"assess", "import"})
@@ -65,6 +67,7 @@ DOING: dict[str, str] = {
     "manage_grants": "manage who has access",
     "rename_pilot": "rename pilots",
     "archive_pilot": "archive pilots",
+    "retract": "retract or reinstate snapshots",
 }
 Source = Literal["local", "sso", "cli"]
 ScopeKind = Literal["all", "team", "unit"]

@@ -145,7 +145,7 @@ def plan_evidence(
     assessment = measured_assessment(latest.assessment, summaries, max(today or date.today(), latest.assessment.as_of))
     before, after = score_assessment(latest.assessment, model), score_assessment(assessment, model)
     return EvidencePlan(
-        pilot=pilot,
+        pilot=latest.assessment.pilot.name,  # as registered, whichever spelling was asked for
         based_on=latest.assessment.as_of,
         assessment=assessment,
         summaries=summaries,

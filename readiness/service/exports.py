@@ -100,11 +100,17 @@ class ExportRequest:
         stored = [s.assessment for s in all_assessments(self.engine, self.scope.as_of)]
         in_view = [a for a in stored if not self.scope.within or a.pilot.name in self.scope.within]
         _require_snapshots(in_view, self.scope)
-        check_pilots(self.scope.pilots, {a.pilot.name for a in in_view})
-        chosen = [a for a in in_view if not self.scope.pilots or a.pilot.name in self.scope.pilots]
+        wanted = set(check_pilots(self.scope.pilots, {a.pilot.name for a in in_view}))
+        chosen = [a for a in in_view if not self.scope.pilots or a.pilot.name in wanted]
         rows = chosen if self.scope.history else latest_assessments(chosen)
         self.selected.snapshots, self.selected.pilots = len(rows), len({a.pilot.name for a in rows})
         return rows
+
+    def database_files(self) -> tuple[Path, ...]:
+        """The files of the store the export reads (SQLite), which no export may write over."""
+        from readiness.store import database_files
+
+        return database_files(self.engine)
 
     def pack(self) -> BoardPack:
         """The board pack of the scope: the portfolio in view, the chosen pilots' pages."""
@@ -154,22 +160,22 @@ class ExportFormat:
     suffix: str
     mime: str
     render: Callable[[ExportRequest], bytes] | None = None
-    write_to: Callable[[ExportRequest, Path], None] | None = None
+    write_to: Callable[[ExportRequest, Path | str], None] | None = None
 
-    def write(self, request: ExportRequest, out: Path) -> None:
-        """Write the export to ``out``."""
+    def write(self, request: ExportRequest, out: Path | str) -> None:
+        """Write the export to ``out``: checked before anything is rendered (see :mod:`readiness.outputs`)."""
         if self.write_to is not None:
             self.write_to(request, out)
             return
-        from readiness.excel.export import write_atomically
+        from readiness.outputs import check_output, write_output
 
         assert self.render is not None, f"{self.name} has neither a renderer nor a writer"
-        if self.suffix and out.suffix.lower() != self.suffix:
-            message = f"the {self.name} export is written to a {self.suffix} file, not {out.suffix or 'no suffix'}"
+        protected = request.database_files()
+        path = check_output(out, protected)
+        if self.suffix and path.suffix.lower() != self.suffix:
+            message = f"the {self.name} export is written to a {self.suffix} file, not {path.suffix or 'no suffix'}"
             raise InvalidInput([Issue("error", "OUT", message)])
-        if out.is_dir():
-            raise InvalidInput([Issue("error", "OUT", f"{out} is a directory; name the file to write")])
-        write_atomically(out, self.render(request))
+        write_output(path, self.render(request), protected)
 
 
 EXPORTERS: dict[str, ExportFormat] = {}

@@ -12,7 +12,8 @@ judged by the same rules and answered with the same messages wherever it arrives
   :func:`import_reports` imports several files, each on its own.
 
 Accepted files
-    Assessment JSON (``.json``: one object or a list of them, at most 20 MB) and workbooks under any
+    Assessment JSON (``.json``: one object or a list of them, at most 20 MB; arrays and objects nested at
+    most 64 deep, numbers at most 100 characters long, no key twice in one object) and workbooks under any
     workbook name (``.xlsx``, ``.xltx``, ``.xlsm``, ``.xltm``, ``.xls``, ``.xlsb``, ``.ods``; at most
     20 MB). A workbook is judged by its content, not its name: an ``.xls`` that is really an ``.xlsx`` is
     read, while a legacy ``.xls``, an ``.ods`` or a macro workbook is answered with what it is and how to
@@ -28,17 +29,29 @@ Source tagging
     ``snapshot.add`` audit entry records it as ``interface`` (``app`` or ``cli``) beside the file's name
     (``origin``) and SHA-256 (``source_hash``). The actor is always the person: the name typed on the
     Upload page (else each assessment's submitter), or the user running the CLI.
+
+Batches
+    Every file is judged on its own: a file that cannot be parsed (whatever its bytes: deep nesting,
+    endless numbers, broken JSON) is a report with errors, never an exception, so the files beside it
+    are still checked and imported. Nothing is ever written from a file with an error.
+
+Pilot names
+    An assessment of a pilot already registered under another spelling of its name (same
+    :func:`~readiness.assessment.name_key`: ``claims  triage`` for ``Claims triage``) is attached to that
+    pilot, under its registered name: the access check, the store and the outcome all name it so.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
@@ -63,6 +76,7 @@ from readiness.service.access import (
 from readiness.service.grants import written_by
 from readiness.store import AddResult, add_assessment, add_assessments
 from readiness.store.grants import pilot_scopes
+from readiness.store.repository import with_registry_names
 
 Interface = Literal["app", "cli"]
 FileKind = Literal["excel", "json", ""]
@@ -84,6 +98,10 @@ MAX_BYTES: dict[str, int] = {"json": 20 * 2**20, "excel": DEFAULT_LIMITS.max_fil
 EXPECTED: dict[str, str] = {"json": "assessment JSON", "excel": "an Excel workbook (.xlsx)"}
 ISSUE_COLUMNS = ["severity", "sheet", "cell", "message"]
 NO_ASSESSMENT = "the file holds no assessment"
+# Bounds of assessment JSON, far above any real file: an assessment is 3 levels deep, a number a few digits.
+MAX_JSON_DEPTH = 64
+MAX_NUMBER_CHARS = 100
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 
 
 @dataclass
@@ -119,6 +137,7 @@ class ImportOutcome:
     created: int
     already_present: int
     pilots: int = 0
+    pilot_names: tuple[str, ...] = ()  # the pilots written, as the registry names them
 
     @property
     def message(self) -> str:
@@ -162,6 +181,10 @@ def validate_file(name: str, data: bytes, model: ReadinessModel | None = None) -
         report.assessments, report.issues = _read(report.kind, data, name, model or load_model())
     except InvalidInput as problem:
         report.assessments, report.issues = [], [*problem.issues, *problem.warnings]
+    except (RecursionError, ValueError, OverflowError) as failure:
+        # The last line of defence for bytes no reader foresaw: this file is refused, the batch goes on.
+        message = f"the file cannot be read ({type(failure).__name__}): expected {EXPECTED.get(report.kind, 'a file')}"
+        report.assessments, report.issues = [], [Issue("error", "", message)]
     if not report.assessments and not report.errors:
         report.issues.append(Issue("error", "", NO_ASSESSMENT))
     if report.errors:
@@ -221,15 +244,68 @@ def _read(kind: FileKind, data: bytes, name: str, model: ReadinessModel) -> tupl
     return _read_json(data, name, model), []
 
 
-def _read_json(data: bytes, name: str, model: ReadinessModel) -> list[Assessment]:
-    """The assessments of JSON bytes holding one assessment or a list of them (all valid, or an error)."""
+class _Refused(Exception):
+    """A bound of :func:`load_json` crossed while parsing (raised from json's hooks)."""
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _Refused(f"duplicate key {key!r} in one object: keep only one")
+        found[key] = value
+    return found
+
+
+def _json_number(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        if len(text) > MAX_NUMBER_CHARS:
+            raise _Refused(f"a number {len(text):,} characters long: numbers may have at most {MAX_NUMBER_CHARS}")
+        return kind(text)
+
+    return parse
+
+
+def json_depth(text: str) -> int:
+    """How deep arrays and objects nest in JSON text (0 for a scalar), counted without parsing it (so
+    without recursion); brackets inside strings do not count."""
+    outside = _JSON_STRING.sub("", text).encode("utf-8")
+    codes = np.frombuffer(outside, dtype=np.uint8)
+    brackets = codes[np.isin(codes, (0x5B, 0x5D, 0x7B, 0x7D))]  # [ ] { }
+    if brackets.size == 0:
+        return 0
+    steps = np.where((brackets == 0x5B) | (brackets == 0x7B), 1, -1).astype(np.int32)
+    return int(np.cumsum(steps).max())
+
+
+def load_json(data: bytes, name: str) -> Any:
+    """Parse untrusted JSON bytes, or :class:`InvalidInput` naming the file: not UTF-8, not JSON, nested
+    deeper than :data:`MAX_JSON_DEPTH`, a number longer than :data:`MAX_NUMBER_CHARS` characters, or a key
+    twice in one object. Never a ``RecursionError`` or ``ValueError``, whatever the bytes."""
     try:
-        payload = json.loads(data.decode("utf-8-sig"))
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput([Issue("error", "", "not UTF-8 text: expected an assessment JSON file")], name) from None
+    if json_depth(text) > MAX_JSON_DEPTH:
+        message = f"arrays and objects nested more than {MAX_JSON_DEPTH} levels deep: not an assessment file"
+        raise InvalidInput([Issue("error", "", message)], name)
+    try:
+        return json.loads(
+            text, object_pairs_hook=_json_object, parse_int=_json_number(int), parse_float=_json_number(float)
+        )
+    except _Refused as refused:
+        raise InvalidInput([Issue("error", "", str(refused))], name) from None
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         raise InvalidInput([Issue("error", where, f"not valid JSON: {error.msg}")], name) from None
+    except RecursionError:  # not reached after the depth check; kept so that no input can raise it
+        message = f"arrays and objects nested more than {MAX_JSON_DEPTH} levels deep: not an assessment file"
+        raise InvalidInput([Issue("error", "", message)], name) from None
+
+
+def _read_json(data: bytes, name: str, model: ReadinessModel) -> list[Assessment]:
+    """The assessments of JSON bytes holding one assessment or a list of them (all valid, or an error)."""
+    payload = load_json(data, name)
     records = payload if isinstance(payload, list) else [payload]
     if not records:
         raise InvalidInput([Issue("error", "", "the file holds an empty list: no assessment")], name)
@@ -343,8 +419,13 @@ def import_report(
     interface: Interface,
     actor: str | None = None,
     identity: Identity | None = None,
+    supersede: bool = False,
 ) -> ImportOutcome:
     """Store every assessment of a valid file in one transaction (all or nothing).
+
+    A pilot keeps one snapshot in force per day: an assessment dated the day of a stored snapshot with other
+    content is refused unless ``supersede`` (the user says the file replaces it; the stored one is retracted,
+    not deleted). See :func:`readiness.store.add_assessments`.
 
     ``interface`` is the one the file came through (``app`` or ``cli``) and ``actor`` who imports it (the
     name typed; once signed in, the audit log names the identity instead), both recorded in the audit log.
@@ -354,7 +435,8 @@ def import_report(
     never reaches the store), :class:`~readiness.service.access.NotPermitted` (an ``InvalidInput``) when
     the identity may not write one of its pilots, or when the store cannot hold one of its assessments.
     """
-    assessments = report.raise_for_errors()
+    # Each pilot under its registered name (another spelling of a registered name is that pilot).
+    assessments = with_registry_names(engine, report.raise_for_errors())
     identity = identity or ambient_identity()
     check_write(engine, identity, "import", assessments)  # interfaces name the file before the reason
     results = add_assessments(
@@ -366,10 +448,13 @@ def import_report(
         origin=report.name,
         interface=interface,
         written_by=written_by(identity),
+        supersede=supersede,
     )
     created = sum(1 for r in results if r.created)
-    pilots = len({a.pilot.name for a in assessments})
-    return ImportOutcome(name=report.name, created=created, already_present=len(results) - created, pilots=pilots)
+    names = tuple(dict.fromkeys(a.pilot.name for a in assessments))
+    return ImportOutcome(
+        name=report.name, created=created, already_present=len(results) - created, pilots=len(names), pilot_names=names
+    )
 
 
 def save_assessment(
@@ -379,13 +464,16 @@ def save_assessment(
     interface: Interface,
     actor: str | None = None,
     identity: Identity | None = None,
+    supersede: bool = False,
 ) -> AddResult:
     """Store one assessment typed in (the Assess page) as a dated snapshot; the same content again is a no-op.
 
     ``identity`` (default: the interface's current one) must be allowed to ``assess`` the pilot, else
-    :class:`~readiness.service.access.NotPermitted` and nothing is written.
+    :class:`~readiness.service.access.NotPermitted` and nothing is written. A snapshot of the same pilot and
+    day with other content is refused unless ``supersede`` (see :func:`import_report`).
     """
     identity = identity or ambient_identity()
+    (assessment,) = with_registry_names(engine, [assessment])
     check_write(engine, identity, "assess", [assessment])
     return add_assessment(
         engine,
@@ -394,6 +482,7 @@ def save_assessment(
         actor=audit_actor(identity, actor),
         interface=interface,
         written_by=written_by(identity),
+        supersede=supersede,
     )
 
 
@@ -405,6 +494,7 @@ def import_reports(
     actor: str | None = None,
     on_progress: Callable[[int, int, str], None] | None = None,
     identity: Identity | None = None,
+    supersede: bool = False,
 ) -> tuple[list[ImportOutcome], list[tuple[str, str]]]:
     """Import every valid file, each in its own transaction; a failing file does not stop the others.
 
@@ -418,7 +508,8 @@ def import_reports(
     identity = identity or ambient_identity()
     for done, report in enumerate(valid, start=1):
         try:
-            outcomes.append(import_report(engine, report, interface=interface, actor=actor, identity=identity))
+            outcomes.append(import_report(engine, report, interface=interface, actor=actor, identity=identity,
+                                          supersede=supersede))  # fmt: skip
         except InvalidInput as problem:
             failures.append((report.name, problem.summary()))
         if on_progress is not None:

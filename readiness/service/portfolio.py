@@ -28,6 +28,7 @@ from datetime import date
 import pandas as pd
 
 from readiness import display
+from readiness.assessment import name_key
 from readiness.errors import InvalidInput, Issue
 from readiness.model import GAP_IDS, ReadinessModel, load_model
 from readiness.portfolio import latest_per_pilot, sort_portfolio
@@ -70,12 +71,20 @@ def filtered_pilots(latest: pd.DataFrame, filters: Filters | None) -> list[str]:
 
 
 def check_pilots(requested: Sequence[str], known: Iterable[str], source: str = "") -> list[str]:
-    """The requested pilots, deduplicated in order; an unknown name is an :class:`InvalidInput` naming the
-    closest known ones."""
-    names = sorted(set(known))
+    """The requested pilots under their known names, deduplicated in order; an unknown name is an
+    :class:`InvalidInput` naming the closest known ones. A name matches the known one of the same
+    :func:`~readiness.assessment.name_key` (``claims triage`` picks ``Claims triage``)."""
+    exact = set(known)
+    names = sorted(exact)
+    by_key: dict[str, str] = {}
+    for known_name in names:
+        by_key.setdefault(name_key(known_name), known_name)
     issues = []
+    found = []
     for name in requested:
-        if name in names:
+        match = name if name in exact else by_key.get(name_key(name))
+        if match is not None:
+            found.append(match)
             continue
         close = [n for n in names if name.casefold() in n.casefold() or n.casefold() in name.casefold()]
         shown = close or names
@@ -84,7 +93,7 @@ def check_pilots(requested: Sequence[str], known: Iterable[str], source: str = "
         issues.append(Issue("error", "--pilots", message))
     if issues:
         raise InvalidInput(issues, source)
-    return list(dict.fromkeys(requested))
+    return list(dict.fromkeys(found))
 
 
 def review_order(latest: pd.DataFrame) -> list[str]:

@@ -7,19 +7,30 @@ the current model's, whichever model issued the stored one.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Collection
 from datetime import date
 
 import pandas as pd
 from sqlalchemy import Engine
 
 from readiness.model import GAP_IDS, ReadinessModel, load_model
-from readiness.portfolio import assessments_to_frame, score_frame, weakest_items
+from readiness.portfolio import assessments_to_frame, latest_per_pilot, score_frame, weakest_items
 from readiness.scoring import ScoreResult, score_assessment
-from readiness.store import StoredAssessment, audit_entries, is_empty, list_pilots, pilot_history, portfolio_frame
+from readiness.store import (
+    StoredAssessment,
+    audit_entries,
+    is_empty,
+    list_pilots,
+    pilot_history,
+    portfolio_frame,
+    snapshot_index,
+)
 from readiness.store.version import data_version
 from readiness.store.views import audit_rows
 
 __all__ = [
+    "ScoredSnapshots",
     "audit_log",
     "data_version",
     "explain",
@@ -32,16 +43,20 @@ __all__ = [
 
 
 def scored_portfolio(
-    engine: Engine, history: bool = False, as_of: date | None = None, model: ReadinessModel | None = None
+    engine: Engine,
+    history: bool = False,
+    as_of: date | None = None,
+    model: ReadinessModel | None = None,
+    snapshot_ids: Collection[int] | None = None,
 ) -> pd.DataFrame:
     """The stored snapshots scored with the current model (:func:`readiness.portfolio.score_frame` rows).
 
     By default each pilot's latest snapshot on or before ``as_of``; with ``history`` every snapshot up to
-    it. Each row also carries ``snapshot_id``, ``model_version`` (the model that issued the stored score)
-    and ``weak.<gap>`` (the items that cost the gap the most points).
+    it; with ``snapshot_ids`` exactly those. Each row also carries ``snapshot_id``, ``model_version`` (the
+    model that issued the stored score) and ``weak.<gap>`` (the items that cost the gap the most points).
     """
     model = model or load_model()
-    frame = portfolio_frame(engine, as_of, history=history, model=model)
+    frame = portfolio_frame(engine, as_of, history=history, model=model, snapshot_ids=snapshot_ids)
     scored = score_frame(frame, model)
     weak = weakest_items(frame, model)
     for gap in GAP_IDS:
@@ -76,3 +91,122 @@ def explain(snapshot: StoredAssessment, model: ReadinessModel | None = None) -> 
 def audit_log(engine: Engine, limit: int = 500) -> pd.DataFrame:
     """The newest ``limit`` entries of the audit log (at, actor, action, what, source hash), newest first."""
     return pd.DataFrame(audit_rows(audit_entries(engine, limit=limit)))
+
+
+class ScoredSnapshots:
+    """The stored snapshots of one database, scored once per process and kept up to date by scoring only the
+    snapshots written since: the portfolio (each pilot's latest snapshot) and, once asked for, the history.
+
+    Snapshots are immutable and append-only, so a snapshot scored once stays scored. Scoring a whole history
+    (24,000 snapshots) costs seconds; a write adds one snapshot or a workbook's few, so rescoring everything
+    on every write would keep a busy server scoring. :meth:`refresh` lists the stored snapshot ids (one index
+    scan) and scores the unseen ones. It compares ids, not a high-water mark: on PostgreSQL a transaction
+    holding a lower id can commit after a higher id is already visible. If a known snapshot has gone (a
+    database replaced under a running server), everything is read again.
+
+    A cold start reads the portfolio alone (each pilot's latest snapshot: a fast query); the history is read
+    when a view first needs it, outside the lock, so that the other sessions go on meanwhile. Frames are
+    returned as shallow copies: pandas' copy-on-write keeps a caller's changes from reaching the shared frame.
+    Thread-safe: the sessions of a Streamlit server share one instance.
+    """
+
+    # Above this many unseen snapshots, one full read costs less than a long list of ids in a query.
+    MAX_INCREMENT = 5_000
+    MAX_DAYS_KEPT = 16
+
+    def __init__(self, engine: Engine, model: ReadinessModel | None = None) -> None:
+        self.engine = engine
+        self.model = model or load_model()
+        self._lock = threading.RLock()
+        self._history_read = threading.Lock()  # one history read at a time
+        self._version: str | None = None
+        self._seen: set[int] = set()  # every snapshot the frames reflect (in them, or superseded in the portfolio)
+        self._index = pd.DataFrame({"snapshot_id": pd.Series(dtype="int64"), "pilot": pd.Series(dtype=object)})
+        self._latest: pd.DataFrame | None = None
+        self._history: pd.DataFrame | None = None
+        self._on_day: dict[date, pd.DataFrame] = {}
+
+    def refresh(self, version: str) -> None:
+        """Bring the frames up to ``version`` (the store's :func:`data_version`); nothing to do when unchanged."""
+        with self._lock:
+            if version == self._version:
+                return
+            index = snapshot_index(self.engine)
+            stored = set(index["snapshot_id"].tolist())
+            unseen = stored - self._seen
+            if self._latest is None or not self._seen <= stored or len(unseen) > self.MAX_INCREMENT:
+                self._history = None
+                self._latest = scored_portfolio(self.engine, model=self.model)
+                # Read after the index: every snapshot listed is in the portfolio or superseded there.
+                self._seen = stored | set(self._latest["snapshot_id"].tolist())
+                self._on_day.clear()
+            elif unseen:
+                self._add(scored_portfolio(self.engine, model=self.model, snapshot_ids=unseen))
+            self._index, self._version = index, version
+
+    def latest(self) -> pd.DataFrame:
+        """Each pilot's latest snapshot, scored (the rows of :func:`scored_portfolio`); call :meth:`refresh`
+        first."""
+        with self._lock:
+            if self._latest is None:
+                raise RuntimeError("refresh() was not called")
+            return self._latest.copy(deep=False)
+
+    @property
+    def has_history(self) -> bool:
+        """Whether the history is scored already (else :meth:`history` takes seconds on a large store)."""
+        return self._history is not None
+
+    def history(self) -> pd.DataFrame:
+        """Every stored snapshot, scored, ordered by pilot, date and id."""
+        with self._history_read:
+            with self._lock:
+                if self._history is not None:
+                    return self._history.copy(deep=False)
+            scored = scored_portfolio(self.engine, history=True, model=self.model)  # seconds: other sessions go on
+            with self._lock:
+                read = set(scored["snapshot_id"].tolist())
+                # Snapshots the portfolio took in while the history was read, and ones it has not seen yet.
+                missing, unseen = self._seen - read, read - self._seen
+                if missing:
+                    scored = _union(scored, scored_portfolio(self.engine, model=self.model, snapshot_ids=missing))
+                self._history = _ordered(scored)
+                if unseen:
+                    self._add(scored[scored["snapshot_id"].isin(unseen)])
+                return self._history.copy(deep=False)
+
+    def on(self, day: date) -> pd.DataFrame:
+        """The portfolio as it stood on ``day`` (each pilot's latest snapshot by then), kept per day."""
+        history = self.history()
+        with self._lock:
+            if day not in self._on_day:
+                if len(self._on_day) >= self.MAX_DAYS_KEPT:
+                    self._on_day.pop(next(iter(self._on_day)))
+                self._on_day[day] = latest_per_pilot(history, day)
+            return self._on_day[day].copy(deep=False)
+
+    def pilot_token(self, name: str) -> str:
+        """A token that changes when a snapshot of pilot ``name`` is added (its count and newest id): a write to
+        another pilot leaves it, and what is cached under it, alone."""
+        with self._lock:
+            ids = self._index["snapshot_id"][self._index["pilot"] == name]
+            return f"{len(ids)}:{ids.max() if len(ids) else 0}"
+
+    def _add(self, scored: pd.DataFrame) -> None:
+        self._seen |= set(scored["snapshot_id"].tolist())
+        self._latest = latest_per_pilot(_union(self._latest, scored))
+        if self._history is not None:
+            self._history = _ordered(_union(self._history, scored))
+        self._on_day.clear()
+
+
+def _union(kept: pd.DataFrame | None, added: pd.DataFrame) -> pd.DataFrame:
+    if kept is None or kept.empty:
+        return added.reset_index(drop=True)
+    both = pd.concat([kept, added], ignore_index=True)
+    return both.drop_duplicates("snapshot_id", keep="last", ignore_index=True)
+
+
+def _ordered(history: pd.DataFrame) -> pd.DataFrame:
+    # The order of portfolio_frame: by pilot, date, then the order written.
+    return history.sort_values(["pilot", "as_of", "snapshot_id"], kind="stable", ignore_index=True)

@@ -11,9 +11,17 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from readiness.store.backup import backup
-from readiness.store.engine import ENV_VAR, database_url, is_sqlite, make_engine, redact
-from readiness.store.frame import portfolio_frame
+from readiness.store.backup import RestoreResult, backup, restore
+from readiness.store.engine import (
+    ENV_VAR,
+    database_files,
+    database_url,
+    describe_database,
+    is_sqlite,
+    make_engine,
+    redact,
+)
+from readiness.store.frame import portfolio_frame, snapshot_index
 from readiness.store.migrate import MigrationResult, current_revision, head_revision, migrate
 from readiness.store.repository import (
     AddResult,
@@ -50,6 +58,7 @@ __all__ = [
     "AuditEntry",
     "MigrationResult",
     "PilotRecord",
+    "RestoreResult",
     "StoredAssessment",
     "WrittenBy",
     "add_assessment",
@@ -60,7 +69,9 @@ __all__ = [
     "count_rows",
     "current_revision",
     "data_version",
+    "database_files",
     "database_url",
+    "describe_database",
     "get_pilot",
     "get_snapshot",
     "head_revision",
@@ -74,5 +85,7 @@ __all__ = [
     "pilot_history",
     "portfolio_frame",
     "redact",
+    "restore",
     "save_pilot",
+    "snapshot_index",
 ]

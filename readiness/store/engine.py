@@ -62,8 +62,31 @@ def normalise_url(raw: str) -> str:
 
 
 def redact(url: str | URL) -> str:
-    """The URL with its password hidden, for messages and logs."""
-    return make_url(url).render_as_string(hide_password=True)
+    """The URL for messages and logs of the command line: password hidden, query parameters dropped (they can
+    carry credentials too, ``?password=...``)."""
+    return make_url(url).set(query={}).render_as_string(hide_password=True)
+
+
+ENGINE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "postgres": "PostgreSQL"}
+
+
+def describe_database(url: str | URL | None) -> str:
+    """The store as the dashboard may name it to an admin: the engine and the database's name, nothing else.
+
+    ``SQLite · readiness.db`` (the file's name, not its folder), ``PostgreSQL · readiness``: no host, port,
+    user, password, path or query parameter. Never raises: a URL that cannot be read is ``an unreadable
+    database URL``.
+    """
+    try:
+        parsed = make_url(url) if url is not None else None
+    except (ArgumentError, ValueError, TypeError):
+        parsed = None
+    if parsed is None:
+        return "an unreadable database URL"
+    backend = parsed.get_backend_name()
+    engine = ENGINE_NAMES.get(backend, backend or "unknown engine")
+    name = Path(parsed.database).name if backend == "sqlite" and parsed.database else (parsed.database or "")
+    return f"{engine} · {name}" if name else engine
 
 
 def is_sqlite(engine_or_url: Engine | Connection | str | URL) -> bool:
@@ -77,6 +100,17 @@ def sqlite_path(engine_or_url: Engine | str | URL) -> Path:
     """The file of a SQLite store."""
     url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
     return Path(url.database or "")
+
+
+def database_files(engine_or_url: Engine | str | URL) -> tuple[Path, ...]:
+    """The files of a SQLite store (the database and its ``-wal``, ``-shm`` and ``-journal`` companions), which
+    no command may write over; none for PostgreSQL."""
+    if not is_sqlite(engine_or_url):
+        return ()
+    database = sqlite_path(engine_or_url)
+    if not str(database):
+        return ()
+    return (database, *(database.with_name(database.name + suffix) for suffix in ("-wal", "-shm", "-journal")))
 
 
 def make_engine(url: str | URL) -> Engine:

@@ -8,7 +8,7 @@ which :func:`readiness.portfolio.score_frame` re-scores with the current model.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -26,25 +26,32 @@ from readiness.portfolio import (
     frame_columns,
     measured_column,
 )
-from readiness.store.repository import latest_snapshot_ids
+from readiness.store.repository import in_force, latest_snapshot_ids
 from readiness.store.tables import ANSWER, METRIC_VALUE, SNAPSHOT
 
 EXTRA_COLUMNS = ["snapshot_id", "model_version"]
 
 
 def portfolio_frame(
-    engine: Engine, as_of: date | None = None, history: bool = False, model: ReadinessModel | None = None
+    engine: Engine,
+    as_of: date | None = None,
+    history: bool = False,
+    model: ReadinessModel | None = None,
+    snapshot_ids: Collection[int] | None = None,
 ) -> pd.DataFrame:
     """The stored snapshots as the portfolio frame, one row per snapshot, ordered by pilot then date.
 
     By default each pilot's latest snapshot on or before ``as_of``; with ``history`` every snapshot on
-    or before it. Besides the columns of :func:`readiness.portfolio.frame_columns` the frame carries
+    or before it; with ``snapshot_ids`` exactly those snapshots (the ones written since a cache last
+    looked). Besides the columns of :func:`readiness.portfolio.frame_columns` the frame carries
     ``snapshot_id`` and ``model_version`` (the model that issued the stored score), so that a view can
     link a row to its snapshot and say when history was issued under another model.
     """
     model = model or load_model()
-    if history:
-        chosen = select(SNAPSHOT.c.id)
+    if snapshot_ids is not None:
+        chosen = select(SNAPSHOT.c.id).where(SNAPSHOT.c.id.in_(sorted(int(i) for i in snapshot_ids)), in_force())
+    elif history:
+        chosen = select(SNAPSHOT.c.id).where(in_force())
         if as_of is not None:
             chosen = chosen.where(SNAPSHOT.c.as_of <= as_of)
     else:
@@ -90,6 +97,15 @@ def portfolio_frame(
             [m.id for m in model.metrics],
         )
     return _assemble(ordered, answers, metrics, model)
+
+
+def snapshot_index(engine: Engine) -> pd.DataFrame:
+    """Every snapshot in force, by id and pilot name (columns ``snapshot_id``, ``pilot``): what a cache of scored
+    snapshots compares with what it holds (a retracted snapshot drops out of it), at the cost of one index scan."""
+    with engine.connect() as connection:
+        query = select(SNAPSHOT.c.id, SNAPSHOT.c.name).where(in_force())
+        rows = [row for chunk in _fetch_raw(connection, query) for row in chunk]
+    return pd.DataFrame(rows, columns=["snapshot_id", "pilot"])
 
 
 FETCH_ROWS = 50_000

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, or_, select
 from sqlalchemy.engine import Connection
 
-from readiness.store.repository import WrittenBy, _audit, _chunks, _utc, _with_retries
+from readiness.store.repository import WrittenBy, _audit, _chunks, _registry_names, _utc, _with_retries
 from readiness.store.tables import GRANT, PILOT, utcnow
 
 
@@ -148,14 +148,15 @@ def grants_of(engine: Engine, subject: str, email: str | None) -> list[GrantReco
 
 
 def pilot_scopes(engine: Engine, names: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
-    """The registry's (business unit, owning team) of the named pilots that exist."""
+    """The registry's (business unit, owning team) of the named pilots that exist, keyed by the names given;
+    a pilot is found by its name's key (:func:`~readiness.assessment.name_key`), as writes attach to it."""
     found: dict[str, tuple[str | None, str | None]] = {}
-    unique = sorted(set(names))
     with engine.connect() as connection:
-        for chunk in _chunks(unique):
+        registered = _registry_names(connection, names)
+        for chunk in _chunks(sorted(set(registered.values()))):
             query = select(PILOT.c.name, PILOT.c.business_unit, PILOT.c.owning_team).where(PILOT.c.name.in_(chunk))
             found.update({name: (unit, team) for name, unit, team in connection.execute(query)})
-    return found
+    return {name: found[stored] for name, stored in registered.items() if stored in found}
 
 
 def known_scopes(engine: Engine) -> tuple[list[str], list[str]]:

@@ -3,6 +3,16 @@
 Writes are atomic (all rows of a call or none) and idempotent (the same content twice is one snapshot,
 found by its content hash). Scoring happens before the transaction so that the write lock is held only
 for the inserts. Reads are set-based: one query per table, never one query per row.
+
+Pilot names
+    Two names with the same :func:`~readiness.assessment.name_key` (differing only by case, spacing or
+    Unicode normalisation) are the same pilot. A write attaches an assessment to the registry's pilot of
+    its name's key, under the name the registry already holds (``claims  triage`` imported when
+    ``Claims triage`` exists adds a snapshot of ``Claims triage``); a new pilot takes the first spelling
+    its batch gives. Lookups by name (:func:`pilot_history`, :func:`get_pilot`, :func:`registry_names`)
+    compare keys too. The registry's unique index is on the name as stored, so no migration was needed:
+    the key is compared here (the registry is small), and on PostgreSQL creating pilots takes a
+    transaction-scoped advisory lock so two writers never create two spellings of one pilot.
 """
 
 from __future__ import annotations
@@ -14,15 +24,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import ColumnElement, Engine, Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from readiness.assessment import CONTEXT_FIELDS, Assessment, Measurement, PilotContext, check_against_model
+from readiness.assessment import (
+    CONTEXT_FIELDS,
+    STORED,
+    Assessment,
+    Measurement,
+    PilotContext,
+    check_against_model,
+    name_key,
+)
 from readiness.errors import InvalidInput, Issue
 from readiness.model import ReadinessModel, load_model
 from readiness.scoring import issued_score
+from readiness.store.chain import append_audit, serialise_writes
 from readiness.store.engine import writer
 from readiness.store.tables import (
     ANSWER,
@@ -31,12 +50,13 @@ from readiness.store.tables import (
     MEASUREMENT,
     METRIC_VALUE,
     PILOT,
+    RETRACTION,
     SNAPSHOT,
     SOURCES,
     utcnow,
 )
 
-ALL_TABLES = (PILOT, SNAPSHOT, ANSWER, METRIC_VALUE, MEASUREMENT, AUDIT_LOG, GRANT)
+ALL_TABLES = (PILOT, SNAPSHOT, ANSWER, METRIC_VALUE, MEASUREMENT, AUDIT_LOG, GRANT, RETRACTION)
 
 T = TypeVar("T")
 MAX_BIGINT = 2**63 - 1
@@ -47,6 +67,8 @@ CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parame
 WRITE_ATTEMPTS = 5
 # PostgreSQL errors that mean "another transaction got in the way; run it again".
 RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
+# The PostgreSQL advisory lock (transaction-scoped) taken before pilots are created: see "Pilot names".
+PILOT_CREATION_LOCK = 0x52454144494E  # "READIN"
 
 
 @dataclass(frozen=True)
@@ -164,6 +186,7 @@ def add_assessment(
     interface: str | None = None,
     written_by: WrittenBy | None = None,
     audit_detail: dict[str, Any] | None = None,
+    supersede: bool = False,
 ) -> AddResult:
     """Store one assessment as a snapshot (see :func:`add_assessments`)."""
     return add_assessments(
@@ -177,6 +200,7 @@ def add_assessment(
         interface=interface,
         written_by=written_by,
         audit_detail=audit_detail,
+        supersede=supersede,
     )[0]
 
 
@@ -192,6 +216,7 @@ def add_assessments(
     interface: str | None = None,
     written_by: WrittenBy | None = None,
     audit_detail: dict[str, Any] | None = None,
+    supersede: bool = False,
 ) -> list[AddResult]:
     """Store assessments as snapshots in one transaction: all of them or none.
 
@@ -204,38 +229,105 @@ def add_assessments(
     is validated once, without changing it. Content already stored is not stored again: its result says
     ``created=False``. The score is computed now with the current model and kept as issued. Raises
     :class:`InvalidInput` if an assessment disagrees with the model or cannot be stored.
+
+    A pilot has one snapshot in force per day: an assessment dated the same day as a stored snapshot of its
+    pilot with other content is refused, unless ``supersede`` says it replaces it; then the stored one is
+    retracted (it stays in the record) in the same transaction. Content that was retracted is refused too,
+    unless ``supersede``, which reinstates it.
     """
     if source not in SOURCES:
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
     model = model or load_model()
-    prepared = [_normalise(a, source, source_hash, model) for a in assessments]
-    if not prepared:
+    if not assessments:
         return []
+    # Each pilot under the registry's name of its key (checked again in the transaction, see _write).
+    assessments = with_registry_names(engine, assessments)
+    prepared = [_normalise(a, source, source_hash, model) for a in assessments]
     # Score before taking the write lock, and only what is not stored yet (a re-import scores nothing).
     known = _known_contents(engine, prepared)
     for item in prepared:
         if (item.assessment.pilot.name, item.content_hash) not in known:
             _complete(item)
     audit: dict[str, Any] = {"origin": origin, "interface": interface, **(audit_detail or {})}
-    return _with_retries(engine, lambda connection: _write(connection, prepared, actor, source_hash, audit, written_by))
+    return _with_retries(
+        engine, lambda connection: _write(connection, prepared, actor, source_hash, audit, written_by, supersede)
+    )
 
 
 def save_pilot(
     engine: Engine, context: PilotContext, actor: str | None = None, written_by: WrittenBy | None = None
 ) -> PilotRecord:
-    """Create a pilot in the registry, or update its context; audited. History is not touched."""
+    """Create a pilot in the registry, or update its context; audited. History is not touched.
 
-    def write(connection: Connection) -> None:
+    A name with the key of a registered pilot's updates that pilot (its name stays as registered).
+    """
+
+    def write(connection: Connection) -> str:
         now = utcnow()
         who = actor or "unknown"
-        pilots = _lock_pilots(connection, [context.name], {context.name: context}, {context.name: who}, now, written_by)
-        pilot_id, current = pilots[context.name]
-        _update_registry(connection, pilot_id, current, context, who, now, written_by)
+        name = _registry_spellings(connection, [context.name]).get(context.name, context.name)
+        named = context if name == context.name else context.model_copy(update={"name": name})
+        pilots = _lock_pilots(connection, [name], {name: named}, {name: who}, now, written_by)
+        pilot_id, current = pilots[name]
+        _update_registry(connection, pilot_id, current, named, who, now, written_by)
+        return name
 
-    _with_retries(engine, write)
-    record = get_pilot(engine, context.name)
+    name = _with_retries(engine, write)
+    record = get_pilot(engine, name)
     assert record is not None
     return record
+
+
+def registry_names(engine: Engine, names: Iterable[str]) -> dict[str, str]:
+    """Each of ``names`` that is a registered pilot, mapped to the name the registry holds it under: the
+    same name, else the first registered name with the same :func:`~readiness.assessment.name_key`."""
+    with engine.connect() as connection:
+        return _registry_names(connection, names)
+
+
+def with_registry_names(engine: Engine, assessments: Sequence[Assessment]) -> list[Assessment]:
+    """The assessments, each under its pilot's name in the registry (see "Pilot names" above); a new
+    pilot spelled in several ways in one batch takes its first spelling. Unchanged ones are kept as they are."""
+    return _renamed(assessments, registry_names(engine, [a.pilot.name for a in assessments]))
+
+
+def _registry_names(connection: Connection, names: Iterable[str]) -> dict[str, str]:
+    wanted = sorted(set(names))
+    found: dict[str, str] = {}
+    for chunk in _chunks(wanted):
+        exact = connection.execute(select(PILOT.c.name).where(PILOT.c.name.in_(chunk))).scalars()
+        found.update((name, name) for name in exact)
+    rest = [name for name in wanted if name not in found]
+    if rest:
+        # Compared in Python: the registry is small (thousands of pilots), and the key is not stored.
+        by_key: dict[str, str] = {}
+        for name in connection.execute(select(PILOT.c.name).order_by(PILOT.c.id)).scalars():
+            by_key.setdefault(name_key(name), name)
+        found.update((name, by_key[name_key(name)]) for name in rest if name_key(name) in by_key)
+    return found
+
+
+def _registry_spellings(connection: Connection, names: Iterable[str]) -> dict[str, str]:
+    """:func:`_registry_names` inside a write transaction: when a name is not registered as it is, pilot
+    creation is serialised first (PostgreSQL; SQLite writers already are), so that a pilot of the same key
+    created by a concurrent writer is seen and no second spelling of it gets created."""
+    found = _registry_names(connection, names)
+    if len(found) < len(set(names)) and connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(PILOT_CREATION_LOCK)))
+        found = _registry_names(connection, names)
+    return found
+
+
+def _renamed(assessments: Sequence[Assessment], registered: dict[str, str]) -> list[Assessment]:
+    first: dict[str, str] = {}
+    renamed = []
+    for assessment in assessments:
+        name = assessment.pilot.name
+        target = registered.get(name) or first.setdefault(name_key(name), name)
+        if target != name:
+            assessment = assessment.model_copy(update={"pilot": assessment.pilot.model_copy(update={"name": target})})
+        renamed.append(assessment)
+    return renamed
 
 
 def _normalise(assessment: Assessment, source: str, source_hash: str | None, model: ReadinessModel) -> _Prepared:
@@ -314,6 +406,7 @@ def _with_retries(engine: Engine, work: Callable[[Connection], T]) -> T:
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
             with writer(engine).begin() as connection:
+                serialise_writes(connection)
                 return work(connection)
         except DBAPIError as error:
             sqlstate = getattr(error.orig, "sqlstate", None)
@@ -329,8 +422,10 @@ def _write(
     source_hash: str | None,
     audit: dict[str, Any],
     written_by: WrittenBy | None = None,
+    supersede: bool = False,
 ) -> list[AddResult]:
     now = utcnow()
+    _attach_to_registry(connection, prepared)
     # Per pilot, the context and submitter of its most recent assessment in this call.
     latest = {p.assessment.pilot.name: p for p in sorted(prepared, key=_recency)}
     contexts = {name: item.assessment.pilot for name, item in latest.items()}
@@ -349,11 +444,158 @@ def _write(
         if is_new:
             pending.add(key)
             new.append((key[0], item))
+    who = actor or "unknown"
+    _one_snapshot_a_day(connection, pilots, prepared, stored, new, supersede, who, audit, now, written_by)
     ids = _insert_snapshots(connection, new, now, written_by)
     stored.update({(pid, item.content_hash): i for (pid, item), i in zip(new, ids, strict=True)})
     _audit_snapshots(connection, new, ids, actor, source_hash, audit, now, written_by)
     _follow_newest(connection, pilots, new, actors, now, written_by)
     return [AddResult(stored[key], is_new) for key, is_new in zip(keys, created, strict=True)]
+
+
+SUPERSEDE_HINT = "import it again saying it supersedes the stored one (CLI --supersede, or the Upload page's box)"
+
+
+def _one_snapshot_a_day(
+    connection: Connection,
+    pilots: dict[str, tuple[int, dict[str, Any]]],
+    prepared: list[_Prepared],
+    stored: dict[tuple[int, str], int],
+    new: list[tuple[int, _Prepared]],
+    supersede: bool,
+    actor: str,
+    audit: dict[str, Any],
+    now: datetime,
+    written_by: WrittenBy | None,
+) -> None:
+    """Keep one snapshot in force per pilot and day: refuse (or, with ``supersede``, retract) a stored snapshot of
+    the same pilot and day with other content; refuse (or reinstate) content that was retracted."""
+    wanted = {(pilots[p.assessment.pilot.name][0], p.assessment.as_of): p for p in prepared}
+    taken = {(pilots[p.assessment.pilot.name][0], p.content_hash) for p in prepared}
+    retracted = set(connection.execute(retracted_snapshot_ids()).scalars())
+    issues: list[Issue] = []
+    displaced: list[int] = []
+    reinstated = [i for key, i in stored.items() if key in taken and i in retracted]
+    if reinstated and not supersede:
+        issues += [Issue("error", f"snapshot {i}", f"this content was retracted; to bring it back, {SUPERSEDE_HINT}")
+                   for i in reinstated]  # fmt: skip
+    days = sorted({(pilot_id, day) for pilot_id, day in wanted})
+    for chunk in _chunks(sorted({pilot_id for pilot_id, _ in days})):
+        query = select(SNAPSHOT.c.id, SNAPSHOT.c.pilot_id, SNAPSHOT.c.as_of, SNAPSHOT.c.content_hash).where(
+            SNAPSHOT.c.pilot_id.in_(chunk)
+        )
+        for snapshot_id, pilot_id, day, content in connection.execute(query):
+            item = wanted.get((pilot_id, day))
+            if item is None or content == item.content_hash or snapshot_id in retracted:
+                continue
+            if supersede:
+                displaced.append(snapshot_id)
+            else:
+                where = f"{item.assessment.pilot.name} · {day.isoformat()}"
+                message = f"a snapshot with other content is stored for this day (snapshot {snapshot_id})"
+                issues.append(Issue("error", where, f"{message}; to replace it, {SUPERSEDE_HINT}"))
+    if issues:
+        raise InvalidInput(issues, audit.get("origin") or "")
+    reason = f"superseded by {audit.get('origin') or 'an import'}"
+    _record_retractions(connection, displaced, "retract", reason, actor, None, now, written_by)
+    _record_retractions(connection, reinstated, "reinstate", reason, actor, None, now, written_by)
+
+
+def _record_retractions(
+    connection: Connection,
+    snapshot_ids: Sequence[int],
+    action: str,
+    reason: str,
+    actor: str,
+    batch: str | None,
+    now: datetime,
+    written_by: WrittenBy | None,
+) -> None:
+    if not snapshot_ids:
+        return
+    rows = [{"snapshot_id": i, "action": action, "at": now, "actor": actor[:320], "reason": reason, "batch": batch}
+            for i in snapshot_ids]  # fmt: skip
+    connection.execute(RETRACTION.insert(), rows)
+    append_audit(connection, [
+        _audit_row(now, actor, f"snapshot.{action}", f"snapshot/{i}", None, {"reason": reason, "batch": batch},
+                   written_by)
+        for i in snapshot_ids
+    ])  # fmt: skip
+
+
+def retracted_snapshot_ids() -> Select[tuple[int]]:
+    """A query of the snapshots retracted now: those whose newest retraction row says ``retract``."""
+    newest = select(func.max(RETRACTION.c.id)).group_by(RETRACTION.c.snapshot_id)
+    return select(RETRACTION.c.snapshot_id).where(RETRACTION.c.id.in_(newest), RETRACTION.c.action == "retract")
+
+
+def in_force() -> ColumnElement[bool]:
+    """The condition a snapshot in force meets (it is not retracted): every view reads only these."""
+    return SNAPSHOT.c.id.not_in(retracted_snapshot_ids())
+
+
+def retract_snapshots(
+    engine: Engine,
+    snapshot_ids: Sequence[int],
+    reason: str,
+    actor: str,
+    *,
+    reinstate: bool = False,
+    batch: str | None = None,
+    written_by: WrittenBy | None = None,
+) -> list[int]:
+    """Retract snapshots (or, with ``reinstate``, bring retracted ones back), recording who, when and why in
+    ``retraction`` and the audit log. Returns the ids whose state changed; unknown ids are an
+    :class:`InvalidInput`. Nothing is deleted: a retracted snapshot leaves every view and stays in the record."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput([Issue("error", "reason", "say why (the reason is kept in the record)")])
+    wanted = sorted(set(snapshot_ids))
+
+    def write(connection: Connection) -> list[int]:
+        known = set(connection.execute(select(SNAPSHOT.c.id).where(SNAPSHOT.c.id.in_(wanted))).scalars())
+        unknown = [i for i in wanted if i not in known]
+        if unknown:
+            raise InvalidInput([Issue("error", f"snapshot {i}", "no such snapshot") for i in unknown[:20]])
+        retracted = set(connection.execute(retracted_snapshot_ids()).scalars())
+        changing = [i for i in wanted if (i in retracted) == reinstate]
+        if reinstate:
+            _refuse_two_in_force(connection, changing, retracted)
+        action = "reinstate" if reinstate else "retract"
+        _record_retractions(connection, changing, action, reason, actor, batch, utcnow(), written_by)
+        return changing
+
+    return _with_retries(engine, write)
+
+
+def _refuse_two_in_force(connection: Connection, reinstating: list[int], retracted: set[int]) -> None:
+    rows = connection.execute(select(SNAPSHOT.c.id, SNAPSHOT.c.pilot_id, SNAPSHOT.c.as_of)).all()
+    in_force_days = {(pilot_id, day): i for i, pilot_id, day in rows if i not in retracted}
+    wanted = {i: (pilot_id, day) for i, pilot_id, day in rows if i in set(reinstating)}
+    clashes = [(i, in_force_days[key]) for i, key in wanted.items() if key in in_force_days]
+    if clashes:
+        raise InvalidInput([Issue("error", f"snapshot {i}", f"snapshot {other} is in force for the same pilot and day; "
+                                  "retract it first") for i, other in clashes])  # fmt: skip
+
+
+def import_snapshots(engine: Engine, source_hash: str) -> list[int]:
+    """The snapshots one import created (its file's SHA-256, as the audit log recorded it)."""
+    added = AUDIT_LOG.c.action == "snapshot.add"
+    query = select(AUDIT_LOG.c.object).where(added, AUDIT_LOG.c.source_hash == source_hash)
+    with engine.connect() as connection:
+        return sorted(int(obj.removeprefix("snapshot/")) for obj in connection.execute(query).scalars())
+
+
+def _attach_to_registry(connection: Connection, prepared: list[_Prepared]) -> None:
+    """Put each assessment under the registry's name of its pilot, as it stands inside the transaction: a
+    pilot of the same key created since the names were resolved is attached to, never duplicated (the
+    renamed assessment is hashed and scored again)."""
+    registered = _registry_spellings(connection, [p.assessment.pilot.name for p in prepared])
+    renamed = _renamed([p.assessment for p in prepared], registered)
+    for item, assessment in zip(prepared, renamed, strict=True):
+        if assessment is not item.assessment:
+            item.assessment, item.content_hash, item.snapshot = assessment, assessment.content_hash(), None
+            _complete(item)
 
 
 def _follow_newest(
@@ -411,7 +653,7 @@ def _lock_pilots(
             for pilot_id, name in created
         ]
         if entries:
-            connection.execute(AUDIT_LOG.insert(), entries)
+            append_audit(connection, entries)
     rows: dict[str, tuple[int, dict[str, Any]]] = {}
     for chunk in _chunks(names):
         locked = select(PILOT).where(PILOT.c.name.in_(chunk)).order_by(PILOT.c.name).with_for_update()
@@ -530,7 +772,7 @@ def _audit_snapshots(
         who = actor or snapshot["submitted_by"] or "unknown"
         entries.append(_audit_row(now, who, "snapshot.add", f"snapshot/{snapshot_id}", source_hash, detail, written_by))
     if entries:
-        connection.execute(AUDIT_LOG.insert(), entries)
+        append_audit(connection, entries)
 
 
 def _audit(
@@ -543,7 +785,7 @@ def _audit(
     detail: dict[str, Any],
     written_by: WrittenBy | None = None,
 ) -> None:
-    connection.execute(AUDIT_LOG.insert(), [_audit_row(now, actor, action, obj, source_hash, detail, written_by)])
+    append_audit(connection, [_audit_row(now, actor, action, obj, source_hash, detail, written_by)])
 
 
 def _audit_row(
@@ -574,7 +816,7 @@ def latest_snapshot_ids(as_of: date | None = None) -> Select[tuple[int]]:
     """A query of the id of each pilot's latest snapshot on or before ``as_of`` (latest date, then latest written)."""
     order = (SNAPSHOT.c.as_of.desc(), SNAPSHOT.c.id.desc())
     rank = func.row_number().over(partition_by=SNAPSHOT.c.pilot_id, order_by=order).label("rank")
-    ranked = select(SNAPSHOT.c.id, rank)
+    ranked = select(SNAPSHOT.c.id, rank).where(in_force())
     if as_of is not None:
         ranked = ranked.where(SNAPSHOT.c.as_of <= as_of)
     subquery = ranked.subquery("ranked")
@@ -589,9 +831,12 @@ def latest_assessments(engine: Engine, as_of: date | None = None) -> list[Stored
     return sorted(stored, key=lambda s: (s.assessment.pilot.name, s.snapshot_id))
 
 
-def all_assessments(engine: Engine, as_of: date | None = None) -> list[StoredAssessment]:
-    """Every snapshot on or before ``as_of`` (default: all), ordered by pilot name, then date."""
-    query = select(SNAPSHOT)
+def all_assessments(
+    engine: Engine, as_of: date | None = None, include_retracted: bool = False
+) -> list[StoredAssessment]:
+    """Every snapshot in force on or before ``as_of`` (default: all), ordered by pilot name, then date; with
+    ``include_retracted`` the retracted ones too (the record, as ``readiness verify`` checks it)."""
+    query = select(SNAPSHOT) if include_retracted else select(SNAPSHOT).where(in_force())
     if as_of is not None:
         query = query.where(SNAPSHOT.c.as_of <= as_of)
     with engine.connect() as connection:
@@ -600,14 +845,18 @@ def all_assessments(engine: Engine, as_of: date | None = None) -> list[StoredAss
 
 
 def pilot_history(engine: Engine, name: str) -> list[StoredAssessment]:
-    """Every snapshot of a pilot, oldest first (empty when there is no such pilot)."""
-    query = (
-        select(SNAPSHOT)
-        .join(PILOT, PILOT.c.id == SNAPSHOT.c.pilot_id)
-        .where(PILOT.c.name == name)
-        .order_by(SNAPSHOT.c.as_of, SNAPSHOT.c.id)
-    )
+    """Every snapshot of a pilot, oldest first (empty when there is no such pilot). The pilot is found by
+    its name's key, so any spelling of the name that is the same pilot finds it."""
     with engine.connect() as connection:
+        registered = _registry_names(connection, [name]).get(name)
+        if registered is None:
+            return []
+        query = (
+            select(SNAPSHOT)
+            .join(PILOT, PILOT.c.id == SNAPSHOT.c.pilot_id)
+            .where(PILOT.c.name == registered, in_force())
+            .order_by(SNAPSHOT.c.as_of, SNAPSHOT.c.id)
+        )
         return _stored(connection, query)
 
 
@@ -657,15 +906,17 @@ def _stored_assessment(
     metrics: dict[str, bool | float],
     measurements: dict[str, Measurement],
 ) -> StoredAssessment:
-    context = PilotContext(name=row["name"], **{f: row[f] for f in CONTEXT_FIELDS})
-    assessment = Assessment(
-        pilot=context,
-        as_of=row["as_of"],
-        submitted_by=row["submitted_by"],
-        answers=answers,
-        evidence=evidence,
-        metrics=metrics,
-        measurements=measurements,
+    assessment = Assessment.model_validate(
+        {
+            "pilot": _stored_context(row),
+            "as_of": row["as_of"],
+            "submitted_by": row["submitted_by"],
+            "answers": answers,
+            "evidence": evidence,
+            "metrics": metrics,
+            "measurements": measurements,
+        },
+        context=STORED,
     )
     return StoredAssessment(
         assessment=assessment,
@@ -681,6 +932,12 @@ def _stored_assessment(
         issued_score=row["score"],
         written_by=_written_by(row),
     )
+
+
+def _stored_context(row: Any) -> PilotContext:
+    """The pilot context of a pilot or snapshot row, as stored: rows written before today's input rules
+    (names not normalised, invisible characters) are read back as they are, never refused."""
+    return PilotContext.model_validate({"name": row["name"], **{f: row[f] for f in CONTEXT_FIELDS}}, context=STORED)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -709,14 +966,17 @@ def list_pilots(engine: Engine) -> list[PilotRecord]:
 
 
 def get_pilot(engine: Engine, name: str) -> PilotRecord | None:
-    """One pilot of the registry by name."""
-    return next((p for p in list_pilots(engine) if p.context.name == name), None)
+    """One pilot of the registry by name (the exact name, else the first with the same key)."""
+    records = list_pilots(engine)
+    exact = next((p for p in records if p.context.name == name), None)
+    key = name_key(name)
+    return exact or next((p for p in sorted(records, key=lambda r: r.id) if name_key(p.context.name) == key), None)
 
 
 def _pilot_record(row: Any) -> PilotRecord:
     return PilotRecord(
         id=row["id"],
-        context=PilotContext(name=row["name"], **{f: row[f] for f in CONTEXT_FIELDS}),
+        context=_stored_context(row),
         created_at=_utc(row["created_at"]),
         updated_at=_utc(row["updated_at"]),
         snapshots=row["snapshots"] or 0,
@@ -762,6 +1022,6 @@ def count_rows(engine: Engine) -> dict[str, int]:
 
 
 def is_empty(engine: Engine) -> bool:
-    """Whether no snapshot is stored yet."""
+    """Whether no snapshot is in force (none stored yet, or every one retracted)."""
     with engine.connect() as connection:
-        return connection.execute(select(SNAPSHOT.c.id).limit(1)).first() is None
+        return connection.execute(select(SNAPSHOT.c.id).where(in_force()).limit(1)).first() is None

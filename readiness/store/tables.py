@@ -235,6 +235,37 @@ class AuditLogRow(StoreModel, table=True):
     identity_subject: str | None = Field(default=None, sa_column=Column("identity_subject", String(320)))
     identity_email: str | None = Field(default=None, sa_column=Column("identity_email", String(320)))
     identity_source: str | None = Field(default=None, sa_column=Column("identity_source", String(10)))
+    # The hash chain (migration 0004, readiness.store.chain): the previous entry's hash and this entry's own.
+    prev_hash: str | None = Field(default=None, sa_column=Column("prev_hash", String(64)))
+    row_hash: str | None = Field(default=None, sa_column=Column("row_hash", String(64)))
+
+
+RETRACTION_ACTIONS = ("retract", "reinstate")
+
+
+class RetractionRow(StoreModel, table=True):
+    """An admin's retraction of a snapshot, or its reinstatement (migration 0004): who, when, why, and the import
+    it belonged to when a whole import was retracted. A snapshot is retracted while its newest row here says
+    ``retract``. Append-only: the snapshot and every retraction stay in the record."""
+
+    __tablename__ = "retraction"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_retraction"),
+        CheckConstraint(_in("action", RETRACTION_ACTIONS), name="action"),
+        Index("ix_retraction_snapshot_id", "snapshot_id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column("id", Integer, autoincrement=True))
+    snapshot_id: int = Field(
+        sa_column=Column(
+            "snapshot_id", Integer, ForeignKey("snapshot.id", name="fk_retraction_snapshot_id_snapshot"), nullable=False
+        )
+    )
+    action: str = Field(sa_column=Column("action", String(10), nullable=False))
+    at: datetime = Field(default_factory=utcnow, sa_column=Column("at", DateTime(timezone=True), nullable=False))
+    actor: str = Field(sa_column=Column("actor", String(320), nullable=False))
+    reason: str = Field(sa_column=Column("reason", Text, nullable=False))
+    batch: str | None = Field(default=None, sa_column=Column("batch", String(64)))
 
 
 ROLE_VALUES = ("viewer", "contributor", "admin")
@@ -269,7 +300,7 @@ class GrantRow(StoreModel, table=True):
 
 # Tables whose rows, once written, never change: the triggers of the initial migration refuse UPDATE and
 # DELETE on them.
-IMMUTABLE_TABLES = ("audit_log", "snapshot", "answer", "metric_value", "measurement")
+IMMUTABLE_TABLES = ("audit_log", "snapshot", "answer", "metric_value", "measurement", "retraction")
 
 # The Core tables, for set-based reads and bulk writes (no ORM object per row).
 PILOT: Table = PilotRow.__table__  # type: ignore[assignment]
@@ -279,3 +310,4 @@ METRIC_VALUE: Table = MetricValueRow.__table__  # type: ignore[assignment]
 MEASUREMENT: Table = MeasurementRow.__table__  # type: ignore[assignment]
 AUDIT_LOG: Table = AuditLogRow.__table__  # type: ignore[assignment]
 GRANT: Table = GrantRow.__table__  # type: ignore[assignment]
+RETRACTION: Table = RetractionRow.__table__  # type: ignore[assignment]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, func, select
 
-from readiness.store.tables import AUDIT_LOG, PILOT, SNAPSHOT
+from readiness.store.tables import AUDIT_LOG, PILOT, RETRACTION, SNAPSHOT
 
 
 def data_version(engine: Engine) -> str:
-    """Snapshot count and newest id, pilot count and newest registry change, newest audit entry, in one query.
+    """Snapshot count and newest id, pilot count and newest registry change, newest audit entry and retraction,
+    in one query.
 
     Snapshots are append-only and the registry stamps every change, so any write moves the token; caches
     keyed on it read fresh data on the next request after a write anywhere. Every other write (a grant given
@@ -20,6 +21,7 @@ def data_version(engine: Engine) -> str:
         select(func.count()).select_from(PILOT).scalar_subquery(),
         select(func.max(PILOT.c.updated_at)).scalar_subquery(),
         select(func.max(AUDIT_LOG.c.id)).scalar_subquery(),
+        select(func.max(RETRACTION.c.id)).scalar_subquery(),
     )
     with engine.connect() as connection:
         row = connection.execute(query).one()

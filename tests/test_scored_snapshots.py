@@ -1,0 +1,176 @@
+"""The server's scored copy of the store (``queries.ScoredSnapshots``) stays equal to reading everything afresh,
+however writes and reads interleave: it scores only the new snapshots, so a write costs a busy server little."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine
+
+from readiness.assessment import Assessment, parse_assessment
+from readiness.service import portfolio as service_portfolio
+from readiness.service.queries import ScoredSnapshots, data_version, scored_portfolio
+from readiness.store import add_assessment, make_engine, migrate
+from tests.factories import assessment_data
+
+NAMES = ["Claims triage", "Fraud alerts", "Shift scheduling"]
+
+
+def snapshot(name: str, day: date, answer: str = "yes") -> Assessment:
+    """A snapshot of ``name`` dated ``day``; ``answer`` to DATA-1 makes two snapshots score apart."""
+    data = assessment_data(answers={"DATA-1": answer}, name=name, start_date="2025-06-01")
+    return parse_assessment({**data, "as_of": day.isoformat()})
+
+
+def assert_same(kept: pd.DataFrame, fresh: pd.DataFrame) -> None:
+    """Equal frames, row for row (the kept frame is a union of increments, so its dtypes may be wider)."""
+    pd.testing.assert_frame_equal(kept.reset_index(drop=True), fresh.reset_index(drop=True), check_dtype=False)
+
+
+def fresh_latest(engine: Engine) -> pd.DataFrame:
+    return scored_portfolio(engine)
+
+
+def fresh_history(engine: Engine) -> pd.DataFrame:
+    return scored_portfolio(engine, history=True)
+
+
+def test_new_snapshots_join_the_portfolio_and_the_history(engine: Engine) -> None:
+    add_assessment(engine, snapshot("Claims triage", date(2026, 1, 1)))
+    add_assessment(engine, snapshot("Fraud alerts", date(2026, 2, 1), "no"))
+    scored = ScoredSnapshots(engine)
+    scored.refresh(data_version(engine))
+    assert_same(scored.latest(), fresh_latest(engine))
+    assert_same(scored.history(), fresh_history(engine))
+
+    add_assessment(engine, snapshot("Claims triage", date(2026, 3, 1), "no"))  # a later snapshot
+    add_assessment(engine, snapshot("Fraud alerts", date(2025, 12, 1)))  # a back-dated one: not the latest
+    add_assessment(engine, snapshot("Shift scheduling", date(2026, 2, 1)))  # a new pilot
+    scored.refresh(data_version(engine))
+    assert_same(scored.latest(), fresh_latest(engine))
+    assert_same(scored.history(), fresh_history(engine))
+    assert scored.latest()["pilot"].tolist() == NAMES
+
+
+def test_a_cold_start_reads_only_the_portfolio_and_the_history_catches_up_later(engine: Engine) -> None:
+    add_assessment(engine, snapshot("Claims triage", date(2026, 1, 1)))
+    scored = ScoredSnapshots(engine)
+    scored.refresh(data_version(engine))
+    assert not scored.has_history
+    add_assessment(engine, snapshot("Claims triage", date(2026, 2, 1), "no"))
+    scored.refresh(data_version(engine))
+    assert not scored.has_history
+    assert_same(scored.latest(), fresh_latest(engine))
+    assert_same(scored.history(), fresh_history(engine))
+    assert_same(scored.on(date(2026, 1, 15)), service_portfolio.portfolio_on(fresh_history(engine), date(2026, 1, 15)))
+
+
+def test_a_pilot_token_moves_only_when_that_pilot_gets_a_snapshot(engine: Engine) -> None:
+    add_assessment(engine, snapshot("Claims triage", date(2026, 1, 1)))
+    add_assessment(engine, snapshot("Fraud alerts", date(2026, 1, 1)))
+    scored = ScoredSnapshots(engine)
+    scored.refresh(data_version(engine))
+    claims, fraud = scored.pilot_token("Claims triage"), scored.pilot_token("Fraud alerts")
+    add_assessment(engine, snapshot("Fraud alerts", date(2026, 2, 1)))
+    scored.refresh(data_version(engine))
+    assert scored.pilot_token("Claims triage") == claims
+    assert scored.pilot_token("Fraud alerts") != fraud
+    assert scored.pilot_token("Unknown") == "0:0"
+
+
+def test_a_caller_changing_its_frame_leaves_the_shared_one_alone(engine: Engine) -> None:
+    add_assessment(engine, snapshot("Claims triage", date(2026, 1, 1)))
+    scored = ScoredSnapshots(engine)
+    scored.refresh(data_version(engine))
+    mine = scored.latest()
+    mine["overall"] = -1.0
+    mine.loc[0, "verdict"] = "tampered"
+    assert scored.latest()["overall"].iloc[0] >= 0
+    assert scored.latest()["verdict"].iloc[0] != "tampered"
+
+
+def test_a_replaced_database_is_read_again(tmp_path) -> None:
+    first = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    migrate(first)
+    for day in (1, 2, 3):
+        add_assessment(first, snapshot("Claims triage", date(2026, 1, day)))
+    scored = ScoredSnapshots(first)
+    scored.refresh(data_version(first))
+    scored.history()
+    # The same engine now sees fewer snapshots (a restore of an older backup): the kept ids are not all there.
+    second = make_engine(f"sqlite:///{tmp_path / 'b.db'}")
+    migrate(second)
+    add_assessment(second, snapshot("Fraud alerts", date(2026, 1, 1)))
+    scored.engine = second
+    scored.refresh(data_version(second))
+    assert_same(scored.latest(), fresh_latest(second))
+    assert_same(scored.history(), fresh_history(second))
+
+
+# Steps: write a snapshot (pilot, day offset, answer), refresh, or read the history.
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("write"), st.sampled_from(NAMES), st.integers(0, 40), st.sampled_from(["yes", "no"])),
+        st.tuples(st.just("refresh")),
+        st.tuples(st.just("history")),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=steps)
+def test_any_interleaving_of_writes_and_reads_ends_equal_to_a_fresh_read(tmp_path_factory, steps) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('scored') / 'store.db'}")
+    migrate(engine)
+    add_assessment(engine, snapshot("Claims triage", date(2026, 1, 1)))
+    scored = ScoredSnapshots(engine)
+    scored.refresh(data_version(engine))
+    for step in steps:
+        if step[0] == "write":
+            _, name, offset, answer = step
+            add_assessment(
+                engine, snapshot(name, date(2026, 1, 1) + pd.Timedelta(days=offset).to_pytimedelta(), answer)
+            )
+        elif step[0] == "refresh":
+            scored.refresh(data_version(engine))
+        else:
+            scored.history()
+    scored.refresh(data_version(engine))
+    assert_same(scored.latest(), fresh_latest(engine))
+    assert_same(scored.history(), fresh_history(engine))
+    engine.dispose()
+
+
+@pytest.mark.parametrize("day", [date(2026, 1, 10), date(2026, 2, 10)])
+def test_the_portfolio_on_a_day_is_the_one_as_of_rule(engine: Engine, day: date) -> None:
+    for month in (1, 2, 3):
+        add_assessment(engine, snapshot("Claims triage", date(2026, month, 1), "no" if month == 2 else "yes"))
+    scored = ScoredSnapshots(engine)
+    scored.refresh(data_version(engine))
+    assert_same(scored.on(day), service_portfolio.portfolio_on(fresh_history(engine), day))
+
+
+def test_a_write_taken_in_while_the_history_is_read_is_not_lost(engine: Engine, monkeypatch) -> None:
+    from readiness.service import queries
+
+    add_assessment(engine, snapshot("Claims triage", date(2026, 1, 1)))
+    scored = ScoredSnapshots(engine)
+    scored.refresh(data_version(engine))
+    real = queries.scored_portfolio
+
+    def read_then_write(*args, **kwargs) -> pd.DataFrame:
+        result = real(*args, **kwargs)
+        if kwargs.get("history"):  # another session writes and refreshes while this read is in flight
+            add_assessment(engine, snapshot("Fraud alerts", date(2026, 2, 1)))
+            scored.refresh(data_version(engine))
+        return result
+
+    monkeypatch.setattr(queries, "scored_portfolio", read_then_write)
+    assert_same(scored.history(), fresh_history(engine))
+    assert_same(scored.latest(), fresh_latest(engine))
