@@ -30,6 +30,7 @@ import os
 from collections.abc import Mapping, Sequence
 from datetime import date
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -125,14 +126,14 @@ def _template() -> go.layout.Template:
 
 
 pio.templates[TEMPLATE_NAME] = _template()
-# The readiness template is Plotly's default in this process: every figure gets it when it is serialised, for the
-# screen and the exports alike. Assigning it to each figure instead copies and validates the whole template,
-# 12-60 ms a figure, which a busy server pays on every chart of every new pilot it draws.
-pio.templates.default = TEMPLATE_NAME
 
 
 def styled(fig: go.Figure, title: str | None = None, height: int | None = None) -> go.Figure:
-    """Give a figure its title and height; the readiness template is the default of every figure (above)."""
+    """Apply the readiness template (and optionally a title and height) to a figure.
+
+    Each figure names its template rather than relying on Plotly's process-wide default, which importing
+    Streamlit replaces with its own."""
+    fig.update_layout(template=TEMPLATE_NAME)
     if title is not None:
         fig.update_layout(title_text=title)
     if height is not None:
@@ -769,26 +770,22 @@ def trend_figure(
     shorts = short_gap_labels(model)
     data = history.sort_values("as_of")
     dates = pd.to_datetime(data["as_of"])
-    fig = go.Figure()
-    for k, gap in enumerate(GAP_IDS):
-        fig.add_trace(
-            go.Scatter(
-                x=dates, y=data[f"score.{gap}"], name=shorts[gap], mode="lines+markers",
-                line={"width": 1.4, "dash": SERIES_DASHES[k], "color": SERIES_COLORS[k + 1]},
-                marker={"symbol": SERIES_SYMBOLS[k], "size": 6}, opacity=0.9,
-                customdata=score_texts(data[f"score.{gap}"]),
-                hovertemplate=f"{shorts[gap]} %{{customdata}}<extra></extra>",
-            )
-        )  # fmt: skip
-    overall = score_texts(data["overall"])
-    fig.add_trace(
-        go.Scatter(
-            x=dates, y=data["overall"], name="Overall", mode="lines+markers+text", line={"width": 3.5, "color": INK},
-            marker={"size": 8}, text=overall, textposition="top center", cliponaxis=False,
-            textfont={"size": 11, "color": INK}, hovertemplate="Overall %{text}<extra></extra>",
-        )
+    # Traces as plain dicts, validated once by the Figure: a busy server draws this for every pilot opened.
+    traces = [
+        {"type": "scatter", "x": dates, "y": data[f"score.{gap}"], "name": shorts[gap], "mode": "lines+markers",
+         "line": {"width": 1.4, "dash": SERIES_DASHES[k], "color": SERIES_COLORS[k + 1]},
+         "marker": {"symbol": SERIES_SYMBOLS[k], "size": 6}, "opacity": 0.9,
+         "customdata": score_texts(data[f"score.{gap}"]),
+         "hovertemplate": f"{shorts[gap]} %{{customdata}}<extra></extra>"}
+        for k, gap in enumerate(GAP_IDS)
+    ]  # fmt: skip
+    traces.append(
+        {"type": "scatter", "x": dates, "y": data["overall"], "name": "Overall", "mode": "lines+markers+text",
+         "line": {"width": 3.5, "color": INK}, "marker": {"size": 8}, "text": score_texts(data["overall"]),
+         "textposition": "top center", "cliponaxis": False, "textfont": {"size": 11, "color": INK},
+         "hovertemplate": "Overall %{text}<extra></extra>"}
     )  # fmt: skip
-    _threshold_lines(fig, model)
+    fig = go.Figure(data=traces, layout=_threshold_layout(model))
     fig.update_yaxes(range=[-3, 108], title_text="Score", tickvals=[0, 40, 70, 100])
     _date_axis(fig, dates)
     fig.update_layout(hovermode="x unified", legend={"y": -0.15, "yanchor": "top"},
@@ -816,17 +813,21 @@ def _date_axis(fig: go.Figure, dates: pd.Series) -> None:
     fig.update_xaxes(**axis)
 
 
-def _threshold_lines(fig: go.Figure, model: ReadinessModel) -> None:
-    """The ready and not-ready thresholds as dotted lines, each named in the right margin (outside the plot,
-    where no data label can sit on it)."""
+def _threshold_layout(model: ReadinessModel) -> dict[str, Any]:
+    """The ready and not-ready thresholds as dotted lines across the plot, each named in the right margin
+    (outside the plot, where no data label can sit on it): layout shapes and annotations, given at once."""
     ready, not_ready = model.verdict.ready_overall_at_least, model.verdict.not_ready_gap_below
+    shapes, annotations = [], []
     for value, color, text in (
         (ready, VERDICT_COLORS["ready"], f"ready ≥ {display.threshold_text(ready)}"),
         (not_ready, VERDICT_COLORS["not_ready"], f"any gap < {display.threshold_text(not_ready)}:<br>not ready"),
     ):
-        fig.add_hline(y=value, line={"color": color, "width": 1, "dash": "dot"})
-        fig.add_annotation(text=text, x=1, xref="paper", y=value, yref="y", xanchor="left", yanchor="middle",
-                           xshift=6, showarrow=False, align="left", font={"size": 11, "color": MUTED})  # fmt: skip
+        shapes.append({"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": value, "y1": value,
+                       "line": {"color": color, "width": 1, "dash": "dot"}})  # fmt: skip
+        annotations.append({"text": text, "x": 1, "xref": "paper", "y": value, "yref": "y", "xanchor": "left",
+                            "yanchor": "middle", "xshift": 6, "showarrow": False, "align": "left",
+                            "font": {"size": 11, "color": MUTED}})  # fmt: skip
+    return {"shapes": shapes, "annotations": annotations}
 
 
 def portfolio_trend(monthly: pd.DataFrame, title: str | None = "Portfolio verdicts over time") -> go.Figure:

@@ -13,9 +13,10 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from readiness.errors import InvalidInput
+from readiness.service import integrity
 from readiness.service.access import ROLES
 from readiness.service.grants import GrantRecord, all_grants, grant_role, revoke_role, scope_choices
-from ui import clear_caches, get_engine, guarded, plain
+from ui import clear_caches, get_engine, guarded, pilot_names_cached, plain
 from ui.auth import current_identity, group_roles, settings_summary, sso_configured
 
 SCOPE_KINDS = {"Owning team": "team", "Business unit": "unit"}
@@ -88,8 +89,9 @@ def revoke_form(records: list[GrantRecord]) -> None:
                                    team=record.team, unit=record.unit), "revoked")  # fmt: skip
 
 
-def change(write: Callable[[], object], verb: str) -> None:
-    """Run a grant change; a refusal or bad input is a message, never a traceback."""
+def change(write: Callable[[], object], verb: str, describe: Callable[[object], str] | None = None) -> None:
+    """Run a change (a grant by default); a refusal or bad input is a message, never a traceback. ``describe``
+    says what was done, for the message shown after the page reloads."""
     try:
         result = write()
     except InvalidInput as problem:
@@ -99,12 +101,53 @@ def change(write: Callable[[], object], verb: str) -> None:
         st.error(f"Not {verb}: the database refused the write ({type(problem).__name__}). Try again in a moment.")
         return
     clear_caches()
+    st.session_state[FLASH_KEY] = describe(result) if describe else grant_text(result, verb)
+    st.rerun()
+
+
+def grant_text(result: object, verb: str) -> str:
+    """What a grant or revocation did, in one line."""
     records: list[GrantRecord] = result if isinstance(result, list) else [result[0]]  # type: ignore[index]
     again = isinstance(result, tuple) and not result[1]
     texts = [f"{r.principal}: {r.role} for {r.scope_text}" for r in records]
-    done = f"Already granted: {texts[0]}" if again else f"{verb.capitalize()}: " + "; ".join(texts)
-    st.session_state[FLASH_KEY] = done
-    st.rerun()
+    return f"Already granted: {texts[0]}" if again else f"{verb.capitalize()}: " + "; ".join(texts)
+
+
+def record_section() -> None:
+    """Retract a wrong snapshot, or reinstate one: it stays in the record with who, when and why."""
+    st.subheader("Retract or reinstate a snapshot", anchor=False)
+    st.caption(
+        "A retracted snapshot leaves every view and export and stays in the record; reinstating it is "
+        "recorded too. A whole import: `readiness retract --import SHA256`, the file hash in the audit log."
+    )
+    names = pilot_names_cached()
+    name = st.selectbox("Pilot", names, index=None, placeholder="Choose a pilot…", key="admin.record.pilot")
+    if not name:
+        return
+    entries = integrity.record(get_engine(), current_identity(), name)
+    if not entries:
+        st.info("This pilot has no snapshot.")
+        return
+    chosen = st.selectbox("Snapshot", entries, index=len(entries) - 1, format_func=entry_text,
+                          key="admin.record.snapshot")  # fmt: skip
+    if chosen.last_action:
+        when = f"{chosen.last_at:%d %b %Y %H:%M} UTC" if chosen.last_at else "at an unknown time"
+        st.caption(plain(f"Last {chosen.last_action}ed {when} by {chosen.last_actor}: {chosen.last_reason}"))
+    reason = st.text_input("Why", key="admin.record.reason", max_chars=integrity.MAX_REASON,
+                           placeholder="e.g. typed against the wrong pilot")  # fmt: skip
+    verb = "reinstate" if chosen.retracted else "retract"
+    if st.button(f"{verb.capitalize()} snapshot #{chosen.snapshot_id}", key="admin.record.go",
+                 disabled=not reason.strip()):  # fmt: skip
+        change(lambda: integrity.retract(get_engine(), current_identity(), reason, [chosen.snapshot_id],
+                                         reinstate=chosen.retracted), f"{verb}ed",
+               lambda _: f"{verb.capitalize()}ed snapshot #{chosen.snapshot_id} of {name}.")  # fmt: skip
+
+
+def entry_text(entry: integrity.RecordEntry) -> str:
+    """One snapshot in the picker: its date, id, submitter and whether it is in force."""
+    state = "retracted" if entry.retracted else "in force"
+    by = f" · {entry.submitted_by}" if entry.submitted_by else ""
+    return f"{entry.as_of:%d %b %Y} · #{entry.snapshot_id}{by} · {state}"
 
 
 def main() -> None:
@@ -121,6 +164,7 @@ def main() -> None:
         grant_form()
     with right:
         revoke_form(records)
+    record_section()
 
 
 with guarded("the admin page"):

@@ -38,6 +38,7 @@ from ui import (
     pilot_names_cached,
     plain,
     render_chart,
+    searchable,
     selected_pilot,
 )
 
@@ -354,7 +355,7 @@ def save_panel(assessment: Assessment | None, issues: list[Issue], choice: str, 
     as_of = assessment.as_of if assessment is not None else None
     label = f"Save snapshot as of {as_of}" if as_of else "Save snapshot"
     supersede = st.checkbox(
-        "Replace a snapshot already saved for this day",
+        "Replace this day's saved snapshot",
         key="assess.supersede",
         help="The saved one is retracted (kept in the record) and this one takes its place.",
     )
@@ -375,15 +376,17 @@ def save_panel(assessment: Assessment | None, issues: list[Issue], choice: str, 
 
 
 def pick_pilot(names: list[str]) -> str:
-    """The pilot selector: existing pilots and New pilot; a pilot in the URL is preselected."""
+    """The pilot selector: existing pilots and New pilot; a pilot in the URL is preselected. Above 500 pilots
+    a search box comes first and the list offers its matches (:func:`ui.searchable`)."""
     if PENDING_KEY in st.session_state:
         st.session_state[CHOICE_KEY] = st.session_state.pop(PENDING_KEY)
-    options = [NEW_PILOT, *names]
     linked = st.query_params.get(PILOT_PARAM)
+    wanted = selected_pilot()
+    keep = [st.session_state.get(CHOICE_KEY), match_name(wanted, names) if wanted else None]
+    options = [NEW_PILOT, *searchable(names, "assess.pilot_search", keep=keep)]
     if linked and match_name(linked, names) is None:
         st.warning(f"There is no pilot named “{plain(linked)}” yet: assess it as a new pilot, or pick one in the list.")
     if st.session_state.get(CHOICE_KEY) not in options:
-        wanted = selected_pilot()
         # Any spelling of a registered name (same name_key) preselects that pilot.
         st.session_state[CHOICE_KEY] = (match_name(wanted, names) if wanted else None) or NEW_PILOT
     choice = st.selectbox(

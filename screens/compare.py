@@ -11,7 +11,7 @@ from readiness import charts, display
 from readiness.assessment import match_name
 from readiness.model import GAP_IDS, load_model
 from readiness.scoring import VERDICT_LABELS
-from readiness.service.portfolio import review_order
+from readiness.service.portfolio import MAX_SHOWN, review_order
 from ui import (
     apply_filters,
     cached_figure,
@@ -25,10 +25,11 @@ from ui import (
     portfolio_on,
     render_chart,
     scored_history,
+    searchable,
     selected_pilot,
 )
 
-ROW_LIMITS = {"40": "40 least ready", "100": "100 least ready", "all": "All pilots"}
+ROW_LIMITS = {"40": "40 least ready", "100": "100 least ready", str(MAX_SHOWN): f"{MAX_SHOWN} least ready"}
 
 
 def gap_table(rows: pd.DataFrame, stale: pd.Series | None = None) -> pd.DataFrame:
@@ -98,7 +99,7 @@ def two_dates(history: pd.DataFrame) -> None:
         st.info(f"No pilot had been assessed by {after_day:%d %b %Y}.")
         return
     title = f"{before_day:%d %b %Y} → {after_day:%d %b %Y}"
-    shown = after if limit == "all" else after[after["pilot"].isin(review_order(after)[: int(limit)])]
+    shown = after[after["pilot"].isin(review_order(after)[: int(limit or MAX_SHOWN)])]
     delta = cached_figure("delta", (before_day, after_day, limit, filters_key()),
                           lambda: charts.delta_heatmap(before, shown, title=title))  # fmt: skip
     render_chart(delta, key="delta")
@@ -109,12 +110,15 @@ def two_dates(history: pd.DataFrame) -> None:
 def one_pilot(history: pd.DataFrame, names: list[str]) -> None:
     current = selected_pilot()
     current = match_name(current, names) if current else None  # any spelling of a registered name
-    name = st.selectbox("Pilot", names, index=names.index(current) if current else 0, key="cmp.pilot")
+    options = searchable(names, "cmp.pilot.search", keep=[st.session_state.get("cmp.pilot"), current])
+    if not options:
+        return
+    name = st.selectbox("Pilot", options, index=options.index(current) if current in options else 0, key="cmp.pilot")
     own = history[history["pilot"] == name]
     heatmap = cached_figure("snapshots", (name,), lambda: charts.snapshot_heatmap(own, title=None), pilot=name)
     render_chart(heatmap, key="snapshots")
-    render_chart(cached_figure("snapshot_trend", (name,), lambda: charts.trend_figure(own), pilot=name),
-                 key="snapshot_trend")  # fmt: skip
+    # The Pilot page's trend of this pilot: the same figure, built once for both pages.
+    render_chart(cached_figure("trend", (name,), lambda: charts.trend_figure(own), pilot=name), key="snapshot_trend")
 
 
 def body() -> None:

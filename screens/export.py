@@ -24,6 +24,7 @@ from ui import (
     is_database_empty,
     latest_portfolio,
     plain,
+    searchable,
 )
 
 BUILT_KEY = "export.built"  # (format, scope) → (bytes, what it holds), for this session
@@ -119,7 +120,10 @@ def board_pack_section(within: tuple[str, ...]) -> None:
     names = decision_order(latest)
     default = default_pilot_pages(latest, DEFAULT_PILOT_PAGES)
     left, right = st.columns([3, 1])
-    pilots = left.multiselect("Pilot pages", names, default=default, key="export.pack_pilots",
+    with left:  # thousands of pilots: a search first; the pages chosen (or the default ones) stay offered
+        chosen = st.session_state.get("export.pack_pilots", default)
+        options = searchable(names, "export.pack_search", keep=[*chosen, *default])
+    pilots = left.multiselect("Pilot pages", options, default=default, key="export.pack_pilots",
                               help="Each chosen pilot gets a page with its radar, verdict, reasons and top actions. "
                               "The portfolio pages cover every pilot in view.")  # fmt: skip
     with right:

@@ -1,4 +1,9 @@
-"""Portfolio: the whole pilot portfolio in ten seconds — KPIs, the pilots × gaps heatmap, value × readiness."""
+"""Portfolio: the whole pilot portfolio in ten seconds — KPIs, the pilots × gaps heatmap, value × readiness.
+
+The heatmap shows at most ``MAX_SHOWN`` (200) pilots, the first of the chosen order, and a search box narrows
+it to the pilots whose name contains the text typed (matched in :mod:`readiness.service.portfolio`), so a
+store of thousands of pilots never sends thousands of rows or options to the browser.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,18 @@ import streamlit as st
 
 from readiness import charts, display
 from readiness.model import ReadinessModel, load_model
-from readiness.portfolio import sort_portfolio
 from readiness.scoring import VERDICT_LABELS
-from readiness.service.portfolio import PortfolioStats, names_text, ready_sentence, weakest_gap_sentence
+from readiness.service.portfolio import (
+    MAX_SHOWN,
+    PortfolioStats,
+    highest_value,
+    least_ready,
+    names_text,
+    ready_sentence,
+    search_portfolio,
+    shown_note,
+    weakest_gap_sentence,
+)
 from ui import (
     apply_filters,
     cached_figure,
@@ -25,7 +39,7 @@ from ui import (
 )
 
 SORTS = {"readiness": "Least ready first", "risk": "Most compound risk first", "name": "Name"}
-ROW_LIMITS = {"40": "40 pilots", "100": "100 pilots", "all": "All pilots"}
+ROW_LIMITS = {"40": "40 pilots", "100": "100 pilots", str(MAX_SHOWN): f"{MAX_SHOWN} pilots"}
 
 
 def kpi_tiles(stats: PortfolioStats) -> None:
@@ -72,16 +86,20 @@ def overall_rule(model: ReadinessModel) -> str:
 
 
 def heatmap(latest: pd.DataFrame) -> None:
-    """The pilots × gaps heatmap, sortable; a click on a cell (or the picker) opens the pilot."""
-    sort_box, limit_box, open_box = st.columns([1, 1, 2], vertical_alignment="bottom")
+    """The pilots × gaps heatmap, sortable, at most ``MAX_SHOWN`` pilots, narrowed by a search on the name; a
+    click on a cell (or the picker) opens the pilot."""
+    sort_box, limit_box, search_box, open_box = st.columns([1, 1, 1.2, 1.8], vertical_alignment="bottom")
     sort = sort_box.selectbox("Sort", list(SORTS), format_func=SORTS.get, key="portfolio.sort")
-    limit = limit_box.selectbox("Show", list(ROW_LIMITS), format_func=ROW_LIMITS.get, key="portfolio.limit",
-                                index=0 if len(latest) > 40 else 2)  # fmt: skip
+    limit = limit_box.selectbox("Show", list(ROW_LIMITS), format_func=ROW_LIMITS.get, key="portfolio.limit")
+    query = search_box.text_input("Find pilots", key="portfolio.search", placeholder="Name contains…",
+                                  help="Only the pilots whose name contains this text (any case).").strip()  # fmt: skip
     order = sort or "readiness"
-    shown = sort_portfolio(latest, order)
-    if limit != "all":
-        shown = shown.head(int(limit))
-    fig = cached_figure("heatmap", (filters_key(), order, limit),
+    matching = search_portfolio(latest, query)
+    if matching.empty:
+        st.info(f"No pilot name in view contains “{plain(query)}”. Change the search to see pilots again.")
+        return
+    shown = least_ready(matching, int(limit or MAX_SHOWN), order)
+    fig = cached_figure("heatmap", (filters_key(), order, limit, query),
                         lambda: charts.portfolio_heatmap(shown, load_model(), sort=order, title=None))  # fmt: skip
     choice = open_box.selectbox("Open a pilot", shown["pilot"].tolist(), index=None, placeholder="Choose a pilot…",
                                 key="portfolio.open")  # fmt: skip
@@ -95,8 +113,9 @@ def heatmap(latest: pd.DataFrame) -> None:
         clicked = points[0].get("customdata") or [points[0].get("y")]
         if clicked and clicked[0] in set(shown["pilot"]):
             open_pilot(clicked[0])
-    if len(shown) < len(latest):
-        st.caption(f"Showing {len(shown)} of {len(latest)} pilots.")
+    found = f" Pilots whose name contains “{plain(query)}”: {len(matching):,} of {len(latest):,}." if query else ""
+    if len(shown) < len(matching) or query:
+        st.caption(f"{shown_note(len(shown), len(matching), order)}{found}".strip())
     stale_assessments(latest)
 
 
@@ -113,7 +132,9 @@ def stale_assessments(latest: pd.DataFrame) -> None:
     st.caption(f"{charts.STALE_GLYPH} {count} last assessed more than {age} before {newest:%d %b %Y}: "
                "scores may be out of date.")  # fmt: skip
     with st.expander(f"Stale assessments ({len(stale)})"):
-        ordered = stale.sort_values("as_of", kind="stable")
+        ordered = stale.sort_values("as_of", kind="stable").head(MAX_SHOWN)
+        if len(stale) > MAX_SHOWN:
+            st.caption(f"The {MAX_SHOWN} assessed longest ago of {len(stale):,}.")
         st.dataframe(pd.DataFrame({"Pilot": ordered["pilot"].astype(str),
                                    "Last assessed": pd.to_datetime(ordered["as_of"]).dt.strftime("%d %b %Y"),
                                    "Verdict": ordered["verdict"].map(VERDICT_LABELS),
@@ -141,10 +162,12 @@ def body() -> None:
     left, right = st.columns([3, 2])
     with left:
         if charts.has_value_data(latest):
-            fig = cached_figure("value", filters_key(), lambda: charts.value_readiness_matrix(latest))
+            valued = highest_value(latest, MAX_SHOWN)  # thousands of bubbles would be unreadable, and heavy
+            fig = cached_figure("value", filters_key(), lambda: charts.value_readiness_matrix(valued))
             render_chart(fig, key="value_matrix")
             st.caption("Named: the highest-value pilots and the highest-value ones that are not ready. "
-                       "Point at any bubble for its pilot, value and run cost.")  # fmt: skip
+                       "Point at any bubble for its pilot, value and run cost. "
+                       f"{shown_note(len(valued), len(latest), 'value')}".strip())  # fmt: skip
         else:
             st.info("No pilot reports its expected annual value and run cost yet, so the value matrix is empty.")
     with right:

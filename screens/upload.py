@@ -2,13 +2,16 @@
 and the score preview, then confirm to import, each file all or nothing.
 
 Reading, checking and importing are :mod:`readiness.service.intake`, the same use case as the CLI's;
-this page only shows their results. A file is read once per upload (its report is kept in the session
-by file id), so reruns stay fast.
+this page only shows their results. A file is read once per upload and only its summary is kept in the
+session, by file id (counts, the first problems, the first preview rows: never its assessments), so reruns
+stay fast and a session holds little; confirming reads each valid file again and imports it, one at a time.
+An upload of more files than ``READINESS_MAX_FILES`` is refused before any file is read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -17,24 +20,35 @@ from sqlalchemy.exc import SQLAlchemyError
 from readiness.assessment import Assessment
 from readiness.charts import short_gap_labels
 from readiness.excel import template_bytes
+from readiness.limits import Limits
 from readiness.model import GAP_IDS, load_model
 from readiness.service.intake import (
     ANSWERED_SUFFIXES,
-    FileReport,
+    MAX_PREVIEW_ROWS,
+    FileSummary,
     ImportOutcome,
-    import_reports,
+    import_uploads,
     issues_frame,
-    preview_frame,
+    summarize,
     validate_file,
 )
-from ui import PAGES, PILOT_PARAM, clear_caches, get_engine, guarded, pilot_history_cached, pilot_names_cached, plain
+from ui import (
+    PAGES,
+    PILOT_PARAM,
+    clear_caches,
+    get_engine,
+    guarded,
+    pilot_history_cached,
+    pilot_names_cached,
+    plain,
+    searchable,
+)
 
 UPLOADER_KEY = "upload.files"
 REPORTS_KEY = "upload.reports"
 RESULTS_KEY = "upload.results"
 BLANK = "Blank template"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_PREVIEW_ROWS = 200
 MAX_PILOT_LINKS = 8
 MAX_ISSUE_ROWS_SHOWN = 6  # more problems than this scroll inside the table
 # Rows taller than 64 px let Streamlit's table wrap a long text over up to three lines instead of cutting it.
@@ -46,6 +60,7 @@ def template_section(names: list[str]) -> None:
     st.subheader("1 · Get the template", anchor=False)
     left, right = st.columns([2, 1], vertical_alignment="bottom")
     with left:
+        names = searchable(names, "upload.template_search", keep=[st.session_state.get("upload.template_choice")])
         choice = st.selectbox(
             "Template",
             [BLANK, *names],
@@ -85,41 +100,39 @@ def slug(name: str) -> str:
     return "-".join(part for part in kept.split("-") if part) or "pilot"
 
 
-def reports_for(files: list) -> list[FileReport]:
-    """The validation report of every uploaded file, read once per upload and kept for the session."""
-    cache: dict[str, FileReport] = st.session_state.setdefault(REPORTS_KEY, {})
+def summaries_for(files: list, limits: Limits) -> list[FileSummary]:
+    """The summary of every uploaded file's validation, read once per upload and kept for the session (the
+    report itself, with every parsed assessment, is dropped as soon as it is summarised)."""
+    cache: dict[str, FileSummary] = st.session_state.setdefault(REPORTS_KEY, {})
     current = {f.file_id for f in files}
     for stale in set(cache) - current:
         del cache[stale]
-    reports = []
+    summaries = []
     for uploaded in files:
         if uploaded.file_id not in cache:
-            cache[uploaded.file_id] = validate_file(uploaded.name, uploaded.getvalue())
-        reports.append(cache[uploaded.file_id])
-    return reports
+            cache[uploaded.file_id] = summarize(validate_file(uploaded.name, uploaded.getvalue(), limits=limits))
+        summaries.append(cache[uploaded.file_id])
+    return summaries
 
 
-def status_line(report: FileReport) -> str:
+def status_line(report: FileSummary) -> str:
     """One line: how many assessments, errors and warnings."""
     parts = []
     if report.ok:
-        plural = "s" if len(report.assessments) != 1 else ""
-        parts.append(f":green[**✓ valid**] · {len(report.assessments)} assessment{plural}")
+        parts.append(f":green[**✓ valid**] · {plural(report.assessments, 'assessment')}")
     else:
-        plural = "s" if len(report.errors) != 1 else ""
-        parts.append(f":red[**✕ {len(report.errors)} error{plural}**] · nothing will be imported from this file")
+        parts.append(f":red[**✕ {plural(report.errors, 'error')}**] · nothing will be imported from this file")
     if report.warnings:
-        plural = "s" if len(report.warnings) != 1 else ""
-        parts.append(f":orange[{len(report.warnings)} warning{plural}]")
+        parts.append(f":orange[{plural(report.warnings, 'warning')}]")
     return " · ".join(parts)
 
 
-def preview_table(report: FileReport) -> None:
+def preview_table(report: FileSummary) -> None:
     """The scores the file would give, one row per assessment: verdict, overall and the six gaps under the
     product's own gap labels, narrow enough to be read whole at 1280 pixels (the pilot and its date share
     one wrapping column)."""
     model = load_model()
-    frame = preview_frame(report.assessments[:MAX_PREVIEW_ROWS], model)
+    frame = report.preview
     shown = frame.drop(columns=["pilot", "as_of"])
     dates = pd.to_datetime(frame["as_of"]).dt.strftime("%Y-%m-%d")
     shown.insert(0, "snapshot", frame["pilot"].astype(str) + " · " + dates)
@@ -140,12 +153,13 @@ def preview_table(report: FileReport) -> None:
         },
         key=f"upload.preview.{report.source_hash[:12]}.{report.name}",
     )
-    if len(report.assessments) > MAX_PREVIEW_ROWS:
-        st.caption(f"First {MAX_PREVIEW_ROWS} of {len(report.assessments)} assessments shown; all will be imported.")
+    if report.assessments > MAX_PREVIEW_ROWS:
+        st.caption(f"First {MAX_PREVIEW_ROWS} of {report.assessments:,} assessments shown; all will be imported.")
 
 
-def issues_table(report: FileReport) -> None:
-    """The validation report: every problem with its sheet and cell, the message wrapped rather than cut."""
+def issues_table(report: FileSummary) -> None:
+    """The validation report: every problem with its sheet and cell (the first ones of a long report), the
+    message wrapped rather than cut."""
     frame = issues_frame(report.issues)
     st.dataframe(
         frame,
@@ -161,9 +175,11 @@ def issues_table(report: FileReport) -> None:
         },
         key=f"upload.issues.{report.source_hash[:12]}.{report.name}",
     )
+    if report.problems > len(report.issues):
+        st.caption(f"First {len(report.issues)} of {report.problems:,} problems shown, errors first.")
 
 
-def file_card(report: FileReport) -> None:
+def file_card(report: FileSummary) -> None:
     """One uploaded file: its status, its validation report with sheet and cell, its score preview."""
     with st.container(border=True):
         st.markdown(f"**{plain(report.name)}**")
@@ -174,7 +190,7 @@ def file_card(report: FileReport) -> None:
             preview_table(report)
 
 
-def batch_key(reports: list[FileReport]) -> frozenset[tuple[str, str]]:
+def batch_key(reports: list[FileSummary]) -> frozenset[tuple[str, str]]:
     """Identifies the uploaded set of files, so that an import's outcome is shown only beside its files."""
     return frozenset((r.name, r.source_hash) for r in reports)
 
@@ -183,9 +199,14 @@ SUPERSEDE_LABEL = "These files replace same-day snapshots"
 
 
 def import_files(
-    reports: list[FileReport], actor: str | None, batch: frozenset[tuple[str, str]], supersede: bool = False
+    files: list[tuple[str, Callable[[], bytes]]],
+    actor: str | None,
+    batch: frozenset[tuple[str, str]],
+    supersede: bool = False,
+    limits: Limits | None = None,
 ) -> None:
-    """Import every valid file, each all or nothing, with a progress bar; keep the outcome for display."""
+    """Import every valid file (its name and bytes: each is read again, then imported, one at a time), each
+    all or nothing, with a progress bar; keep the outcome for display."""
     bar = st.progress(0.0, text="Importing…")
 
     def advance(done: int, total: int, name: str) -> None:
@@ -193,10 +214,13 @@ def import_files(
         bar.progress(done / total, text=plain(f"Imported {done} of {total}: {name}"))
 
     try:
-        outcomes, failures = import_reports(get_engine(), reports, interface="app", actor=actor, on_progress=advance,
-                                            supersede=supersede)  # fmt: skip
-        # The pilots as the registry names them (a file may spell a registered name another way).
-        pilots = sorted({name for outcome in outcomes for name in outcome.pilot_names})
+        outcomes, failures = import_uploads(get_engine(), files, interface="app", actor=actor, on_progress=advance,
+                                            supersede=supersede, limits=limits)  # fmt: skip
+        # The pilots as the registry names them (a file may spell a registered name another way); only the
+        # first few are kept for their links, with how many there were.
+        names = sorted({name for outcome in outcomes for name in outcome.pilot_names})
+        pilots = (names[:MAX_PILOT_LINKS], len(names))
+        outcomes = [replace(outcome, pilot_names=()) for outcome in outcomes]
     except SQLAlchemyError as problem:
         bar.empty()
         st.error(
@@ -217,7 +241,7 @@ def show_results(batch: frozenset[tuple[str, str]]) -> None:
         return
     outcomes: list[ImportOutcome] = results[1]
     failures: list[tuple[str, str]] = results[2]
-    pilots: list[str] = results[3]
+    pilots: tuple[list[str], int] = results[3]
     created = sum(o.created for o in outcomes)
     if created:
         st.success(f"Imported {created} new snapshot{'s' if created != 1 else ''}. The portfolio is up to date.")
@@ -229,10 +253,11 @@ def show_results(batch: frozenset[tuple[str, str]]) -> None:
         result_links(pilots)
 
 
-def result_links(pilots: list[str]) -> None:
-    """Links to the pilots just imported (their Pilot page) and to the Portfolio."""
+def result_links(pilots: tuple[list[str], int]) -> None:
+    """Links to the first pilots just imported (their Pilot page) and to the Portfolio."""
+    first, total = pilots
     columns = st.columns(3)
-    for index, name in enumerate(pilots[:MAX_PILOT_LINKS]):
+    for index, name in enumerate(first[:MAX_PILOT_LINKS]):
         with columns[index % 3]:
             st.page_link(
                 PAGES["pilot"],
@@ -241,8 +266,8 @@ def result_links(pilots: list[str]) -> None:
                 query_params={PILOT_PARAM: name},
                 help="The pilot's page: verdict, reasons and history",
             )
-    more = len(pilots) - MAX_PILOT_LINKS
-    label = f"See the Portfolio ({more} more pilot{'s' if more != 1 else ''})" if more > 0 else "See the Portfolio"
+    more = total - MAX_PILOT_LINKS
+    label = f"See the Portfolio ({plural(more, 'more pilot')})" if more > 0 else "See the Portfolio"
     st.page_link(PAGES["portfolio"], label=label, icon=":material/grid_view:")
 
 
@@ -263,7 +288,13 @@ def upload_section() -> None:
             "Nothing uploaded yet. Files are checked as soon as they arrive; nothing is stored until you confirm."
         )
         return
-    reports = reports_for(list(files))
+    limits = Limits.from_env()
+    if len(files) > limits.max_files:
+        # Refused before any file is read: a batch is bounded like the CLI's (readiness import).
+        st.error(plain(f"Nothing was read: {limits.too_many_files(len(files))}. Remove files above to go on."))
+        st.session_state.pop(REPORTS_KEY, None)
+        return
+    reports = summaries_for(list(files), limits)
     valid = [r for r in reports if r.ok]
     st.markdown(f"**{plural(len(valid), 'valid file')}**, **{len(reports) - len(valid)}** with errors.")
     for report in reports:
@@ -272,7 +303,7 @@ def upload_section() -> None:
     actor = st.text_input(
         "Imported by", key="upload.actor", placeholder="name@example.com", help="Recorded in the audit log."
     )
-    count = sum(len(r.assessments) for r in valid)
+    count = sum(r.assessments for r in valid)
     label = f"Import {plural(len(valid), 'valid file')} ({plural(count, 'assessment')})"
     if not valid:
         st.caption("Nothing to import: correct the cells listed above in the workbook, then upload it again.")
@@ -282,7 +313,9 @@ def upload_section() -> None:
              "says otherwise is refused; with it, the stored one is retracted (kept in the record) and replaced.",
     )  # fmt: skip
     if st.button(label, type="primary", disabled=not valid, key="upload.confirm"):
-        import_files(valid, actor.strip() or None, batch_key(reports), supersede)
+        # Each file's bytes are fetched when its turn comes (getvalue copies them): one file at a time.
+        chosen = [(f.name, f.getvalue) for f, r in zip(files, reports, strict=True) if r.ok]
+        import_files(chosen, actor.strip() or None, batch_key(reports), supersede, limits)
     show_results(batch_key(reports))
 
 

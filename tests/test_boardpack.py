@@ -667,3 +667,20 @@ def test_progress_is_reported_in_order(demo) -> None:
         fractions = [c[0] for c in calls]
         assert fractions == sorted(fractions) and fractions[0] == 0.0 and calls[-1] == (1.0, "done")
         assert any(what == "Claims triage" for _, what in calls)
+
+
+def test_text_in_the_charts_data_workbooks_is_never_a_formula(demo: list[Assessment]) -> None:
+    # A business unit that reads as a formula: PowerPoint's "Edit Data" must show it as text, not run it.
+    unit = '=HYPERLINK("http://127.0.0.1:9/x","click")'
+    renamed = [a.model_copy(update={"pilot": a.pilot.model_copy(update={"business_unit": unit})})
+               if a.pilot.name == demo[0].pilot.name else a for a in demo]  # fmt: skip
+    import openpyxl
+
+    presentation = Presentation(io.BytesIO(build_deck(pack_from_assessments(renamed))))
+    workbooks = [shape.chart.part.chart_workbook.xlsx_part.blob for slide in presentation.slides
+                 for shape in slide.shapes if shape.has_chart]  # fmt: skip
+    assert workbooks
+    cells = [cell for blob in workbooks for sheet in openpyxl.load_workbook(io.BytesIO(blob)).worksheets
+             for row in sheet.iter_rows() for cell in row if cell.value is not None]  # fmt: skip
+    assert not [c.value for c in cells if c.data_type == "f"]
+    assert unit in {c.value for c in cells}

@@ -544,7 +544,8 @@ def test_validate_path_refuses_a_huge_file_before_reading_it(tmp_path: Path, mon
         handle.truncate(25 * 2**20)  # sparse: 25 MB that cost nothing to make
     monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("the file was read"))
     report = validate_path(path)
-    assert [i.message for i in report.errors] == ["the file is larger than 20 MB"]
+    [message] = [i.message for i in report.errors]
+    assert message.startswith("the file is 25.0 MB, larger than the 20 MB") and "READINESS_MAX_FILE_MB" in message
 
 
 # ------------------------------------------------------------------------------------------------

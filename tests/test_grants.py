@@ -362,4 +362,7 @@ def test_serve_starts_streamlit_with_a_working_configuration(tmp_path: Path, mon
     assert "Sign-in: single sign-on" in result.output
     (args,) = started
     assert args[1:] == ["-m", "streamlit", "run", __file__, "--server.port", "8600", "--secrets.files", str(path),
-                        "--server.headless", "true"]  # fmt: skip
+                        "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
+    started.clear()  # an address given is passed on instead of the default
+    CliRunner().invoke(cli, ["serve", "--secrets", str(path), "--app", __file__, "--server.address", "0.0.0.0"])
+    assert started[0].count("--server.address") == 1 and started[0][-1] == "0.0.0.0"

@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 
 from readiness.assessment import Assessment, PilotContext, check_against_model, parse_assessment
 from readiness.errors import InvalidInput
+from readiness.limits import Limits
 from readiness.model import load_model
 from readiness.service.intake import (
     ACCEPTED_SUFFIXES,
-    MAX_BYTES,
     file_hash,
     file_kind,
     import_report,
@@ -112,8 +112,9 @@ def test_every_workbook_suffix_is_read_as_a_workbook() -> None:
 
 @pytest.mark.parametrize("kind_name", ["big.json", "big.xlsx"])
 def test_size_bounds_are_the_same_for_bytes_and_paths(tmp_path: Path, kind_name: str) -> None:
-    limit = MAX_BYTES[file_kind(kind_name)]
-    expected = [f"the file is larger than {limit // 2**20} MB"]
+    limit = Limits().max_file_bytes  # one size limit for JSON and workbooks (READINESS_MAX_FILE_MB)
+    expected = [Limits().file_too_large(limit + 1)]
+    assert expected[0].startswith("the file is 20.1 MB, larger than the 20 MB one file may be")
     assert messages(validate_file(kind_name, b" " * (limit + 1))) == expected
     path = tmp_path / kind_name
     with path.open("wb") as handle:

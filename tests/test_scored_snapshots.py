@@ -174,3 +174,42 @@ def test_a_write_taken_in_while_the_history_is_read_is_not_lost(engine: Engine, 
     monkeypatch.setattr(queries, "scored_portfolio", read_then_write)
     assert_same(scored.history(), fresh_history(engine))
     assert_same(scored.latest(), fresh_latest(engine))
+
+
+def test_a_pilots_rows_of_the_history_are_its_scored_history(engine: Engine) -> None:
+    from readiness.service.queries import pilot_scored_history, pilot_snapshots
+
+    for month, answer in ((1, "yes"), (2, "no"), (3, "yes")):
+        add_assessment(engine, snapshot("Claims triage", date(2026, month, 1), answer))
+    add_assessment(engine, snapshot("Fraud alerts", date(2026, 2, 1)))
+    scored = ScoredSnapshots(engine)
+    scored.refresh(data_version(engine))
+    rows = scored.pilot_history("Claims triage")
+    alone = pilot_scored_history(pilot_snapshots(engine, "Claims triage"))
+    assert_same(rows[alone.columns], alone)
+    assert scored.pilot_history("Unknown").empty
+    add_assessment(engine, snapshot("Claims triage", date(2026, 4, 1), "no"))
+    scored.refresh(data_version(engine))
+    assert len(scored.pilot_history("Claims triage")) == 4
+
+
+def test_a_retraction_and_a_reinstatement_reach_the_kept_frames(engine: Engine) -> None:
+    from readiness.service.access import cli_identity
+    from readiness.service.integrity import retract
+
+    add_assessment(engine, snapshot("Claims triage", date(2026, 1, 1)))
+    newest = add_assessment(engine, snapshot("Claims triage", date(2026, 2, 1), "no"))
+    scored = ScoredSnapshots(engine)
+    scored.refresh(data_version(engine))
+    scored.history()
+    before = scored.pilot_token("Claims triage")
+    retract(engine, cli_identity("ada"), "wrong pilot", [newest.snapshot_id])
+    scored.refresh(data_version(engine))
+    assert_same(scored.latest(), fresh_latest(engine))
+    assert_same(scored.history(), fresh_history(engine))
+    assert scored.pilot_token("Claims triage") != before
+    retract(engine, cli_identity("ada"), "right after all", [newest.snapshot_id], reinstate=True)
+    scored.refresh(data_version(engine))
+    assert_same(scored.latest(), fresh_latest(engine))
+    assert_same(scored.history(), fresh_history(engine))
+    assert scored.latest()["snapshot_id"].tolist() == [newest.snapshot_id]

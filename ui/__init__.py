@@ -36,6 +36,7 @@ from ui.state import (
     redacted_database,
     render_chart,
     scored_history,
+    searchable,
     selected_pilot,
     sidebar_filters,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "redacted_database",
     "render_chart",
     "scored_history",
+    "searchable",
     "selected_pilot",
     "sidebar_filters",
 ]

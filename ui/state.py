@@ -26,6 +26,8 @@ Database and caches
 State in the URL (so a pasted link opens the same view)
     Widgets are bound to query parameters (``bind="query-params"``; the widget key is the parameter name).
     ``selected_pilot() -> str | None``            the pilot in view (session, else ``?pilot=``)
+    ``searchable(names, key, keep=()) -> list[str]``          a picker's options: above 500 names, a search
+                                                              box first and at most 200 matches (+ ``keep``)
     ``pilot_picker(names, label="Pilot") -> str | None``      the selectbox bound to ``pilot``
     ``open_pilot(name)``                          switch to the Pilot page showing ``name``
     ``compare_set() -> list[str]``                the compare set (``?compare=A&compare=B``)
@@ -34,7 +36,8 @@ State in the URL (so a pasted link opens the same view)
                                                   ``team`` (empty list: no filter; the URL carries what the
                                                   widget shows, e.g. ``?verdict=Not+ready``)
     ``apply_filters(frame, filters=None) -> DataFrame``
-    ``sidebar_filters(latest) -> dict[str, list[str]]``       the shared sidebar widgets (drawn by app.py)
+    ``sidebar_filters(latest) -> dict[str, list[str]]``       the shared sidebar widgets (drawn by app.py; a
+                                                              search first above 500 values, as ``searchable``)
 
 Rendering
     ``cached_figure(name, key, build) -> Figure``  a chart built once per data version and key (fast reruns)
@@ -131,9 +134,24 @@ def _engine(url: str) -> Engine:
     return engine
 
 
+class _StartUpCheck:
+    """The integrity check of one database, run once per server process in a background thread, so that the
+    first visit does not wait for it (on 24,000 snapshots it reads every audit entry)."""
+
+    def __init__(self, url: str) -> None:
+        self.report: integrity.ChainReport | None = None
+        threading.Thread(target=self._run, args=(url,), name="readiness-integrity", daemon=True).start()
+
+    def _run(self, url: str) -> None:
+        try:
+            self.report = integrity.quick_check(_engine(url))
+        except (SQLAlchemyError, InvalidInput):  # an unusable database: the pages say so themselves
+            log.exception("the start-up integrity check could not read the database")
+
+
 @st.cache_resource(show_spinner=False)
-def _integrity(url: str) -> integrity.ChainReport:
-    return integrity.quick_check(_engine(url))
+def _integrity(url: str) -> _StartUpCheck:
+    return _StartUpCheck(url)
 
 
 def integrity_alarm() -> None:
@@ -144,11 +162,10 @@ def integrity_alarm() -> None:
     if not permits(current_identity(), "retract"):
         return
     try:
-        report = _integrity(database_in_use())
-    except (SQLAlchemyError, InvalidInput):  # an unusable database: the page itself says so
-        log.exception("the integrity check could not read the database")
+        report = _integrity(database_in_use()).report
+    except InvalidInput:  # an unusable database URL: the page itself says so
         return
-    if not report.intact:
+    if report is not None and not report.intact:
         st.error(
             f"**Integrity alarm.** The record was changed outside Readiness: {plain(report.problem)}. "
             "Do not rely on these numbers: run `readiness verify` for the details, restore the last good "
@@ -289,6 +306,9 @@ def _pilot_scored(url: str, token: str, name: str) -> pd.DataFrame:
 
 def pilot_scored_history(name: str) -> pd.DataFrame:
     """One pilot's snapshots scored with the current model (the rows of ``score_frame``), oldest first."""
+    scored = _scored()
+    if scored.has_history:  # already scored with the whole history: its rows, not a second scoring
+        return scored.pilot_history(name)
     return _pilot_scored(database_in_use(), pilot_token(name), name)
 
 
@@ -336,13 +356,41 @@ def selected_pilot() -> str | None:
     return st.session_state.get(PILOT_PARAM) or st.query_params.get(PILOT_PARAM)
 
 
+def searchable(
+    names: list[str], key: str, keep: list[str | None] | tuple[str | None, ...] = (), noun: str = "pilot"
+) -> list[str]:
+    """The options a picker offers: every name of a short list; above ``SEARCH_ABOVE`` names, a search box
+    (``key``) is drawn first and only the names matching it are offered, at most ``MAX_SHOWN``
+    (:func:`readiness.service.portfolio.search_names`), so that thousands of names never reach the browser.
+
+    ``keep`` (the current choice, the pilot the URL names) is always offered, first, when it is one of
+    ``names``: a chosen or linked pilot stays selectable whatever the search.
+    """
+    if len(names) <= service_portfolio.SEARCH_ABOVE:
+        return names
+    query = st.text_input(f"Find a {noun}", key=key, placeholder=f"Part of a name: {len(names):,} {noun}s",
+                          help=f"Part of a {noun}'s name, in any case: the list below offers the matches.")  # fmt: skip
+    found = service_portfolio.search_names(names, query, service_portfolio.MAX_SHOWN)
+    known, shown = set(names), set(found)
+    kept = [n for n in dict.fromkeys(k for k in keep if k) if n in known and n not in shown]
+    if not found:
+        st.caption(f"No {noun} name contains “{plain(query)}”.")
+    elif not query.strip():
+        st.caption(f"The first {len(found):,} of {len(names):,} {noun}s: type part of a name to find another.")
+    elif len(found) == service_portfolio.MAX_SHOWN:
+        st.caption(f"The first {len(found):,} matches: type more of the name to narrow them.")
+    return [*kept, *found]
+
+
 def pilot_picker(names: list[str], label: str = "Pilot") -> str | None:
     """The pilot selectbox, bound to the ``pilot`` query parameter (``?pilot=NAME`` opens that pilot) and kept
-    for the whole session. Warns when the URL names a pilot that does not exist."""
+    for the whole session. Warns when the URL names a pilot that does not exist. Above ``SEARCH_ABOVE``
+    pilots it offers the matches of a search box (:func:`searchable`), always with the pilot in view."""
     wanted = st.query_params.get(PILOT_PARAM)
     if wanted and wanted not in names:
         st.warning(f"There is no pilot named “{plain(wanted)}”. Choose one below.")
-    return st.selectbox(label, names, index=None, placeholder="Choose a pilot…", key=PILOT_PARAM,
+    options = searchable(names, "pilot.search", keep=[st.session_state.get(PILOT_PARAM), wanted])
+    return st.selectbox(label, options, index=None, placeholder="Choose a pilot…", key=PILOT_PARAM,
                         bind="query-params", persist_state="session")  # fmt: skip
 
 
@@ -352,10 +400,14 @@ def compare_set() -> list[str]:
 
 
 def compare_picker(names: list[str], default: list[str]) -> list[str]:
-    """The compare-set multiselect (2-8 pilots), bound to the URL and kept for the whole session."""
+    """The compare-set multiselect (2-8 pilots), bound to the URL and kept for the whole session. Above
+    ``SEARCH_ABOVE`` pilots it offers the matches of a search box (:func:`searchable`), always with the pilots
+    chosen (or named in the URL)."""
     if COMPARE_PARAM not in st.session_state and not st.query_params.get_all(COMPARE_PARAM):
         st.session_state[COMPARE_PARAM] = [n for n in default if n in names][:MAX_COMPARE]
-    return st.multiselect("Pilots to compare (2-8)", names, key=COMPARE_PARAM, max_selections=MAX_COMPARE,
+    chosen = [*(st.session_state.get(COMPARE_PARAM) or []), *st.query_params.get_all(COMPARE_PARAM)]
+    options = searchable(names, "compare.search", keep=chosen)
+    return st.multiselect("Pilots to compare (2-8)", options, key=COMPARE_PARAM, max_selections=MAX_COMPARE,
                           bind="query-params", persist_state="session", placeholder="Choose pilots…")  # fmt: skip
 
 
@@ -380,6 +432,9 @@ def sidebar_filters(latest: pd.DataFrame) -> dict[str, list[str]]:
         options = sorted(str(v) for v in latest[column].dropna().unique()) if column in latest else []
         if column == "verdict":
             options = [v for v in VERDICT_ORDER if v in options]
+        else:  # thousands of teams or units: a search first (the values chosen stay offered)
+            chosen = [*(st.session_state.get(param) or []), *st.query_params.get_all(param)]
+            options = searchable(options, f"{param}.search", keep=chosen, noun=FILTER_LABELS[column].lower())
         st.multiselect(FILTER_LABELS[column], options, key=param, placeholder="All", bind="query-params",
                        format_func=VERDICT_LABELS.get if column == "verdict" else str)  # fmt: skip
     return current_filters()

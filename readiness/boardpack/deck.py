@@ -9,10 +9,10 @@ statistics and sentences from :mod:`readiness.service.portfolio`; every number i
 
 Slides: title; portfolio summary (the dashboard's KPI tiles and key messages); decisions for the board
 (promote, fix, stop or rethink, and the board's asks: :mod:`readiness.service.decisions`); pilots × gaps
-heatmap (split over several slides for a large portfolio); verdict distribution; compound risks; trends
-over time; one page per selected pilot, promote first, then fix, then stop. Every slide but the title
-carries a footer with the as-of date, the model version and the page number (the title slide states both
-in its body).
+heatmap (split over several slides; at most 200 pilots, the least ready, of a larger portfolio); verdict
+distribution; compound risks; trends over time; one page per selected pilot, promote first, then fix, then
+stop. Every slide but the title carries a footer with the as-of date, the model version and the page
+number (the title slide states both in its body).
 
 Plain words: the slides name items by their short label (``Named operating team``), never by ID, and
 compound risks by their chain of gaps. Text that fits: every box is sized for its lines at Arial's widths
@@ -25,13 +25,16 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 import pandas as pd
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
+from pptx.chart.xlsx import CategoryWorkbookWriter
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_MARKER_STYLE
 from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.enum.shapes import MSO_SHAPE
@@ -39,6 +42,7 @@ from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.oxml.ns import qn
 from pptx.slide import Slide
 from pptx.util import Inches, Pt
+from xlsxwriter import Workbook
 
 from readiness import display
 from readiness.assessment import Assessment
@@ -65,16 +69,18 @@ from readiness.boardpack.style import (
 )
 from readiness.charts import short_gap_labels
 from readiness.model import GAP_IDS
-from readiness.portfolio import sort_portfolio
 from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, ScoreResult
 from readiness.service.decisions import DECISION_LABELS, PilotDecision, action_text, decision_of, plain_text
 from readiness.service.portfolio import (
+    MAX_SHOWN,
     key_messages,
+    least_ready,
     measured_sources,
     names_text,
     overall_change_text,
     overall_explained,
     portfolio_stats,
+    shown_note,
     top_actions,
     verdict_summary,
     what_changed,
@@ -88,6 +94,7 @@ FOOTER_TOP = Inches(7.0)
 CONTENT_BOTTOM = Inches(6.85)
 CONTENT_WIDTH = SLIDE_WIDTH - 2 * MARGIN
 HEATMAP_ROWS_PER_SLIDE = 15
+NAMES_TRIED = 100  # names a table cell of a few lines is tried with (it holds far fewer)
 # The dashboard's trend chart tells the gap lines apart by dash and marker as well as colour; so does the deck.
 GAP_DASHES = [
     MSO_LINE_DASH_STYLE.SOLID,
@@ -105,6 +112,26 @@ GAP_MARKERS = [
     XL_MARKER_STYLE.X,
     XL_MARKER_STYLE.STAR,
 ]
+
+
+class _LiteralWorkbookWriter(CategoryWorkbookWriter):
+    """The workbook python-pptx embeds behind each native chart ("Edit Data" in PowerPoint), with text never
+    read as a formula: a business unit named ``=HYPERLINK(…)`` is a label there, as everywhere else."""
+
+    @contextmanager
+    def _open_worksheet(self, xlsx_file: io.BytesIO) -> Iterator[tuple[Workbook, object]]:
+        workbook = Workbook(xlsx_file, {"in_memory": True, "strings_to_formulas": False})
+        worksheet = workbook.add_worksheet()
+        yield workbook, worksheet
+        workbook.close()
+
+
+class ChartData(CategoryChartData):
+    """Category chart data whose embedded workbook keeps user text as text (:class:`_LiteralWorkbookWriter`)."""
+
+    @cached_property
+    def _workbook_writer(self) -> CategoryWorkbookWriter:
+        return _LiteralWorkbookWriter(self)
 
 
 def long_date(day: date) -> str:
@@ -468,14 +495,17 @@ def _decisions_slide(deck: _Deck) -> None:
 
 
 def _heatmap_slides(deck: _Deck) -> None:
+    """The heatmap as tables of ``HEATMAP_ROWS_PER_SLIDE`` rows: at most ``MAX_SHOWN`` pilots, the least ready
+    first (a large portfolio says how many of how many it shows)."""
     pack = deck.pack
-    ordered = sort_portfolio(pack.latest, "readiness")
-    pages = max(1, -(-len(ordered) // HEATMAP_ROWS_PER_SLIDE))
+    ordered = least_ready(pack.latest, MAX_SHOWN)
+    note = shown_note(len(ordered), len(pack.latest))
+    pages = _heatmap_pages(len(pack.latest))
     for page in range(pages):
         chunk = ordered.iloc[page * HEATMAP_ROWS_PER_SLIDE : (page + 1) * HEATMAP_ROWS_PER_SLIDE]
         suffix = f" ({page + 1} of {pages})" if pages > 1 else ""
-        slide = deck.slide(f"Readiness by pilot and gap{suffix}",
-                           "Least ready first; each cell is the gap's score out of 100")  # fmt: skip
+        subtitle = "Least ready first; each cell is the gap's score out of 100" + (f". {note}" if note else "")
+        slide = deck.slide(f"Readiness by pilot and gap{suffix}", subtitle)
         _heatmap_table(slide, chunk, pack)
 
 
@@ -554,7 +584,7 @@ def _verdict_slide(deck: _Deck) -> None:
     latest = pack.latest
     stats = portfolio_stats(latest, pack.model)
     slide = deck.slide("Verdict distribution", "How many pilots are ready, conditional or not ready, and where")
-    data = CategoryChartData()
+    data = ChartData()
     order = list(reversed(VERDICT_ORDER))
     data.categories = [VERDICT_LABELS[v] for v in order]
     data.add_series("Pilots", [stats.by_verdict[v] for v in order])
@@ -583,7 +613,7 @@ def _verdict_slide(deck: _Deck) -> None:
         point.format.line.color.rgb = rgb(WHITE)
 
     table = pd.crosstab(latest["business_unit"].fillna("(none)"), latest["verdict"]) if len(latest) else None
-    by_unit = CategoryChartData()
+    by_unit = ChartData()
     units: list[str] = []
     if table is not None:
         table = table.reindex(columns=list(VERDICT_ORDER), fill_value=0)
@@ -681,9 +711,13 @@ def _risk_slide(deck: _Deck) -> None:
 
 
 def _names_within(names: Sequence[str], width: int, size: float, lines: int) -> str:
-    """As many names as fit ``lines`` lines, then "and K more" (:func:`readiness.service.portfolio.names_text`)."""
-    for shown in range(len(names), 0, -1):
-        text = names_text(list(names), shown)
+    """As many names as fit ``lines`` lines, then "and K more" (:func:`readiness.service.portfolio.names_text`).
+
+    At most ``NAMES_TRIED`` names are tried (far more than two lines hold): thousands of affected pilots cost
+    no more than a hundred.
+    """
+    for shown in range(min(len(names), NAMES_TRIED), 0, -1):
+        text = names_text(names, shown)
         if lines_needed(text, width, size) <= lines:
             return text
     return fit(names_text(list(names), 1), width, size, lines)
@@ -696,7 +730,7 @@ def _trend_slide(deck: _Deck) -> None:
                        "Portfolio at each month end: every pilot's latest assessment by then")  # fmt: skip
     months = [f"{m:%b %Y}" for m in monthly["month"]]
     shorts = short_gap_labels(pack.model)
-    data = CategoryChartData()
+    data = ChartData()
     data.categories = months
     for gap in GAP_IDS:
         data.add_series(shorts[gap], _chart_values(monthly[f"score.{gap}"]))
@@ -729,7 +763,7 @@ def _trend_slide(deck: _Deck) -> None:
     chart.category_axis.tick_labels.font.color.rgb = rgb(MUTED)
     chart.category_axis.format.line.color.rgb = rgb(RULE)
 
-    counts = CategoryChartData()
+    counts = ChartData()
     counts.categories = months
     order = list(VERDICT_ORDER)
     for verdict in order:
@@ -795,7 +829,7 @@ def _pilot_slide(deck: _Deck, pilot: str, latest: ScoreResult, previous: ScoreRe
     slide = deck.slide(pilot, " · ".join(bits))
 
     shorts = short_gap_labels(pack.model)
-    data = CategoryChartData()
+    data = ChartData()
     data.categories = [shorts[g] for g in GAP_IDS]
     data.add_series(f"Latest ({latest.as_of.isoformat()})", radar_values(latest))
     if previous is not None:
@@ -1001,7 +1035,8 @@ FIXED_SLIDES = 6  # title, summary, decisions, verdicts, compound risks, trends
 
 
 def _heatmap_pages(pilots: int) -> int:
-    return max(1, -(-pilots // HEATMAP_ROWS_PER_SLIDE))
+    """The heatmap slides of a portfolio of ``pilots`` (at most ``MAX_SHOWN`` of them are shown)."""
+    return max(1, -(-min(pilots, MAX_SHOWN) // HEATMAP_ROWS_PER_SLIDE))
 
 
 def _renamed(assessment: Assessment, name: str) -> Assessment:

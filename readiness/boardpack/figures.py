@@ -25,7 +25,10 @@ from readiness.charts import (
     value_readiness_matrix,
     verdict_distribution,
 )
-from readiness.service.portfolio import median_gap_scores
+from readiness.service.portfolio import MAX_SHOWN, highest_value, least_ready, median_gap_scores, shown_note
+
+HEATMAP_TITLE = "Readiness by pilot and gap"
+VALUE_TITLE = "Value × readiness"
 
 
 def slug(text: str) -> str:
@@ -35,16 +38,28 @@ def slug(text: str) -> str:
 
 
 def portfolio_figures(pack: BoardPack) -> dict[str, go.Figure]:
-    """The portfolio's charts by export name: heatmap, verdict distribution, value matrix (when any pilot
-    reports value and cost) and verdicts over time."""
+    """The portfolio's charts by export name: heatmap (at most ``MAX_SHOWN`` pilots, the least ready), verdict
+    distribution, value matrix (when any pilot reports value and cost; at most ``MAX_SHOWN`` pilots, the
+    highest values) and verdicts over time. A chart that shows part of a larger portfolio says so under its
+    title (``Showing the 200 least ready of 10,000 pilots.``)."""
+    shown = least_ready(pack.latest, MAX_SHOWN)
     figures = {
-        "portfolio-heatmap": portfolio_heatmap(pack.latest, pack.model),
+        "portfolio-heatmap": portfolio_heatmap(
+            shown, pack.model, title=_titled(HEATMAP_TITLE, shown_note(len(shown), len(pack.latest)))
+        ),
         "verdict-distribution": verdict_distribution(pack.latest),
     }
     if has_value_data(pack.latest):
-        figures["value-matrix"] = value_readiness_matrix(pack.latest, pack.model)
+        valued = highest_value(pack.latest, MAX_SHOWN)
+        note = shown_note(len(valued), len(pack.latest), "value")
+        figures["value-matrix"] = value_readiness_matrix(valued, pack.model, title=_titled(VALUE_TITLE, note))
     figures["portfolio-trend"] = portfolio_trend(pack.monthly)
     return figures
+
+
+def _titled(title: str, note: str) -> str:
+    """A chart title with its note as a smaller second line (Plotly titles read ``<br>`` and ``<sup>``)."""
+    return f"{title}<br><sup>{note}</sup>" if note else title
 
 
 def portfolio_median(pack: BoardPack) -> dict[str, float]:

@@ -41,6 +41,7 @@ from readiness.service.decisions import action_text, plain_text
 from readiness.service.portfolio import (
     key_messages,
     measured_sources,
+    names_text,
     overall_change_text,
     overall_explained,
     portfolio_stats,
@@ -51,6 +52,7 @@ from readiness.service.portfolio import (
 
 # The report's own charts keep the camera button (high-resolution PNG, made by the reader's browser).
 _CONFIG = {**PLOTLY_CONFIG, "responsive": True}
+RISK_NAMES = 20  # pilots named per compound risk; the rest are counted ("and 312 more")
 
 _CSS = f"""
 :root {{ --ink: {INK}; --muted: {MUTED}; --rule: #e5e7eb; --panel: #f6f7f9; }}
@@ -144,7 +146,7 @@ def _risk_table(pack: BoardPack) -> str:
     rows.sort(key=lambda r: (-r[0], -r[1], r[2].id))
     body = "".join(
         f"<tr><td><b>{escape(shorts[e.source])} → {escape(shorts[e.target])}</b></td><td>{escape(e.chain)}</td>"
-        f'<td class="num">{n}</td><td class="num">{c}</td><td>{escape(", ".join(names)) or "—"}</td></tr>'
+        f'<td class="num">{n}</td><td class="num">{c}</td><td>{escape(names_text(names, RISK_NAMES)) or "—"}</td></tr>'
         for n, c, e, names in rows
     )
     return (

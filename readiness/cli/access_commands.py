@@ -188,6 +188,9 @@ def read_secrets(files: list[Path]) -> dict[str, Any]:
 def serve_command(port: int, app_path: Path, secret_files: tuple[Path, ...], streamlit_args: tuple[str, ...]) -> None:
     """Check the sign-in configuration, then run `streamlit run APP` (further options go to Streamlit).
 
+    It listens on 127.0.0.1 only, unless ``--server.address`` says otherwise (``--server.address 0.0.0.0``
+    behind a reverse proxy with TLS; see the README's Deployment section).
+
     With an [auth] section in the secrets, the server does not start when sign-in cannot work: no
     cookie_secret (or a short one), a redirect_uri not ending in /oauth2callback, a missing client_id,
     client_secret or server_metadata_url, a group mapping it cannot read, or Authlib missing; nor without
@@ -208,4 +211,7 @@ def serve_command(port: int, app_path: Path, secret_files: tuple[Path, ...], str
     args = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port)]
     for path in secret_files:
         args += ["--secrets.files", str(path)]
+    if not any(arg.split("=")[0] == "--server.address" for arg in streamlit_args):
+        # This machine only, unless told otherwise: exposing the dashboard is a decision (README, Deployment).
+        args += ["--server.address", "127.0.0.1"]
     os.execv(sys.executable, [*args, *streamlit_args])

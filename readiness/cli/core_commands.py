@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import click
@@ -30,16 +31,23 @@ AGGREGATORS = click.Choice(["geometric", "weakest_link", "weighted_mean"])
 @click.option("--aggregator", type=AGGREGATORS, default=None, help="Overall readiness aggregator.")
 def score(file: Path, as_json: bool, aggregator: str | None) -> None:
     """Score an assessment FILE (JSON or workbook) without storing it."""
-    report = validate_path(file)
+    report = validate_path(file)  # bounded by the caps of readiness.limits (size, assessments per file)
     assessments = report.raise_for_errors()  # invalid input: the group prints it and exits 2
     for warning in report.warnings:
         click.echo(f"warning: {file.name}: {warning.location}: {warning.message}", err=True)
-    results = [score_assessment(a, aggregator=aggregator) for a in assessments]  # type: ignore[arg-type]
-    if as_json:
-        payload = [r.to_json_dict() for r in results]
-        click.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2, ensure_ascii=False))
-        return
-    click.echo("\n\n".join(score_text(r) for r in results))
+    # Each assessment is scored, printed and dropped before the next: an explained score is large, and a file
+    # may hold thousands of assessments.
+    for k, assessment in enumerate(assessments):
+        result = score_assessment(assessment, aggregator=aggregator)  # type: ignore[arg-type]
+        if as_json:
+            # The items of one indented JSON list, written one by one (the same text as json.dumps of the list).
+            text = json.dumps(result.to_json_dict(), indent=2, ensure_ascii=False)
+            if len(assessments) > 1:
+                text = ("[\n" if k == 0 else "") + textwrap.indent(text, "  ")
+                text += ",\n" if k < len(assessments) - 1 else "\n]"
+            click.echo(text, nl=len(assessments) == 1 or k == len(assessments) - 1)
+        else:
+            click.echo(("\n\n" if k else "") + score_text(result), nl=k == len(assessments) - 1)
 
 
 @cli.command(

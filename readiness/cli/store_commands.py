@@ -23,7 +23,7 @@ from readiness.errors import InvalidInput
 from readiness.model import load_model
 from readiness.scoring import VERDICT_LABELS
 from readiness.service.access import cli_identity
-from readiness.service.intake import import_report, validate_path
+from readiness.service.intake import ImportBatch, import_report, validate_path
 from readiness.store import (
     backup,
     count_rows,
@@ -101,28 +101,37 @@ def import_files(
     Each file is imported whole or not at all; a file already imported is a no-op. A pilot has one snapshot
     in force per day: a file dated the same day as a stored snapshot with other content is rejected unless
     --supersede. Prints one line per file; exits 2 if any file was rejected (the others are still imported).
+
+    One call takes at most READINESS_MAX_FILES files (more: nothing is imported) and adds at most
+    READINESS_MAX_NEW_PILOTS new pilots; a file holds at most READINESS_MAX_ASSESSMENTS_PER_FILE assessments
+    and READINESS_MAX_FILE_MB megabytes; the store holds at most READINESS_MAX_PILOTS pilots.
     """
     actor = (actor or "").strip() or current_user()
+    batch = ImportBatch()
+    batch.check_files(len(files))  # before the store is opened: nothing is imported
     rejected = 0
     with store(db_url) as engine:
         for path in files:
-            line, ok = import_one(engine, path, actor, supersede)
+            line, ok = import_one(engine, path, actor, supersede, batch)
             click.echo(line)
             rejected += not ok
     if rejected:
         ctx.exit(2)
 
 
-def import_one(engine: Engine, path: Path, actor: str, supersede: bool = False) -> tuple[str, bool]:
+def import_one(
+    engine: Engine, path: Path, actor: str, supersede: bool = False, batch: ImportBatch | None = None
+) -> tuple[str, bool]:
     """Import one file atomically through the intake use case; returns its report line and whether it
-    was accepted."""
-    report = validate_path(path)
+    was accepted. ``batch``: the import call the file belongs to (its caps, the new pilots added so far)."""
+    batch = batch or ImportBatch()
+    report = validate_path(path, limits=batch.limits)
     if report.ok:
         for warning in report.warnings:
             click.echo(f"  warning: {warning.location}: {warning.message}", err=True)
     try:
         outcome = import_report(engine, report, interface="cli", actor=actor, identity=cli_identity(actor),
-                                supersede=supersede)  # fmt: skip
+                                supersede=supersede, batch=batch)  # fmt: skip
     except InvalidInput as problem:
         for issue in problem.issues[1:20]:
             click.echo(f"  {issue}", err=True)

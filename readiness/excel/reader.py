@@ -18,7 +18,7 @@ import io
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
@@ -47,6 +47,7 @@ from readiness.excel.safe import (
     ensure_defusedxml,
     scan_workbook,
 )
+from readiness.limits import Limits as Caps
 from readiness.model import Metric, ReadinessModel, load_model
 
 MAX_TEXT = 32_767  # Excel's own limit for one cell
@@ -116,19 +117,27 @@ class _Problems:
 
 
 def read_workbook(
-    data: bytes, source: str = "workbook.xlsx", model: ReadinessModel | None = None, limits: Limits = DEFAULT_LIMITS
+    data: bytes,
+    source: str = "workbook.xlsx",
+    model: ReadinessModel | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    caps: Caps | None = None,
 ) -> WorkbookReport:
     """Read a template or portfolio workbook from untrusted bytes, without writing anything.
 
     Every problem comes back located in the report (``Metrics!E7``); the only exception this raises
-    for any input is :class:`InvalidInput`, and in practice it returns a report instead.
+    for any input is :class:`InvalidInput`, and in practice it returns a report instead. ``caps`` (the
+    product's caps, :mod:`readiness.limits`) sets the file size and how many pilot rows a Portfolio sheet
+    may hold: more is refused before any row is validated.
     """
     model = model or load_model()
+    if caps is not None:
+        limits = replace(limits, max_file_bytes=caps.max_file_bytes)
     report = WorkbookReport(source=source)
     try:
         scanned = scan_workbook(data, source, limits)
         book = _open_calamine(scanned)
-        report.kind, report.assessments, report.issues = _read(scanned, book, model)
+        report.kind, report.assessments, report.issues = _read(scanned, book, model, caps)
     except InvalidInput as problem:
         report.assessments = []
         report.issues = [*problem.issues, *problem.warnings]
@@ -856,12 +865,19 @@ def _portfolio_columns(
 
 
 def _read_portfolio(
-    scanned: ScannedWorkbook, name: str, book: CalamineWorkbook, model: ReadinessModel, problems: _Problems
+    scanned: ScannedWorkbook,
+    name: str,
+    book: CalamineWorkbook,
+    model: ReadinessModel,
+    problems: _Problems,
+    caps: Caps | None = None,
 ) -> list[Assessment]:
     sheet = _Sheet(name, scanned.sheets[name], book, scanned.source)
     required = {"pilot": FIELDS_BY_NAME_ALIASES["name"], "as_of": FIELDS_BY_NAME_ALIASES["as_of"]}
     header, seen = _find_header(sheet, required, problems)
     if header is None:
+        return []
+    if caps is not None and _too_many_rows(sheet, header.row, caps, problems):
         return []
     header_values = next(v for r, v, _ in seen if r == header.row)
     first = next(f for r, _, f in seen if r == header.row)
@@ -914,6 +930,19 @@ def _read_portfolio(
     if not rows_read and not problems.has_errors:
         problems.error(sheet.name, "the Portfolio sheet has a header but no pilot rows")
     return [] if problems.has_errors else assessments
+
+
+def _too_many_rows(sheet: _Sheet, header_row: int, caps: Caps, problems: _Problems) -> bool:
+    """Whether the sheet holds more pilot rows than one file may (an error is then added), counted before
+    any row is validated: the scan's extent first, then, only when that is over the cap, the non-blank rows."""
+    cap = caps.max_assessments_per_file
+    if sheet.scan.rows - header_row - 1 <= cap:
+        return False
+    filled = sum(1 for row, values, _ in sheet.rows() if row > header_row and any(v != "" for v in values))
+    if filled <= cap:
+        return False
+    problems.error(sheet.name, caps.too_many_assessments(filled, "pilot rows"))
+    return True
 
 
 FIELDS_BY_NAME_ALIASES = {spec.key: spec.names for spec in PILOT_FIELDS}
@@ -977,7 +1006,7 @@ def _draft_from_row(
 
 
 def _read(
-    scanned: ScannedWorkbook, book: CalamineWorkbook, model: ReadinessModel
+    scanned: ScannedWorkbook, book: CalamineWorkbook, model: ReadinessModel, caps: Caps | None = None
 ) -> tuple[Literal["template", "portfolio", "unknown"], list[Assessment], list[Issue]]:
     problems = _Problems()
     portfolio = _find_sheet(scanned, layout.PORTFOLIO)
@@ -1006,7 +1035,7 @@ def _read(
             else:
                 problems.warning(name, f"hidden sheet {name!r} is ignored")
     if portfolio is not None:
-        assessments = _read_portfolio(scanned, portfolio, book, model, problems)
+        assessments = _read_portfolio(scanned, portfolio, book, model, problems, caps)
     else:
         assessments = _read_template(scanned, book, model, problems)
     return kind, ([] if problems.has_errors else assessments), problems.final()

@@ -17,12 +17,12 @@ from readiness.errors import InvalidInput, Issue
 from readiness.service.access import Identity, require
 from readiness.service.grants import written_by
 from readiness.store.chain import ChainReport, quick_check
-from readiness.store.repository import import_snapshots, retract_snapshots
+from readiness.store.repository import RecordEntry, import_snapshots, pilot_record, retract_snapshots
 from readiness.store.verify import verify_store
 
 MAX_REASON = 2_000
 
-__all__ = ["ChainReport", "RetractionOutcome", "quick_check", "retract", "verify_store"]
+__all__ = ["ChainReport", "RecordEntry", "RetractionOutcome", "quick_check", "record", "retract", "verify_store"]
 
 
 @dataclass(frozen=True)
@@ -58,3 +58,10 @@ def retract(
     changed = retract_snapshots(engine, ids, reason, actor, reinstate=reinstate,
                                 batch=import_hash, written_by=written_by(identity))  # fmt: skip
     return RetractionOutcome("reinstate" if reinstate else "retract", tuple(sorted(set(ids))), tuple(changed))
+
+
+def record(engine: Engine, identity: Identity, name: str) -> list[RecordEntry]:
+    """A pilot's whole record, retracted snapshots included, oldest first (admins only: others never see what
+    was retracted)."""
+    require(identity, "retract")
+    return pilot_record(engine, name)

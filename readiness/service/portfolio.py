@@ -17,6 +17,12 @@ Definitions (also on the Methodology page):
 - **What changed**: a pilot's latest snapshot against its previous one, gap by gap, as shown scores.
 - **Top actions**: the remediation items with a positive gain, best first (the first few items when no
   single fix raises overall readiness).
+
+Large portfolios: no surface draws or lists every pilot of a store of thousands. Heatmaps (the Portfolio
+page, the deck, the report, the chart images) show at most :data:`MAX_SHOWN` pilots, the least ready first
+(:func:`least_ready`, with the note of :func:`shown_note`), value matrices the :data:`MAX_SHOWN` of highest
+value (:func:`highest_value`); pilot pickers above :data:`SEARCH_ABOVE` pilots
+ask for a search first and offer at most :data:`MAX_SHOWN` matches (:func:`search_names`).
 """
 
 from __future__ import annotations
@@ -31,10 +37,12 @@ from readiness import display
 from readiness.assessment import name_key
 from readiness.errors import InvalidInput, Issue
 from readiness.model import GAP_IDS, ReadinessModel, load_model
-from readiness.portfolio import latest_per_pilot, sort_portfolio
+from readiness.portfolio import SortKey, latest_per_pilot, sort_portfolio
 from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, Action, ScoreResult
 
 Filters = Mapping[str, Sequence[str]]
+MAX_SHOWN = 200  # rows of a heatmap, options of a pilot picker
+SEARCH_ABOVE = 500  # above this many pilots, a picker asks for a search before it offers any
 
 
 # --------------------------------------------------------------------------------------------
@@ -99,6 +107,62 @@ def check_pilots(requested: Sequence[str], known: Iterable[str], source: str = "
 def review_order(latest: pd.DataFrame) -> list[str]:
     """Pilots in the order a board reviews them: not ready, conditional, ready; weakest overall first."""
     return sort_portfolio(latest, "readiness")["pilot"].tolist()
+
+
+# --------------------------------------------------------------------------------------------
+# Large portfolios: search, and the least ready first
+# --------------------------------------------------------------------------------------------
+
+
+def search_names(names: Iterable[str], query: str, limit: int | None = MAX_SHOWN) -> list[str]:
+    """The names that contain ``query``, case-insensitively (compared by
+    :func:`~readiness.assessment.name_key`: case, accents' forms and runs of spaces do not matter), best first:
+    the name itself, then names that start with it, then the others, each in the order given; at most ``limit``
+    (None: all). An empty query matches every name."""
+    wanted = name_key(query)
+    if not wanted:
+        found = list(names)
+        return found if limit is None else found[:limit]
+    exact, starts, contains = [], [], []
+    for name in names:
+        key = name_key(name)
+        if wanted not in key:
+            continue
+        (exact if key == wanted else starts if key.startswith(wanted) else contains).append(name)
+    found = exact + starts + contains
+    return found if limit is None else found[:limit]
+
+
+def search_portfolio(latest: pd.DataFrame, query: str) -> pd.DataFrame:
+    """The rows of a portfolio frame whose pilot name contains ``query`` (as :func:`search_names`; an empty
+    query keeps every row), in the frame's order."""
+    if not name_key(query) or latest.empty:
+        return latest
+    kept = set(search_names(latest["pilot"].astype(str), query, limit=None))
+    return latest[latest["pilot"].isin(kept)]
+
+
+def least_ready(latest: pd.DataFrame, limit: int = MAX_SHOWN, order: SortKey = "readiness") -> pd.DataFrame:
+    """At most ``limit`` rows of a portfolio frame, sorted by ``order`` (default: the least ready first, the
+    order a board reviews them), for a heatmap that must stay readable and fast on thousands of pilots."""
+    return sort_portfolio(latest, order).head(limit)
+
+
+def highest_value(latest: pd.DataFrame, limit: int = MAX_SHOWN) -> pd.DataFrame:
+    """At most ``limit`` rows of a portfolio frame, the highest expected annual value first (the pilots a value
+    matrix names), so that a value matrix of thousands of pilots stays readable and light."""
+    if len(latest) <= limit:
+        return latest
+    return latest.sort_values("expected_annual_value", ascending=False, na_position="last", kind="stable").head(limit)
+
+
+def shown_note(shown: int, total: int, order: str = "readiness") -> str:
+    """``Showing the 200 least ready of 10,000 pilots.`` ("" when every pilot is shown); ``order`` is how the
+    shown ones were chosen: ``readiness``, ``risk``, ``name`` or ``value``."""
+    if shown >= total:
+        return ""
+    which = {"readiness": "least ready", "risk": "most at risk", "value": "highest-value"}.get(order, "first by name")
+    return f"Showing the {shown:,} {which} of {total:,} pilots."
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,8 +8,9 @@ the current model's, whichever model issued the stored one.
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import date
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -100,9 +101,11 @@ class ScoredSnapshots:
     Snapshots are immutable and append-only, so a snapshot scored once stays scored. Scoring a whole history
     (24,000 snapshots) costs seconds; a write adds one snapshot or a workbook's few, so rescoring everything
     on every write would keep a busy server scoring. :meth:`refresh` lists the stored snapshot ids (one index
-    scan) and scores the unseen ones. It compares ids, not a high-water mark: on PostgreSQL a transaction
-    holding a lower id can commit after a higher id is already visible. If a known snapshot has gone (a
-    database replaced under a running server), everything is read again.
+    scan) and scores the unseen ones. The usual write adds snapshots above the highest id seen: those alone are
+    read, after the in-force count confirms nothing else changed (on PostgreSQL a transaction holding a lower
+    id can commit after a higher id is visible; a retraction takes one out). Otherwise every id is listed and
+    compared; if a known snapshot has gone (retracted, or a database replaced under a running server),
+    everything is read again.
 
     A cold start reads the portfolio alone (each pilot's latest snapshot: a fast query); the history is read
     when a view first needs it, outside the lock, so that the other sessions go on meanwhile. Frames are
@@ -121,28 +124,61 @@ class ScoredSnapshots:
         self._history_read = threading.Lock()  # one history read at a time
         self._version: str | None = None
         self._seen: set[int] = set()  # every snapshot the frames reflect (in them, or superseded in the portfolio)
-        self._index = pd.DataFrame({"snapshot_id": pd.Series(dtype="int64"), "pilot": pd.Series(dtype=object)})
+        self._tokens: dict[str, tuple[int, int]] = {}  # pilot → (snapshots in force, newest id)
+        self._last_retraction = 0
         self._latest: pd.DataFrame | None = None
         self._history: pd.DataFrame | None = None
         self._on_day: dict[date, pd.DataFrame] = {}
+        self._rows_of: dict[str, Any] | None = None  # pilot → its rows in the history, built when first asked
 
     def refresh(self, version: str) -> None:
         """Bring the frames up to ``version`` (the store's :func:`data_version`); nothing to do when unchanged."""
         with self._lock:
             if version == self._version:
                 return
-            index = snapshot_index(self.engine)
-            stored = set(index["snapshot_id"].tolist())
-            unseen = stored - self._seen
-            if self._latest is None or not self._seen <= stored or len(unseen) > self.MAX_INCREMENT:
-                self._history = None
-                self._latest = scored_portfolio(self.engine, model=self.model)
-                # Read after the index: every snapshot listed is in the portfolio or superseded there.
-                self._seen = stored | set(self._latest["snapshot_id"].tolist())
-                self._on_day.clear()
-            elif unseen:
-                self._add(scored_portfolio(self.engine, model=self.model, snapshot_ids=unseen))
-            self._index, self._version = index, version
+            if self._latest is None or not self._refresh_above(max(self._seen, default=0)):
+                self._refresh_all()
+            self._version = version
+
+    def _refresh_above(self, high: int) -> bool:
+        """The usual write: snapshots added above the highest id seen, nothing retracted, none committed late
+        below it (the in-force count says so). Reads and scores those alone; False when the counts disagree."""
+        index = snapshot_index(self.engine, after_id=high)
+        unseen = [i for i, _ in index.rows if i not in self._seen]
+        if index.last_retraction != self._last_retraction or index.in_force != len(self._seen) + len(unseen):
+            return False
+        if len(unseen) > self.MAX_INCREMENT:
+            return False
+        if unseen:
+            self._take_in(scored_portfolio(self.engine, model=self.model, snapshot_ids=unseen))
+        return True
+
+    def _refresh_all(self) -> None:
+        index = snapshot_index(self.engine)
+        stored = {i for i, _ in index.rows}
+        unseen = stored - self._seen
+        if self._latest is None or not self._seen <= stored or len(unseen) > self.MAX_INCREMENT:
+            self._history = None
+            self._latest = scored_portfolio(self.engine, model=self.model)
+            # Read after the index: every snapshot listed is in the portfolio or superseded there.
+            self._seen = stored | set(self._latest["snapshot_id"].tolist())
+            self._on_day.clear()
+            self._rows_of = None
+            self._tokens = {}
+            self._count(index.rows)
+            # A snapshot written between the two reads is in the portfolio but not in the index: count it too.
+            self._count(zip(self._latest["snapshot_id"], self._latest["pilot"], strict=True), skip=stored)
+        elif unseen:
+            self._take_in(scored_portfolio(self.engine, model=self.model, snapshot_ids=unseen))
+        self._last_retraction = index.last_retraction
+
+    def _count(self, rows: Iterable[tuple[int, str]], skip: set[int] | frozenset[int] = frozenset()) -> None:
+        """Count snapshots (id, pilot) into the pilots' tokens (each pilot's count and newest id), but ``skip``."""
+        for snapshot_id, name in rows:
+            if snapshot_id in skip:
+                continue
+            count, newest = self._tokens.get(name, (0, 0))
+            self._tokens[name] = (count + 1, max(newest, int(snapshot_id)))
 
     def latest(self) -> pd.DataFrame:
         """Each pilot's latest snapshot, scored (the rows of :func:`scored_portfolio`); call :meth:`refresh`
@@ -170,10 +206,19 @@ class ScoredSnapshots:
                 missing, unseen = self._seen - read, read - self._seen
                 if missing:
                     scored = _union(scored, scored_portfolio(self.engine, model=self.model, snapshot_ids=missing))
-                self._history = _ordered(scored)
+                self._history, self._rows_of = _ordered(scored), None
                 if unseen:
-                    self._add(scored[scored["snapshot_id"].isin(unseen)])
+                    self._take_in(scored[scored["snapshot_id"].isin(unseen)])
                 return self._history.copy(deep=False)
+
+    def pilot_history(self, name: str) -> pd.DataFrame:
+        """One pilot's snapshots, scored, oldest first: rows of :meth:`history` (read if need be)."""
+        history = self.history()
+        with self._lock:
+            if self._rows_of is None:
+                self._rows_of = history.groupby("pilot", sort=False).indices
+            rows = self._rows_of.get(name)
+        return history.iloc[rows if rows is not None else []].reset_index(drop=True)
 
     def on(self, day: date) -> pd.DataFrame:
         """The portfolio as it stood on ``day`` (each pilot's latest snapshot by then), kept per day."""
@@ -189,15 +234,19 @@ class ScoredSnapshots:
         """A token that changes when a snapshot of pilot ``name`` is added (its count and newest id): a write to
         another pilot leaves it, and what is cached under it, alone."""
         with self._lock:
-            ids = self._index["snapshot_id"][self._index["pilot"] == name]
-            return f"{len(ids)}:{ids.max() if len(ids) else 0}"
+            count, newest = self._tokens.get(name, (0, 0))
+            return f"{count}:{newest}"
 
-    def _add(self, scored: pd.DataFrame) -> None:
+    def _take_in(self, scored: pd.DataFrame) -> None:
+        """Add newly scored snapshots to the portfolio, the history (when read) and the pilots' tokens."""
+        new = ~scored["snapshot_id"].isin(self._seen)
+        self._count(zip(scored["snapshot_id"][new], scored["pilot"][new], strict=True))
         self._seen |= set(scored["snapshot_id"].tolist())
         self._latest = latest_per_pilot(_union(self._latest, scored))
         if self._history is not None:
             self._history = _ordered(_union(self._history, scored))
         self._on_day.clear()
+        self._rows_of = None
 
 
 def _union(kept: pd.DataFrame | None, added: pd.DataFrame) -> pd.DataFrame:

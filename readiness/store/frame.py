@@ -9,12 +9,13 @@ which :func:`readiness.portfolio.score_frame` re-scores with the current model.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, Select, select
+from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.engine import Connection
 
 from readiness.assessment import CONTEXT_FIELDS
@@ -27,7 +28,7 @@ from readiness.portfolio import (
     measured_column,
 )
 from readiness.store.repository import in_force, latest_snapshot_ids
-from readiness.store.tables import ANSWER, METRIC_VALUE, SNAPSHOT
+from readiness.store.tables import ANSWER, METRIC_VALUE, RETRACTION, SNAPSHOT
 
 EXTRA_COLUMNS = ["snapshot_id", "model_version"]
 
@@ -99,13 +100,28 @@ def portfolio_frame(
     return _assemble(ordered, answers, metrics, model)
 
 
-def snapshot_index(engine: Engine) -> pd.DataFrame:
-    """Every snapshot in force, by id and pilot name (columns ``snapshot_id``, ``pilot``): what a cache of scored
-    snapshots compares with what it holds (a retracted snapshot drops out of it), at the cost of one index scan."""
-    with engine.connect() as connection:
-        query = select(SNAPSHOT.c.id, SNAPSHOT.c.name).where(in_force())
-        rows = [row for chunk in _fetch_raw(connection, query) for row in chunk]
-    return pd.DataFrame(rows, columns=["snapshot_id", "pilot"])
+@dataclass(frozen=True)
+class SnapshotIndex:
+    """The snapshots in force with an id above ``after_id`` (id, pilot name), how many are in force in all, and
+    the newest retraction's id, read together: what a cache of scored snapshots needs to know what it lacks."""
+
+    rows: list[tuple[int, str]]
+    in_force: int
+    last_retraction: int
+
+
+def snapshot_index(engine: Engine, after_id: int = 0) -> SnapshotIndex:
+    """The snapshots in force above ``after_id`` (all by default), with the in-force count and the newest
+    retraction, in one consistent read (an index range scan and two aggregates)."""
+    query = select(SNAPSHOT.c.id, SNAPSHOT.c.name).where(in_force(), SNAPSHOT.c.id > after_id).order_by(SNAPSHOT.c.id)
+    totals = select(
+        select(func.count()).select_from(SNAPSHOT).where(in_force()).scalar_subquery(),
+        select(func.coalesce(func.max(RETRACTION.c.id), 0)).scalar_subquery(),
+    )
+    with _consistent_read(engine) as connection:
+        rows = [(int(i), name) for chunk in _fetch_raw(connection, query) for i, name in chunk]
+        count, last_retraction = connection.execute(totals).one()
+    return SnapshotIndex(rows, int(count), int(last_retraction))
 
 
 FETCH_ROWS = 50_000

@@ -578,6 +578,41 @@ def _refuse_two_in_force(connection: Connection, reinstating: list[int], retract
                                   "retract it first") for i, other in clashes])  # fmt: skip
 
 
+@dataclass(frozen=True)
+class RecordEntry:
+    """One snapshot of a pilot's record, in force or retracted, with the newest retraction or reinstatement."""
+
+    snapshot_id: int
+    as_of: date
+    submitted_by: str | None
+    retracted: bool
+    last_action: str | None = None  # "retract" or "reinstate"
+    last_reason: str | None = None
+    last_at: datetime | None = None
+    last_actor: str | None = None
+
+
+def pilot_record(engine: Engine, name: str) -> list[RecordEntry]:
+    """Every snapshot of a pilot, retracted ones included, oldest first: what an admin retracts or reinstates."""
+    newest = select(func.max(RETRACTION.c.id)).group_by(RETRACTION.c.snapshot_id).subquery()
+    last = select(RETRACTION).where(RETRACTION.c.id.in_(select(newest))).subquery()
+    with engine.connect() as connection:
+        registered = _registry_names(connection, [name]).get(name)
+        if registered is None:
+            return []
+        query = (
+            select(SNAPSHOT.c.id, SNAPSHOT.c.as_of, SNAPSHOT.c.submitted_by, last.c.action, last.c.reason, last.c.at,
+                   last.c.actor)
+            .join(PILOT, PILOT.c.id == SNAPSHOT.c.pilot_id)
+            .outerjoin(last, last.c.snapshot_id == SNAPSHOT.c.id)
+            .where(PILOT.c.name == registered)
+            .order_by(SNAPSHOT.c.as_of, SNAPSHOT.c.id)
+        )  # fmt: skip
+        rows = connection.execute(query).all()
+    return [RecordEntry(i, day, by, action == "retract", action, reason, at, actor)
+            for i, day, by, action, reason, at, actor in rows]  # fmt: skip
+
+
 def import_snapshots(engine: Engine, source_hash: str) -> list[int]:
     """The snapshots one import created (its file's SHA-256, as the audit log recorded it)."""
     added = AUDIT_LOG.c.action == "snapshot.add"
