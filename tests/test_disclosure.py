@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import readiness.store
+from tests.test_auth_pages import AUTH
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -18,13 +19,6 @@ TIMEOUT = 60
 # A PostgreSQL URL with every kind of secret, pointing at a port nothing listens on (refused at once).
 POSTGRES = "postgresql://scott:tiger@127.0.0.1:1/test?password=hunter2&sslmode=disable&application_name=leaky"
 POSTGRES_SECRETS = ("scott", "tiger", "127.0.0.1", "hunter2", "sslmode", "leaky", "postgresql://", "+psycopg")
-AUTH = {
-    "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "x" * 40,
-    "client_id": "readiness",
-    "client_secret": "secret",
-    "server_metadata_url": "http://127.0.0.1:1/.well-known/openid-configuration",
-}
 
 
 def shown(value: str) -> str:

@@ -359,8 +359,8 @@ def test_the_store_refuses_a_future_assessment(sqlite_engine: Engine) -> None:
     [
         (DEEP, f"nested more than {MAX_JSON_DEPTH} levels deep"),
         (LONG_NUMBER, "a number 5,000 characters long"),
-        ('{"pilot": {"name": "A"}, "as_of": "2026-11-01", "as_of": "2026-11-02"}', "duplicate key 'as_of'"),
-        ('{"pilot": {"name": "A", "stage": "pilot", "name": "B"}, "as_of": "2026-11-01"}', "duplicate key 'name'"),
+        ('{"pilot": {"name": "A"}, "as_of": "2026-11-01", "as_of": "2026-11-02"}', "the key 'as_of' appears twice"),
+        ('{"pilot": {"name": "A", "stage": "pilot", "name": "B"}, "as_of": "2026-11-01"}', "key 'name' appears twice"),
     ],
     ids=["deep", "long-number", "duplicate-key", "duplicate-nested-key"],
 )

@@ -62,6 +62,7 @@ from readiness.evidence.base import (
     normalise_header,
     require_text,
 )
+from readiness.jsonread import JsonRefused, unique_keys
 
 P95 = "scale.p95_latency_s"
 ERROR_RATE = "scale.error_rate_at_peak"
@@ -812,28 +813,15 @@ def _jmeter_summary(
 # --------------------------------------------------------------------------------------------
 
 
-class _JsonProblem(ValueError):
-    pass
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _JsonProblem(f"the key {key!r} appears twice in one object")
-        result[key] = value
-    return result
-
-
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise _JsonProblem(f"the number {text[:40]} is too large")
+        raise JsonRefused(f"the number {text[:40]} is too large")
     return value
 
 
 def _no_constant(text: str) -> float:
-    raise _JsonProblem(f"{text} is not a number JSON allows")
+    raise JsonRefused(f"{text} is not a number JSON allows")
 
 
 def _load_k6(file: EvidenceFile) -> Any:
@@ -852,10 +840,8 @@ def _load_k6(file: EvidenceFile) -> Any:
     except UnicodeDecodeError as error:
         raise invalid(file, "", "the file is not UTF-8 text") from error
     try:
-        return json.loads(
-            text, object_pairs_hook=_no_duplicates, parse_float=_finite_float, parse_constant=_no_constant
-        )
-    except _JsonProblem as error:
+        return json.loads(text, object_pairs_hook=unique_keys, parse_float=_finite_float, parse_constant=_no_constant)
+    except JsonRefused as error:
         raise invalid(file, "", str(error)) from None
     except json.JSONDecodeError as error:
         if error.msg == "Extra data" and _is_k6_points(text):

@@ -71,6 +71,7 @@ from readiness.assessment import Assessment, PilotContext, parse_assessment
 from readiness.errors import InvalidInput, Issue, IssueReport
 from readiness.excel.reader import read_workbook
 from readiness.excel.safe import SAVE_AS
+from readiness.jsonread import JsonRefused, unique_keys
 from readiness.limits import Limits
 from readiness.model import GAP_IDS, ReadinessModel, load_model
 from readiness.portfolio import assessments_to_frame, score_frame
@@ -266,23 +267,10 @@ def _read(
     return _read_json(data, name, model, limits), []
 
 
-class _Refused(Exception):
-    """A bound of :func:`load_json` crossed while parsing (raised from json's hooks)."""
-
-
-def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise _Refused(f"duplicate key {key!r} in one object: keep only one")
-        found[key] = value
-    return found
-
-
 def _json_number(kind: Callable[[str], Any]) -> Callable[[str], Any]:
     def parse(text: str) -> Any:
         if len(text) > MAX_NUMBER_CHARS:
-            raise _Refused(f"a number {len(text):,} characters long: numbers may have at most {MAX_NUMBER_CHARS}")
+            raise JsonRefused(f"a number {len(text):,} characters long: numbers may have at most {MAX_NUMBER_CHARS}")
         return kind(text)
 
     return parse
@@ -335,9 +323,9 @@ def load_json(data: bytes, name: str, limits: Limits | None = None) -> Any:
         raise InvalidInput([Issue("error", "", limits.too_many_assessments(items))], name)
     try:
         return json.loads(
-            text, object_pairs_hook=_json_object, parse_int=_json_number(int), parse_float=_json_number(float)
+            text, object_pairs_hook=unique_keys, parse_int=_json_number(int), parse_float=_json_number(float)
         )
-    except _Refused as refused:
+    except JsonRefused as refused:
         raise InvalidInput([Issue("error", "", str(refused))], name) from None
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
@@ -675,19 +663,9 @@ def import_reports(
     """
     batch = ImportBatch(limits or Limits.from_env())
     batch.check_files(len(reports))
-    outcomes: list[ImportOutcome] = []
-    failures: list[tuple[str, str]] = []
-    valid = [r for r in reports if r.ok]
-    identity = identity or ambient_identity()
-    for done, report in enumerate(valid, start=1):
-        try:
-            outcomes.append(import_report(engine, report, interface=interface, actor=actor, identity=identity,
-                                          supersede=supersede, batch=batch))  # fmt: skip
-        except InvalidInput as problem:
-            failures.append((report.name, problem.summary()))
-        if on_progress is not None:
-            on_progress(done, len(valid), report.name)
-    return outcomes, failures
+    valid = [(r.name, lambda r=r: r) for r in reports if r.ok]
+    return _import_each(engine, valid, batch, interface=interface, actor=actor, on_progress=on_progress,
+                        identity=identity, supersede=supersede)  # fmt: skip
 
 
 def import_uploads(
@@ -707,17 +685,35 @@ def import_uploads(
     is a failure, with its first problem."""
     batch = ImportBatch(limits or Limits.from_env())
     batch.check_files(len(files))
+
+    def reader(data: bytes | Callable[[], bytes], name: str) -> Callable[[], FileReport]:
+        return lambda: validate_file(name, data() if callable(data) else data, limits=batch.limits)
+
+    return _import_each(engine, [(name, reader(data, name)) for name, data in files], batch, interface=interface,
+                        actor=actor, on_progress=on_progress, identity=identity, supersede=supersede)  # fmt: skip
+
+
+def _import_each(
+    engine: Engine,
+    files: Sequence[tuple[str, Callable[[], FileReport]]],
+    batch: ImportBatch,
+    *,
+    interface: Interface,
+    actor: str | None,
+    on_progress: Callable[[int, int, str], None] | None,
+    identity: Identity | None,
+    supersede: bool,
+) -> tuple[list[ImportOutcome], list[tuple[str, str]]]:
+    # One file read (or taken) and imported at a time, in its own transaction; a failure is noted, never fatal.
     outcomes: list[ImportOutcome] = []
     failures: list[tuple[str, str]] = []
     identity = identity or ambient_identity()
-    for done, (name, data) in enumerate(files, start=1):
-        report = validate_file(name, data() if callable(data) else data, limits=batch.limits)
+    for done, (name, read) in enumerate(files, start=1):
         try:
-            outcomes.append(import_report(engine, report, interface=interface, actor=actor, identity=identity,
+            outcomes.append(import_report(engine, read(), interface=interface, actor=actor, identity=identity,
                                           supersede=supersede, batch=batch))  # fmt: skip
         except InvalidInput as problem:
             failures.append((name, problem.summary()))
-        del report
         if on_progress is not None:
             on_progress(done, len(files), name)
     return outcomes, failures
