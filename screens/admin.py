@@ -164,7 +164,8 @@ def main() -> None:
         grant_form()
     with right:
         revoke_form(records)
-    record_section()
+    with st.columns([3, 2])[0]:
+        record_section()
 
 
 with guarded("the admin page"):
