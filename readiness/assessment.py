@@ -55,6 +55,8 @@ BOOL_WORDS = {"yes": True, "no": False, "true": True, "false": False, "y": True,
 # --------------------------------------------------------------------------------------------
 
 MAX_NAME_LENGTH = 200
+# An evidence note must fit one Excel cell (32,767 characters), or a prefilled template would have to cut it.
+MAX_EVIDENCE_CHARS = 32_000
 EARLIEST_AS_OF = date(1990, 1, 1)
 MAX_DAYS_AHEAD = 1  # an assessment may be dated at most this many days after today (time zones)
 # The validation context of values read back from the store: kept exactly as stored, never refused
@@ -159,6 +161,10 @@ def _check_text(value: Any, info: ValidationInfo) -> Any:
         problem = text_problem(value, multiline=True)
         if problem:
             raise ValueError(problem)
+        if len(value) > MAX_EVIDENCE_CHARS:
+            limit = f"{MAX_EVIDENCE_CHARS:,} (an Excel cell's limit)"
+            raise ValueError(f"is {len(value):,} characters long: an evidence note holds at most {limit}; cite the "
+                             "document instead")  # fmt: skip
     return value
 
 

@@ -36,9 +36,10 @@ def _last_snapshot(db: str | None, pilot: str) -> Assessment:
     raise InvalidInput([Issue("error", "--pilot", f"no pilot named {pilot!r}{hint}")])
 
 
-def _pilot_names(values: tuple[str, ...]) -> tuple[str, ...]:
-    """``--pilots "A,B" --pilots C`` → (A, B, C)."""
-    return tuple(name.strip() for value in values for name in value.split(",") if name.strip())
+def _pilot_names(values: tuple[str, ...], exact: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """``--pilots "A,B" --pilots C`` → (A, B, C), then each ``--pilot NAME`` as it is (a name may hold a comma)."""
+    split = (name.strip() for value in values for name in value.split(",") if name.strip())
+    return tuple(dict.fromkeys([*split, *(name.strip() for name in exact if name.strip())]))
 
 
 @cli.command(
@@ -112,13 +113,29 @@ class _ExportCommand(click.Command):
     metavar="A,B",
     help="Comma-separated pilot names: the rows of xlsx/csv, the pilot pages of a deck.",
 )
+@click.option(
+    "--pilot",
+    "exact_pilots",
+    multiple=True,
+    metavar="NAME",
+    help="One pilot name exactly as written, for a name that holds a comma; repeatable, with or without --pilots.",
+)
 @click.option("--db", metavar="URL", default=None, help=DB_HELP)
-def export(fmt: str, out: str, as_of: datetime | None, history: bool, pilots: tuple[str, ...], db: str | None) -> None:
+def export(
+    fmt: str,
+    out: str,
+    as_of: datetime | None,
+    history: bool,
+    pilots: tuple[str, ...],
+    exact_pilots: tuple[str, ...],
+    db: str | None,
+) -> None:
     """Export the stored portfolio as FORMAT (listed below) to OUT."""
     from readiness.cli.store_commands import store
 
     chosen = get_exporter(fmt)
-    scope = ExportScope(as_of=as_of.date() if as_of else None, history=history, pilots=_pilot_names(pilots))
+    names = _pilot_names(pilots, exact_pilots)
+    scope = ExportScope(as_of=as_of.date() if as_of else None, history=history, pilots=names)
     with store(db) as engine:
         request = ExportRequest(engine, scope, load_model())
         chosen.write(request, out)

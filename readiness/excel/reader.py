@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -171,6 +171,14 @@ def _guarded(source: str, call: Any, *args: Any) -> Any:
         if type(error).__name__ == "PanicException":
             raise _damaged(source, error) from None
         raise
+
+
+def sheets_text(names: Iterable[str], shown: int = 8) -> str:
+    """A workbook's sheet names for a one-line message: the first few, then how many more (a workbook may hold
+    thousands, and a message must stay one line)."""
+    names = list(names)
+    listed = ", ".join(repr(n[:40]) for n in names[:shown])
+    return listed + (f" and {len(names) - shown:,} more" if len(names) > shown else "")
 
 
 def _open_calamine(scanned: ScannedWorkbook) -> CalamineWorkbook:
@@ -668,7 +676,7 @@ def _read_template(
         problems.error("", f"the template has no '{layout.PILOT}' sheet (pilot name and assessment date)")
     if names[layout.CHECKLIST] is None:
         # Without it every core answer would read as "not sure": a verdict nobody gave, so refuse the file.
-        found = ", ".join(repr(n) for n in scanned.sheets)
+        found = sheets_text(scanned.sheets)
         problems.error(
             "",
             f"the template has no '{layout.CHECKLIST}' sheet (the checklist answers; sheets found: {found}): "
@@ -1021,7 +1029,7 @@ def _read(
         kind = "template"
         read |= {n for n in template if n} | {n for n in [_find_sheet(scanned, layout.PILOT)] if n}
     else:
-        found = ", ".join(repr(n) for n in scanned.sheets) or "none"
+        found = sheets_text(scanned.sheets) or "none"
         problems.error(
             "",
             "neither a Portfolio sheet nor the template's Checklist and Metrics sheets were found "
