@@ -233,13 +233,18 @@ def _scored() -> queries.ScoredSnapshots:
     return scored
 
 
-def scored_history() -> pd.DataFrame:
-    """Every stored snapshot scored with the current model, one row per snapshot."""
+def _from_history(read: Callable[[queries.ScoredSnapshots], pd.DataFrame]) -> pd.DataFrame:
+    # What the scored history gives, with a spinner while the history is read the first time (seconds).
     scored = _scored()
     if scored.has_history:
-        return scored.history()
+        return read(scored)
     with st.spinner("Scoring the portfolio's history…"):
-        return scored.history()
+        return read(scored)
+
+
+def scored_history() -> pd.DataFrame:
+    """Every stored snapshot scored with the current model, one row per snapshot."""
+    return _from_history(lambda scored: scored.history())
 
 
 def latest_portfolio() -> pd.DataFrame:
@@ -249,13 +254,7 @@ def latest_portfolio() -> pd.DataFrame:
 
 def portfolio_on(day: date | None) -> pd.DataFrame:
     """The portfolio as it stood on ``day`` (None: as it stands), by the one as-of rule."""
-    if day is None:
-        return latest_portfolio()
-    scored = _scored()
-    if scored.has_history:
-        return scored.on(day)
-    with st.spinner("Scoring the portfolio's history…"):
-        return scored.on(day)
+    return latest_portfolio() if day is None else _from_history(lambda scored: scored.on(day))
 
 
 def pilot_token(name: str) -> str:

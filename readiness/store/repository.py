@@ -523,9 +523,14 @@ def _record_retractions(
     ])  # fmt: skip
 
 
+def _newest_retractions() -> Select[tuple[int]]:
+    # Each snapshot's newest retraction row (a retraction or a reinstatement): the one that decides its state.
+    return select(func.max(RETRACTION.c.id)).group_by(RETRACTION.c.snapshot_id)
+
+
 def retracted_snapshot_ids() -> Select[tuple[int]]:
     """A query of the snapshots retracted now: those whose newest retraction row says ``retract``."""
-    newest = select(func.max(RETRACTION.c.id)).group_by(RETRACTION.c.snapshot_id)
+    newest = _newest_retractions()
     return select(RETRACTION.c.snapshot_id).where(RETRACTION.c.id.in_(newest), RETRACTION.c.action == "retract")
 
 
@@ -569,9 +574,13 @@ def retract_snapshots(
 
 
 def _refuse_two_in_force(connection: Connection, reinstating: list[int], retracted: set[int]) -> None:
-    rows = connection.execute(select(SNAPSHOT.c.id, SNAPSHOT.c.pilot_id, SNAPSHOT.c.as_of)).all()
+    pilots = select(SNAPSHOT.c.pilot_id).where(SNAPSHOT.c.id.in_(reinstating))
+    rows = connection.execute(
+        select(SNAPSHOT.c.id, SNAPSHOT.c.pilot_id, SNAPSHOT.c.as_of).where(SNAPSHOT.c.pilot_id.in_(pilots))
+    ).all()
+    asked = set(reinstating)
     in_force_days = {(pilot_id, day): i for i, pilot_id, day in rows if i not in retracted}
-    wanted = {i: (pilot_id, day) for i, pilot_id, day in rows if i in set(reinstating)}
+    wanted = {i: (pilot_id, day) for i, pilot_id, day in rows if i in asked}
     clashes = [(i, in_force_days[key]) for i, key in wanted.items() if key in in_force_days]
     if clashes:
         raise InvalidInput([Issue("error", f"snapshot {i}", f"snapshot {other} is in force for the same pilot and day; "
@@ -594,8 +603,7 @@ class RecordEntry:
 
 def pilot_record(engine: Engine, name: str) -> list[RecordEntry]:
     """Every snapshot of a pilot, retracted ones included, oldest first: what an admin retracts or reinstates."""
-    newest = select(func.max(RETRACTION.c.id)).group_by(RETRACTION.c.snapshot_id).subquery()
-    last = select(RETRACTION).where(RETRACTION.c.id.in_(select(newest))).subquery()
+    last = select(RETRACTION).where(RETRACTION.c.id.in_(_newest_retractions())).subquery()
     with engine.connect() as connection:
         registered = _registry_names(connection, [name]).get(name)
         if registered is None:
