@@ -23,7 +23,7 @@ import pandas as pd
 from readiness import display
 from readiness.assessment import CONTEXT_FIELDS, Assessment
 from readiness.curves import curve_score
-from readiness.model import GAP_IDS, AggregatorId, RatioCurve, ReadinessModel, load_model
+from readiness.model import GAP_IDS, AggregatorId, RatioCurve, ReadinessModel, VerdictRules, load_model
 from readiness.scoring import PRECISION, VERDICT_ORDER
 
 CONTEXT_COLUMNS = ["pilot", *CONTEXT_FIELDS, "as_of", "submitted_by"]
@@ -213,7 +213,7 @@ def score_frame(
         out[f"confidence.{gap}"] = gap_conf[:, k]
 
     gap_weights = np.array([g.weight for g in model.gaps], dtype=float)
-    overall = np.round(_aggregate(gap_scores, gap_weights, aggregator), PRECISION)
+    overall = overall_scores(gap_scores, model, aggregator)
     overall_conf = np.round(gap_conf @ gap_weights / gap_weights.sum(), PRECISION)
     out["overall"] = overall
     out["overall_confidence"] = overall_conf
@@ -247,21 +247,42 @@ def score_frame(
     )
     out["multi_gap"] = (gap_scores < model.scoring.multi_gap_threshold).sum(axis=1) >= model.scoring.multi_gap_count
 
-    v = model.verdict
+    out["verdict"] = verdicts(gap_scores, overall, overall_conf, open_core, active_count, critical_count, model.verdict)
+    return out
+
+
+def overall_scores(gap_scores: np.ndarray, model: ReadinessModel, aggregator: AggregatorId | None = None) -> np.ndarray:
+    """Each row's overall readiness from its six gap scores (rows × gaps, model order) under an aggregator
+    (default: the model's), rounded like the explained path."""
+    weights = np.array([g.weight for g in model.gaps], dtype=float)
+    return np.round(_aggregate(gap_scores, weights, aggregator or model.scoring.default_aggregator), PRECISION)
+
+
+def verdicts(
+    gap_scores: np.ndarray,
+    overall: np.ndarray,
+    overall_confidence: np.ndarray,
+    open_core: np.ndarray,
+    active_edges: np.ndarray,
+    critical_edges: np.ndarray,
+    rules: VerdictRules,
+) -> np.ndarray:
+    """Each row's verdict (``not_ready``, ``conditional`` or ``ready``) under the verdict rules: the one
+    vectorized statement of docs/model.md's Verdict, shared by scoring, the method sensitivity and the what-if
+    projections (which pass other overalls or other thresholds)."""
     not_ready = (
-        (open_core > v.seed_rule_max_open_core)
-        | (gap_scores < v.not_ready_gap_below).any(axis=1)
-        | (critical_count > 0)
+        (open_core > rules.seed_rule_max_open_core)
+        | (gap_scores < rules.not_ready_gap_below).any(axis=1)
+        | (critical_edges > 0)
     )
     ready = (
         ~not_ready
-        & (gap_scores >= v.ready_gap_at_least).all(axis=1)
-        & (overall >= v.ready_overall_at_least)
-        & (active_count == 0)
-        & (overall_conf >= v.ready_confidence_at_least)
+        & (gap_scores >= rules.ready_gap_at_least).all(axis=1)
+        & (overall >= rules.ready_overall_at_least)
+        & (active_edges == 0)
+        & (overall_confidence >= rules.ready_confidence_at_least)
     )
-    out["verdict"] = np.select([not_ready, ready], ["not_ready", "ready"], default="conditional")
-    return out
+    return np.select([not_ready, ready], ["not_ready", "ready"], default="conditional")
 
 
 def _months_in_pilot(frame: pd.DataFrame) -> pd.Series:
