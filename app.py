@@ -16,7 +16,6 @@ from ui import (
     guarded,
     integrity_alarm,
     is_database_empty,
-    latest_portfolio,
     model_version,
     plain,
     redacted_database,
@@ -89,7 +88,7 @@ def sidebar() -> None:
         with guarded("the filters"):
             if not is_database_empty():
                 st.caption("FILTERS")
-                sidebar_filters(latest_portfolio())
+                sidebar_filters()
                 st.divider()
         if permits(auth.current_identity(), "manage_grants"):
             st.caption(f"Database: {plain(redacted_database())}")

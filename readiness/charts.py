@@ -11,6 +11,10 @@ Every number written on a chart (cell text, data labels, hover text, annotations
 :mod:`readiness.display`, never by a Plotly number format: d3 rounds 6.5 up to 7 where the display rule
 writes 6, and a number must read the same on every surface. Colours and positions use the exact values.
 
+Each figure is assembled as plain dicts and lists (trace dicts with their ``"type"``, one layout dict) and
+constructed, validated, in one call by :func:`figure`: Plotly's incremental updates cost several times more, and
+a busy server draws these for every session.
+
 Inputs are the frames of :mod:`readiness.portfolio` (``score_frame`` output: one row per snapshot), the
 month-end table of :func:`readiness.service.portfolio.monthly_portfolio`, or a
 :class:`readiness.scoring.ScoreResult` (or gap-score mappings taken from one). Charts only draw: orders,
@@ -36,7 +40,6 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
-from plotly.subplots import make_subplots
 
 from readiness import display
 from readiness.curves import curve_score
@@ -128,17 +131,53 @@ def _template() -> go.layout.Template:
 pio.templates[TEMPLATE_NAME] = _template()
 
 
-def styled(fig: go.Figure, title: str | None = None, height: int | None = None) -> go.Figure:
-    """Apply the readiness template (and optionally a title and height) to a figure.
+def figure(
+    data: list[dict[str, Any]], layout: dict[str, Any], title: str | None = None, height: int | None = None
+) -> go.Figure:
+    """The figure of ``data`` (trace dicts, each with its ``"type"``) and ``layout`` in the readiness template,
+    with ``title`` and ``height`` when given, constructed (and validated) in one call.
 
-    Each figure names its template rather than relying on Plotly's process-wide default, which importing
-    Streamlit replaces with its own."""
-    fig.update_layout(template=TEMPLATE_NAME)
+    Every builder here assembles plain dicts and lists and calls this once: Plotly's incremental updates
+    (``add_trace``, ``update_layout``, ``make_subplots``) cost 3-8 times more per figure than constructing it
+    from a whole spec, and a busy server builds charts for every session. Each figure names its template
+    rather than relying on Plotly's process-wide default, which importing Streamlit replaces with its own."""
+    spec = {**layout, "template": TEMPLATE_NAME}
     if title is not None:
-        fig.update_layout(title_text=title)
+        # A title may already carry a subtitle (the verdict distribution's key): the text joins it.
+        spec["title"] = {**spec.get("title", {}), "text": title}
     if height is not None:
-        fig.update_layout(height=height)
-    return fig
+        spec["height"] = height
+    return go.Figure({"data": data, "layout": spec})
+
+
+# A verdict column beside a grid of scores, sharing the rows' axis (the portfolio and snapshot heatmaps): the
+# axes make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.13, 0.87], horizontal_spacing=0.006)
+# made, written out so that the figure is built in one call.
+VERDICT_COLUMN_SHARE = 0.13
+COLUMN_SPACING = 0.006
+
+
+def _verdict_column_axes(
+    x: dict[str, Any], x2: dict[str, Any], y: dict[str, Any], y2: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Layout axes for a verdict column (``x``/``y``, traces on ``"x"``/``"y"``) beside a score grid
+    (``x2``/``y2``, traces on ``"x2"``/``"y2"``) whose rows follow the verdict column's (``matches``), its
+    own row labels hidden; the given dicts are each axis's own settings."""
+    # The same arithmetic as make_subplots, so that the domains are the same floats.
+    split = (1.0 - COLUMN_SPACING) * VERDICT_COLUMN_SHARE
+    return {
+        "xaxis": {**x, "anchor": "y", "domain": [0.0, split]},
+        "xaxis2": {**x2, "anchor": "y2", "domain": [split + COLUMN_SPACING, 1.0]},
+        "yaxis": {**y, "anchor": "x", "domain": [0.0, 1.0]},
+        "yaxis2": {**y2, "anchor": "x2", "domain": [0.0, 1.0], "matches": "y", "showticklabels": False},
+    }
+
+
+def _column_separator(x: float) -> dict[str, Any]:
+    """A layout shape: a thin white line down the whole score grid (on ``x2``) at ``x``, before its Overall
+    column (what ``add_vline(x, row=1, col=2)`` drew)."""
+    return {"type": "line", "xref": "x2", "x0": x, "x1": x, "yref": "y2 domain", "y0": 0, "y1": 1,
+            "line": {"color": "white", "width": 6}}  # fmt: skip
 
 
 def _hex_to_rgb(color: str) -> tuple[int, int, int]:
@@ -331,58 +370,62 @@ def portfolio_heatmap(
     row_labels = [plain_text(n) + (f" <span style='color:{MUTED}'>{stale_text(d)}</span>" if old else "")
                   for n, d, old in zip(names, frame["as_of"] if len(frame) else [], stale, strict=False)]  # fmt: skip
 
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.13, 0.87], horizontal_spacing=0.006)
     verdicts = frame["verdict"].astype(str).tolist()
     codes = np.array([[VERDICT_ORDER.index(v)] for v in verdicts], dtype=float)
     verdict_scale = _discrete_scale([VERDICT_COLORS[v] for v in VERDICT_ORDER])
-    fig.add_trace(
-        go.Heatmap(
-            z=codes, x=["Verdict"], y=names, text=[[VERDICT_LABELS[v]] for v in verdicts],
-            texttemplate="%{text}", textfont={"size": 12}, colorscale=verdict_scale, zmin=-0.5, zmax=2.5,
-            showscale=False, xgap=2, ygap=2, customdata=[[[n, plain_text(n)]] for n in names],
-            hovertemplate="<b>%{customdata[1]}</b><br>%{text}<extra></extra>",
-        ),
-        row=1, col=1,
-    )  # fmt: skip
-    fig.add_trace(
-        go.Heatmap(
-            z=z, x=x_labels, y=names, customdata=customdata, text=scores, texttemplate="%{text}", textfont={"size": 13},
-            colorscale=READINESS_SCALE, zmin=0, zmax=100, xgap=2, ygap=2,
-            # The title beside the bar (on top, it sat on the "100" tick label).
-            colorbar={"title": {"text": "Score", "side": "right"}, "thickness": 10, "y": 1, "yanchor": "top",
-                      "len": min(1.0, 300 / _height(len(frame))), "tickvals": [0, 40, 70, 100], "outlinewidth": 0},
-            hovertemplate=HEATMAP_HOVER,
-        ),
-        row=1, col=2,
-    )  # fmt: skip
+    verdict_column = {
+        "type": "heatmap", "xaxis": "x", "yaxis": "y", "z": codes, "x": ["Verdict"], "y": names,
+        "text": [[VERDICT_LABELS[v]] for v in verdicts], "texttemplate": "%{text}", "textfont": {"size": 12},
+        "colorscale": verdict_scale, "zmin": -0.5, "zmax": 2.5, "showscale": False, "xgap": 2, "ygap": 2,
+        "customdata": [[[n, plain_text(n)]] for n in names],
+        "hovertemplate": "<b>%{customdata[1]}</b><br>%{text}<extra></extra>",
+    }  # fmt: skip
+    cells: dict[str, Any] = {
+        "type": "heatmap", "xaxis": "x2", "yaxis": "y2", "z": z, "x": x_labels, "y": names, "text": scores,
+        "texttemplate": "%{text}", "textfont": {"size": 13}, "colorscale": READINESS_SCALE, "zmin": 0, "zmax": 100,
+        "xgap": 2, "ygap": 2,
+        # The title beside the bar (on top, it sat on the "100" tick label).
+        "colorbar": {"title": {"text": "Score", "side": "right"}, "thickness": 10, "y": 1, "yanchor": "top",
+                     "len": min(1.0, 300 / _height(len(frame))), "tickvals": [0, 40, 70, 100], "outlinewidth": 0},
+    }  # fmt: skip
+    traces = [verdict_column, cells]
     if len(frame):
-        fig.add_trace(_click_targets(x_labels, names, customdata), row=1, col=2)
-        fig.update_traces(hoverinfo="skip", hovertemplate=None, selector={"type": "heatmap", "xaxis": "x2"})
-    # A thin white separator before the Overall column.
-    fig.add_vline(x=len(GAP_IDS) - 0.5, line={"color": "white", "width": 6}, row=1, col=2)
-    fig.update_xaxes(side="top", showgrid=False, tickfont={"color": INK, "size": 12}, tickangle=0)
-    # Column labels on two lines where they are long, so that they never need to be turned or cut.
-    fig.update_xaxes(tickmode="array", tickvals=x_labels, ticktext=[wrapped(x) for x in x_labels], row=1, col=2)
-    fig.update_yaxes(showgrid=False, tickfont={"color": INK, "size": 12}, autorange=True)
-    fig.update_yaxes(tickmode="array", tickvals=names, ticktext=row_labels, row=1, col=1)
-    # Hover and click go to the nearest cell wherever the pointer is; no drag-zoom on a table of scores.
-    fig.update_layout(hovermode="closest", hoverdistance=-1, clickmode="event+select", dragmode=False)
-    fig.update_yaxes(showticklabels=False, row=1, col=2)
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 80 if title else 48, "b": 10})
-    return styled(fig, title, _height(len(frame)))
+        # The click targets carry the hover; the cells under them stay silent (one hover per cell).
+        cells.update(customdata=customdata, hoverinfo="skip")
+        traces.append(_click_targets(x_labels, names, customdata))
+    else:
+        cells["hovertemplate"] = HEATMAP_HOVER
+    column_axis = {"side": "top", "showgrid": False, "tickfont": {"color": INK, "size": 12}, "tickangle": 0}
+    row_axis = {"showgrid": False, "tickfont": {"color": INK, "size": 12}, "autorange": True}
+    layout = {
+        **_verdict_column_axes(
+            x=column_axis,
+            # Column labels on two lines where they are long, so that they never need to be turned or cut.
+            x2={**column_axis, "tickmode": "array", "tickvals": x_labels, "ticktext": [wrapped(x) for x in x_labels]},
+            y={**row_axis, "tickmode": "array", "tickvals": names, "ticktext": row_labels},
+            y2=row_axis,
+        ),
+        # A thin white separator before the Overall column.
+        "shapes": [_column_separator(len(GAP_IDS) - 0.5)],
+        # Hover and click go to the nearest cell wherever the pointer is; no drag-zoom on a table of scores.
+        "hovermode": "closest", "hoverdistance": -1, "clickmode": "event+select", "dragmode": False,
+        "margin": {"l": 10, "r": 10, "t": 80 if title else 48, "b": 10},
+    }  # fmt: skip
+    return figure(traces, layout, title, _height(len(frame)))
 
 
-def _click_targets(x_labels: list[str], names: list[str], customdata: np.ndarray) -> go.Scatter:
+def _click_targets(x_labels: list[str], names: list[str], customdata: np.ndarray) -> dict[str, Any]:
     """Invisible markers at the centre of every cell. Plotly cannot select a heatmap cell, but it can select a
     point: a click on a cell selects its marker, whose ``customdata[0]`` is the pilot (the app opens it)."""
     rows, cols = customdata.shape[:2]
-    return go.Scatter(
-        x=np.tile(x_labels, rows), y=np.repeat(names, cols), mode="markers", showlegend=False, name="cells",
-        marker={"size": 24, "symbol": "square", "opacity": 0, "color": "white"},
-        customdata=customdata.reshape(rows * cols, -1),
-        selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}},
-        hovertemplate=HEATMAP_HOVER,
-    )  # fmt: skip
+    return {
+        "type": "scatter", "xaxis": "x2", "yaxis": "y2", "x": np.tile(x_labels, rows), "y": np.repeat(names, cols),
+        "mode": "markers", "showlegend": False, "name": "cells",
+        "marker": {"size": 24, "symbol": "square", "opacity": 0, "color": "white"},
+        "customdata": customdata.reshape(rows * cols, -1),
+        "selected": {"marker": {"opacity": 0}}, "unselected": {"marker": {"opacity": 0}},
+        "hovertemplate": HEATMAP_HOVER,
+    }  # fmt: skip
 
 
 def _height(rows: int) -> int:
@@ -517,7 +560,6 @@ def value_readiness_matrix(latest: pd.DataFrame, model: ReadinessModel | None = 
     model = model or load_model()
     code, symbol = currency(currency_code)
     data = latest.dropna(subset=["expected_annual_value", "monthly_run_cost"])
-    fig = go.Figure()
     max_cost = float(data["monthly_run_cost"].max()) if len(data) else 1.0
     y_max = max(float(data["expected_annual_value"].max()) / 1e6 if len(data) else 1.0, 0.1) * 1.15
     crowded = len(data) > CROWDED
@@ -529,6 +571,7 @@ def value_readiness_matrix(latest: pd.DataFrame, model: ReadinessModel | None = 
     # The threshold's note sits at the bottom right of its line: no label may cover it.
     note_x = (ready_at - VALUE_X_RANGE[0]) / (VALUE_X_RANGE[1] - VALUE_X_RANGE[0]) * VALUE_PLOT_PX[0]
     positions = _label_positions(points, value_labels(data, label_top), y_max, [(note_x, 0, note_x + 100, 16)])
+    traces = []
     for verdict in VERDICT_ORDER:
         part = data[data["verdict"] == verdict]
         if part.empty:
@@ -541,47 +584,55 @@ def value_readiness_matrix(latest: pd.DataFrame, model: ReadinessModel | None = 
             for name, x, v, c in zip(part["pilot"], part["overall"], value, cost, strict=True)
         ]
         names = part["pilot"].astype(str).tolist()
-        fig.add_trace(
-            go.Scatter(
-                x=part["overall"], y=value / 1e6, mode="markers+text", name=VERDICT_LABELS[verdict],
-                text=[plain_text(n) if n in positions else "" for n in names],
-                textposition=[positions.get(n, "top center") for n in names],
-                textfont={"size": LABEL_FONT, "color": INK}, cliponaxis=False,
-                customdata=np.column_stack([part["pilot"], hover]),
-                marker={"size": scale * bubble_size(cost, max_cost), "color": VERDICT_COLORS[verdict],
+        traces.append(
+            {"type": "scatter", "x": part["overall"], "y": value / 1e6, "mode": "markers+text",
+             "name": VERDICT_LABELS[verdict], "text": [plain_text(n) if n in positions else "" for n in names],
+             "textposition": [positions.get(n, "top center") for n in names],
+             "textfont": {"size": LABEL_FONT, "color": INK}, "cliponaxis": False,
+             "customdata": np.column_stack([part["pilot"], hover]),
+             "marker": {"size": scale * bubble_size(cost, max_cost), "color": VERDICT_COLORS[verdict],
                         "symbol": VERDICT_SYMBOLS[verdict], "opacity": 0.35 if crowded else 0.75,
                         "line": {"color": "white", "width": 1}},
-                hovertemplate="%{customdata[1]}<extra></extra>",
-            )
+             "hovertemplate": "%{customdata[1]}<extra></extra>"}
         )  # fmt: skip
-    fig.add_vline(x=ready_at, line={"color": MUTED, "width": 1, "dash": "dot"}, annotation_position="bottom right",
-                  annotation={"text": f"ready needs ≥ {display.threshold_text(ready_at)}",
-                              "font": {"color": MUTED, "size": 11}})  # fmt: skip
-    _size_legend(fig, max_cost, symbol, scale)
-    fig.update_xaxes(title_text="Overall readiness (0-100)", range=list(VALUE_X_RANGE))
-    fig.update_yaxes(title_text=f"Expected annual value ({symbol.strip()} millions)", range=[0, y_max])
-    fig.update_layout(showlegend=True, margin={"l": 10, "r": 10, "t": 48, "b": 96},
-                      meta={"currency": code})  # fmt: skip
-    return styled(fig, title, 480)
+    # The threshold: a dotted line across the plot, its note at the bottom right of it.
+    threshold = {"type": "line", "xref": "x", "x0": ready_at, "x1": ready_at, "yref": "y domain", "y0": 0, "y1": 1,
+                 "line": {"color": MUTED, "width": 1, "dash": "dot"}}  # fmt: skip
+    note = {"text": f"ready needs ≥ {display.threshold_text(ready_at)}", "font": {"color": MUTED, "size": 11},
+            "showarrow": False, "xref": "x", "x": ready_at, "xanchor": "left", "yref": "y domain", "y": 0,
+            "yanchor": "bottom"}  # fmt: skip
+    legend = _size_legend(max_cost, symbol, scale)
+    layout = {
+        "shapes": [threshold, *legend["shapes"]], "annotations": [note, *legend["annotations"]],
+        "xaxis": {"title": {"text": "Overall readiness (0-100)"}, "range": list(VALUE_X_RANGE)},
+        "yaxis": {"title": {"text": f"Expected annual value ({symbol.strip()} millions)"}, "range": [0, y_max]},
+        "showlegend": True, "margin": {"l": 10, "r": 10, "t": 48, "b": 96}, "meta": {"currency": code},
+    }  # fmt: skip
+    return figure(traces, layout, title, 480)
 
 
-def _size_legend(fig: go.Figure, max_cost: float, symbol: str, scale: float = 1.0) -> None:
+def _size_legend(max_cost: float, symbol: str, scale: float = 1.0) -> dict[str, list[dict[str, Any]]]:
     """Under the x axis: what a bubble's size means, three circles drawn with :func:`bubble_size` itself
-    (times ``scale``, the crowded chart's smaller bubbles)."""
+    (times ``scale``, the crowded chart's smaller bubbles), as layout ``shapes`` and ``annotations``."""
     costs = sorted({_nice(max_cost * f) for f in (0.1, 0.4, 1.0)})
-    fig.add_annotation(text="Bubble size: run cost a month", x=0, y=0, xref="paper", yref="paper", xanchor="left",
-                       yanchor="middle", yshift=-70, showarrow=False, font={"size": 11, "color": MUTED})  # fmt: skip
+    shapes: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = [
+        {"text": "Bubble size: run cost a month", "x": 0, "y": 0, "xref": "paper", "yref": "paper",
+         "xanchor": "left", "yanchor": "middle", "yshift": -70, "showarrow": False,
+         "font": {"size": 11, "color": MUTED}}
+    ]  # fmt: skip
     offset = 168
     for cost in costs:
         diameter = scale * float(bubble_size(cost, max_cost))
-        fig.add_shape(type="circle", xref="paper", yref="paper", xsizemode="pixel", ysizemode="pixel",
-                      xanchor=0, yanchor=0, x0=offset, x1=offset + diameter, y0=-70 - diameter / 2,
-                      y1=-70 + diameter / 2, line={"color": MUTED, "width": 1},
-                      fillcolor="rgba(107,114,128,0.15)")  # fmt: skip
-        fig.add_annotation(text=_money_text(cost, symbol), x=0, y=0, xref="paper", yref="paper", xanchor="left",
-                           yanchor="middle", xshift=offset + diameter + 4, yshift=-70, showarrow=False,
-                           font={"size": 11, "color": MUTED})  # fmt: skip
+        shapes.append({"type": "circle", "xref": "paper", "yref": "paper", "xsizemode": "pixel",
+                       "ysizemode": "pixel", "xanchor": 0, "yanchor": 0, "x0": offset, "x1": offset + diameter,
+                       "y0": -70 - diameter / 2, "y1": -70 + diameter / 2, "line": {"color": MUTED, "width": 1},
+                       "fillcolor": "rgba(107,114,128,0.15)"})  # fmt: skip
+        annotations.append({"text": _money_text(cost, symbol), "x": 0, "y": 0, "xref": "paper", "yref": "paper",
+                            "xanchor": "left", "yanchor": "middle", "xshift": offset + diameter + 4, "yshift": -70,
+                            "showarrow": False, "font": {"size": 11, "color": MUTED}})  # fmt: skip
         offset += diameter + 52
+    return {"shapes": shapes, "annotations": annotations}
 
 
 def _decimal_text(value: float, decimals: int) -> str:
@@ -600,28 +651,28 @@ def verdict_distribution(latest: pd.DataFrame, by: str = "business_unit",
     # The groups (business units, teams) are user text and the categories are drawn as the tick labels and
     # in the hover as they are: escaped, so that Plotly shows them as typed and never as a link.
     groups_shown = [plain_text(i) for i in table.index]
-    fig = go.Figure()
+    traces = []
     for verdict in VERDICT_ORDER:
         counts = table[verdict] if verdict in table else pd.Series([], dtype=int)
-        fig.add_trace(
-            go.Bar(
-                y=groups_shown, x=counts, orientation="h", name=verdict_label(verdict),
-                marker={"color": VERDICT_COLORS[verdict], "line": {"color": "white", "width": 1}},
-                text=[str(c) if c else "" for c in counts], textposition="inside", insidetextanchor="middle",
-                textfont={"color": "white", "size": 12},
-                hovertemplate="%{y}: %{x} " + VERDICT_LABELS[verdict].lower() + "<extra></extra>",
-            )
+        traces.append(
+            {"type": "bar", "y": groups_shown, "x": counts, "orientation": "h", "name": verdict_label(verdict),
+             "marker": {"color": VERDICT_COLORS[verdict], "line": {"color": "white", "width": 1}},
+             "text": [str(c) if c else "" for c in counts], "textposition": "inside", "insidetextanchor": "middle",
+             "textfont": {"color": "white", "size": 12},
+             "hovertemplate": "%{y}: %{x} " + VERDICT_LABELS[verdict].lower() + "<extra></extra>"}
         )  # fmt: skip
-    fig.update_layout(barmode="stack", bargap=0.35, legend_traceorder="normal")
+    x_axis: dict[str, Any] = {"title": {"text": "Pilots"}}
+    if table.to_numpy().sum(axis=1).max(initial=0) <= 10:
+        x_axis["dtick"] = 1  # whole pilots while the bars are short; Plotly's own ticks beyond
+    layout: dict[str, Any] = {"barmode": "stack", "bargap": 0.35, "legend": {"traceorder": "normal"},
+                              "xaxis": x_axis, "yaxis": {"showgrid": False}}  # fmt: skip
     if title:
         # The key on one line under the title: a Plotly legend beside the title ran into it, and above the
         # plot it wraps to the plot's width (narrow here, beside long business-unit names).
         key = "   ".join(f"<span style='color:{VERDICT_COLORS[v]}'>■</span> {verdict_label(v)}" for v in VERDICT_ORDER)
-        fig.update_layout(showlegend=False, title={"subtitle": {"text": key, "font": {"size": 12, "color": INK}}},
-                          margin={"t": 72})  # fmt: skip
-    fig.update_xaxes(title_text="Pilots", dtick=1 if table.to_numpy().sum(axis=1).max(initial=0) <= 10 else None)
-    fig.update_yaxes(showgrid=False)
-    return styled(fig, title, max(240, 120 + 38 * len(table)))
+        layout.update(showlegend=False, title={"subtitle": {"text": key, "font": {"size": 12, "color": INK}}},
+                      margin={"t": 72})  # fmt: skip
+    return figure(traces, layout, title, max(240, 120 + 38 * len(table)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -661,33 +712,35 @@ def pilot_radar(
     from :data:`RADAR_INWARD_FROM` on, so that high ones stay off the axis labels."""
     shorts = short_gap_labels(model)
     theta = _closed([shorts[g] for g in GAP_IDS])
-    fig = go.Figure()
+    traces = []
     if median is not None:
-        fig.add_trace(_radar_trace([median[g] for g in GAP_IDS], theta, names[2], "#9ca3af", "dot", "square"))
+        traces.append(_radar_trace([median[g] for g in GAP_IDS], theta, names[2], "#9ca3af", "dot", "square"))
     if previous is not None:
-        fig.add_trace(_radar_trace([previous[g] for g in GAP_IDS], theta, names[1], "#8d6cab", "dash", "diamond"))
+        traces.append(_radar_trace([previous[g] for g in GAP_IDS], theta, names[1], "#8d6cab", "dash", "diamond"))
     values = [latest[g] for g in GAP_IDS]
     trace = _radar_trace(values, theta, names[0], SERIES_COLORS[0], "solid", "circle", fill=True)
     # The closing point repeats the first: its label is left empty, or the first value would be written twice.
     trace.update(mode="lines+markers+text", text=[*score_texts(values), ""],
                  textposition=_closed(radar_label_positions(values)), textfont={"size": 12, "color": INK})  # fmt: skip
-    fig.add_trace(trace)
-    _polar_layout(fig)
-    return styled(fig, title, 440)
+    traces.append(trace)
+    return figure(traces, _polar_layout(traces), title, 440)
 
 
 def _radar_trace(values: Sequence[float], theta: list[str], name: str, color: str, dash: str, symbol: str,
-                 fill: bool = False) -> go.Scatterpolar:  # fmt: skip
-    return go.Scatterpolar(
-        r=_closed(list(values)), theta=theta, name=plain_text(name), mode="lines+markers",
-        line={"color": color, "dash": dash, "width": 2.5 if fill else 1.8},
-        marker={"symbol": symbol, "size": 7, "color": color},
-        fill="toself" if fill else None, fillcolor=_rgba(color, 0.12) if fill else None,
-        customdata=list(score_texts(_closed(list(values)))),
+                 fill: bool = False) -> dict[str, Any]:  # fmt: skip
+    """One radar outline as a ``scatterpolar`` trace dict: closed, its hover naming the trace and the value."""
+    trace = {
+        "type": "scatterpolar", "r": _closed(list(values)), "theta": theta, "name": plain_text(name),
+        "mode": "lines+markers", "line": {"color": color, "dash": dash, "width": 2.5 if fill else 1.8},
+        "marker": {"symbol": symbol, "size": 7, "color": color},
+        "customdata": list(score_texts(_closed(list(values)))),
         # The name (a pilot's, user text) is read from the trace, not written into the template: typed into
         # it, a "%{...}" in the name would be filled in instead of shown.
-        hovertemplate="<b>%{fullData.name}</b><br>%{theta}: %{customdata}<extra></extra>",
-    )  # fmt: skip
+        "hovertemplate": "<b>%{fullData.name}</b><br>%{theta}: %{customdata}<extra></extra>",
+    }  # fmt: skip
+    if fill:
+        trace.update(fill="toself", fillcolor=_rgba(color, 0.12))
+    return trace
 
 
 def _rgba(color: str, alpha: float) -> str:
@@ -695,24 +748,25 @@ def _rgba(color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def _polar_layout(fig: go.Figure) -> None:
-    labels = [str(t) for t in fig.data[0].theta[:-1]] if fig.data else []
-    fig.update_layout(
+def _polar_layout(traces: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The layout of a radar of ``traces`` (the axes named by the first trace's ``theta``)."""
+    labels = [str(t) for t in traces[0]["theta"][:-1]] if traces else []
+    return {
         # The radial ticks run between the first two axes, so they never sit on an axis or its label.
-        polar={"radialaxis": {"range": [0, 100], "tickvals": [40, 70, 100], "angle": 60, "tickangle": 60},
-               # Long axis labels on two lines ("Latency &<br>scale"): no wider than the margins below, so
-               # they are never cut, even in a narrow column (the Assess page's live score).
-               # Invisible outside ticks hold the axis labels off the ring, clear of the values written
-               # outwards from the points near 100.
-               "angularaxis": {"direction": "clockwise", "rotation": 90, "tickmode": "array", "tickvals": labels,
-                               "ticktext": [wrapped(t) for t in labels], "ticks": "outside", "ticklen": 14,
-                               "tickcolor": "rgba(0,0,0,0)"}},
+        "polar": {"radialaxis": {"range": [0, 100], "tickvals": [40, 70, 100], "angle": 60, "tickangle": 60},
+                  # Long axis labels on two lines ("Latency &<br>scale"): no wider than the margins below, so
+                  # they are never cut, even in a narrow column (the Assess page's live score).
+                  # Invisible outside ticks hold the axis labels off the ring, clear of the values written
+                  # outwards from the points near 100.
+                  "angularaxis": {"direction": "clockwise", "rotation": 90, "tickmode": "array", "tickvals": labels,
+                                  "ticktext": [wrapped(t) for t in labels], "ticks": "outside", "ticklen": 14,
+                                  "tickcolor": "rgba(0,0,0,0)"}},
         # The legend at the foot of the figure, below the bottom axis label whatever the chart's size; the
         # bottom margin holds both (a row of legend for every two traces).
-        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0.5,
-                "xanchor": "center"},
-        margin={"l": 80, "r": 80, "t": 60, "b": 44 + 20 * ((len(fig.data) + 1) // 2)},
-    )  # fmt: skip
+        "legend": {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0.5,
+                   "xanchor": "center"},
+        "margin": {"l": 80, "r": 80, "t": 60, "b": 44 + 20 * ((len(traces) + 1) // 2)},
+    }  # fmt: skip
 
 
 def compound_risk_heatmap(
@@ -740,21 +794,21 @@ def compound_risk_heatmap(
             f"{shorts[risk.target]} {display.score_text(b)}"
         )
     state_colors = ["#e5e7eb", VERDICT_COLORS["conditional"], VERDICT_COLORS["not_ready"]]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z[::-1], x=labels, y=labels[::-1], text=text[::-1], customdata=hover[::-1],
-            texttemplate="%{text}", textfont={"size": 11}, colorscale=_discrete_scale(state_colors),
-            zmin=-0.5, zmax=2.5, showscale=False, xgap=3, ygap=3, hoverongaps=False,
-            hovertemplate="%{customdata}<extra></extra>",
-        )
-    )  # fmt: skip
-    # Column labels on two lines, so that six columns fit a half-width column without turning or cutting them.
-    fig.update_xaxes(side="top", showgrid=False, title_text="… makes this gap's weakness worse",
-                     tickfont={"color": INK}, tickangle=0, tickmode="array", tickvals=labels,
-                     ticktext=[wrapped(x, 8) for x in labels])  # fmt: skip
-    fig.update_yaxes(showgrid=False, title_text="A weak gap here …", tickfont={"color": INK})
-    fig.update_layout(plot_bgcolor=FAINT, margin={"l": 10, "r": 10, "t": 100 if title else 60, "b": 10})
-    return styled(fig, title, 460)
+    cells = {
+        "type": "heatmap", "z": z[::-1], "x": labels, "y": labels[::-1], "text": text[::-1],
+        "customdata": hover[::-1], "texttemplate": "%{text}", "textfont": {"size": 11},
+        "colorscale": _discrete_scale(state_colors), "zmin": -0.5, "zmax": 2.5, "showscale": False, "xgap": 3,
+        "ygap": 3, "hoverongaps": False, "hovertemplate": "%{customdata}<extra></extra>",
+    }  # fmt: skip
+    layout = {
+        # Column labels on two lines, so that six columns fit a half-width column without turning or cutting them.
+        "xaxis": {"side": "top", "showgrid": False, "title": {"text": "… makes this gap's weakness worse"},
+                  "tickfont": {"color": INK}, "tickangle": 0, "tickmode": "array", "tickvals": labels,
+                  "ticktext": [wrapped(x, 8) for x in labels]},
+        "yaxis": {"showgrid": False, "title": {"text": "A weak gap here …"}, "tickfont": {"color": INK}},
+        "plot_bgcolor": FAINT, "margin": {"l": 10, "r": 10, "t": 100 if title else 60, "b": 10},
+    }  # fmt: skip
+    return figure([cells], layout, title, 460)
 
 
 def trend_figure(
@@ -785,17 +839,19 @@ def trend_figure(
          "textposition": "top center", "cliponaxis": False, "textfont": {"size": 11, "color": INK},
          "hovertemplate": "Overall %{text}<extra></extra>"}
     )  # fmt: skip
-    fig = go.Figure(data=traces, layout=_threshold_layout(model))
-    fig.update_yaxes(range=[-3, 108], title_text="Score", tickvals=[0, 40, 70, 100])
-    _date_axis(fig, dates)
-    fig.update_layout(hovermode="x unified", legend={"y": -0.15, "yanchor": "top"},
-                      margin={"l": 10, "r": 96, "t": 48 if title else 20, "b": 10})  # fmt: skip
-    return styled(fig, title, 420)
+    layout = {
+        **_threshold_layout(model),
+        "xaxis": _date_axis(dates),
+        "yaxis": {"range": [-3, 108], "title": {"text": "Score"}, "tickvals": [0, 40, 70, 100]},
+        "hovermode": "x unified", "legend": {"y": -0.15, "yanchor": "top"},
+        "margin": {"l": 10, "r": 96, "t": 48 if title else 20, "b": 10},
+    }  # fmt: skip
+    return figure(traces, layout, title, 420)
 
 
-def _date_axis(fig: go.Figure, dates: pd.Series) -> None:
-    """A time axis in days and months whatever the span: one tick per snapshot date while they are few,
-    a month either side of a single day."""
+def _date_axis(dates: pd.Series) -> dict[str, Any]:
+    """A time axis (a layout ``xaxis``) in days and months whatever the span: one tick per snapshot date while
+    they are few, a month either side of a single day."""
     unique = sorted(pd.to_datetime(dates).dt.normalize().unique())
     axis: dict = {"type": "date", "hoverformat": "%d %b %Y", "showgrid": False}
     if len(unique) <= 1:
@@ -810,7 +866,7 @@ def _date_axis(fig: go.Figure, dates: pd.Series) -> None:
                     ticktext=[f"{pd.Timestamp(d):{form}}" for d in unique])  # fmt: skip
     else:
         axis.update(tickformat="%b %Y")
-    fig.update_xaxes(**axis)
+    return axis
 
 
 def _threshold_layout(model: ReadinessModel) -> dict[str, Any]:
@@ -837,16 +893,14 @@ def portfolio_trend(monthly: pd.DataFrame, title: str | None = "Portfolio verdic
     portfolio is computed once, by the one as-of rule, and only drawn here.
     """
     table = monthly.assign(month=pd.to_datetime(monthly["month"]))
-    fig = go.Figure()
-    for verdict in VERDICT_ORDER:
-        fig.add_trace(
-            go.Bar(x=table["month"], y=table[verdict], name=verdict_label(verdict),
-                   marker={"color": VERDICT_COLORS[verdict]}, text=[str(int(c)) if c else "" for c in table[verdict]],
-                   textposition="inside", textfont={"color": "white", "size": 11})
-        )  # fmt: skip
-    fig.update_layout(barmode="stack", bargap=0.25)
-    fig.update_yaxes(title_text="Pilots")
-    return styled(fig, title, 360)
+    traces = [
+        {"type": "bar", "x": table["month"], "y": table[verdict], "name": verdict_label(verdict),
+         "marker": {"color": VERDICT_COLORS[verdict]}, "text": [str(int(c)) if c else "" for c in table[verdict]],
+         "textposition": "inside", "textfont": {"color": "white", "size": 11}}
+        for verdict in VERDICT_ORDER
+    ]  # fmt: skip
+    layout = {"barmode": "stack", "bargap": 0.25, "yaxis": {"title": {"text": "Pilots"}}}
+    return figure(traces, layout, title, 360)
 
 
 # --------------------------------------------------------------------------------------------
@@ -859,15 +913,13 @@ def compare_radar(latest: pd.DataFrame, model: ReadinessModel | None = None,
     """Overlaid radars of 2-8 pilots (one row each), told apart by colour, dash and marker."""
     shorts = short_gap_labels(model)
     theta = _closed([shorts[g] for g in GAP_IDS])
-    fig = go.Figure()
-    for k, (_, row) in enumerate(latest.head(len(SERIES_COLORS)).iterrows()):
-        values = [float(row[f"score.{g}"]) for g in GAP_IDS]
-        fig.add_trace(
-            _radar_trace(values, theta, f"{row['pilot']} ({display.score_text(row['overall'])})", SERIES_COLORS[k],
-                         SERIES_DASHES[k], SERIES_SYMBOLS[k])
-        )  # fmt: skip
-    _polar_layout(fig)
-    return styled(fig, title, 500 + 20 * (len(fig.data) // 3))
+    traces = [
+        _radar_trace([float(row[f"score.{g}"]) for g in GAP_IDS], theta,
+                     f"{row['pilot']} ({display.score_text(row['overall'])})", SERIES_COLORS[k], SERIES_DASHES[k],
+                     SERIES_SYMBOLS[k])
+        for k, (_, row) in enumerate(latest.head(len(SERIES_COLORS)).iterrows())
+    ]  # fmt: skip
+    return figure(traces, _polar_layout(traces), title, 500 + 20 * (len(traces) // 3))
 
 
 def delta_heatmap(
@@ -896,22 +948,22 @@ def delta_heatmap(
         text[i, j] = f"{display.score_text(value)} {display.change_text(then[i, j], value)}"
     limit = max(10.0, float(np.nanmax(np.abs(delta))) if np.isfinite(delta).any() else 10.0)
     shown = np.array([plain_text(n) for n in merged.index], dtype=object)
-    fig = go.Figure(
-        go.Heatmap(
-            z=np.nan_to_num(delta, nan=0.0), x=x_labels, y=merged.index.tolist(), text=text,
-            texttemplate="%{text}", textfont={"size": 12}, colorscale=DELTA_SCALE, zmid=0, zmin=-limit,
-            zmax=limit, xgap=2, ygap=2, customdata=np.repeat(shown[:, None], len(columns), 1),
-            colorbar={"title": {"text": "Change", "side": "right"}, "thickness": 10, "len": 0.5, "y": 1,
-                      "yanchor": "top", "outlinewidth": 0},
-            hovertemplate="<b>%{customdata}</b> · %{x}<br>%{text}<extra></extra>",
-        )
-    )  # fmt: skip
-    fig.update_xaxes(side="top", showgrid=False, tickfont={"color": INK}, tickangle=0, tickmode="array",
-                     tickvals=x_labels, ticktext=[wrapped(x) for x in x_labels])  # fmt: skip
-    fig.update_yaxes(autorange="reversed", showgrid=False, tickfont={"color": INK}, tickmode="array",
-                     tickvals=merged.index.tolist(), ticktext=[plain_text(n) for n in merged.index])  # fmt: skip
-    fig.update_layout(margin={"t": 80 if title else 48})
-    return styled(fig, title, _height(len(merged)))
+    cells = {
+        "type": "heatmap", "z": np.nan_to_num(delta, nan=0.0), "x": x_labels, "y": merged.index.tolist(),
+        "text": text, "texttemplate": "%{text}", "textfont": {"size": 12}, "colorscale": DELTA_SCALE, "zmid": 0,
+        "zmin": -limit, "zmax": limit, "xgap": 2, "ygap": 2, "customdata": np.repeat(shown[:, None], len(columns), 1),
+        "colorbar": {"title": {"text": "Change", "side": "right"}, "thickness": 10, "len": 0.5, "y": 1,
+                     "yanchor": "top", "outlinewidth": 0},
+        "hovertemplate": "<b>%{customdata}</b> · %{x}<br>%{text}<extra></extra>",
+    }  # fmt: skip
+    layout = {
+        "xaxis": {"side": "top", "showgrid": False, "tickfont": {"color": INK}, "tickangle": 0, "tickmode": "array",
+                  "tickvals": x_labels, "ticktext": [wrapped(x) for x in x_labels]},
+        "yaxis": {"autorange": "reversed", "showgrid": False, "tickfont": {"color": INK}, "tickmode": "array",
+                  "tickvals": merged.index.tolist(), "ticktext": [plain_text(n) for n in merged.index]},
+        "margin": {"t": 80 if title else 48},
+    }  # fmt: skip
+    return figure([cells], layout, title, _height(len(merged)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -923,12 +975,12 @@ def metric_curve_figure(metric: Metric, title: str | None = None) -> go.Figure:
     """How a metric's value becomes its 0-100 item score: the curve, with the green and red anchors."""
     curve = metric.curve
     assert curve is not None, f"{metric.id} has no curve"
+    margin = {"l": 10, "r": 10, "t": 30 if title else 10, "b": 10}
     if isinstance(curve, BoolCurve):
-        fig = go.Figure(go.Bar(x=["no", "yes"], y=[0, 100], marker={"color": [score_color(0), score_color(100)]},
-                               text=["0", "100"], textposition="outside"))  # fmt: skip
-        fig.update_yaxes(range=[0, 118], tickvals=[0, 50, 100])
-        fig.update_layout(showlegend=False, margin={"l": 10, "r": 10, "t": 30 if title else 10, "b": 10})
-        return styled(fig, title, 180)
+        bars = {"type": "bar", "x": ["no", "yes"], "y": [0, 100], "text": ["0", "100"], "textposition": "outside",
+                "marker": {"color": [score_color(0), score_color(100)]}}  # fmt: skip
+        layout = {"yaxis": {"range": [0, 118], "tickvals": [0, 50, 100]}, "showlegend": False, "margin": margin}
+        return figure([bars], layout, title, 180)
     if isinstance(curve, BandCurve):
         anchors = [curve.red_low, curve.green_low, curve.green_high, curve.red_high]
     else:
@@ -940,23 +992,20 @@ def metric_curve_figure(metric: Metric, title: str | None = None) -> go.Figure:
         x = x[(x >= 0) & (x <= 100)]
     y = curve_score(curve, x, np.ones_like(x)) if isinstance(curve, RatioCurve) else curve_score(curve, x)
     hover = [f"{_decimal_text(v, 2)} → {display.score_text(score)}" for v, score in zip(x, y, strict=True)]
-    fig = go.Figure(
-        go.Scatter(x=x, y=y, mode="lines", line={"color": INK, "width": 2}, customdata=hover,
-                   hovertemplate="%{customdata}<extra></extra>")
-    )  # fmt: skip
+    line = {"type": "scatter", "x": x, "y": y, "mode": "lines", "line": {"color": INK, "width": 2},
+            "customdata": hover, "hovertemplate": "%{customdata}<extra></extra>"}  # fmt: skip
     points = [(a, float(curve_score(curve, a, 1.0) if isinstance(curve, RatioCurve) else curve_score(curve, a)))
               for a in anchors]  # fmt: skip
-    fig.add_trace(
-        go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="markers+text",
-                   marker={"size": 9, "color": [score_color(p[1]) for p in points], "line": {"color": INK, "width": 1}},
-                   text=[display.threshold_text(p[0]) for p in points], textposition="top center",
-                   textfont={"size": 11})
-    )  # fmt: skip
+    markers = {
+        "type": "scatter", "x": [p[0] for p in points], "y": [p[1] for p in points], "mode": "markers+text",
+        "marker": {"size": 9, "color": [score_color(p[1]) for p in points], "line": {"color": INK, "width": 1}},
+        "text": [display.threshold_text(p[0]) for p in points], "textposition": "top center", "textfont": {"size": 11},
+    }  # fmt: skip
     unit = "ratio to budget" if isinstance(curve, RatioCurve) else metric.unit
-    fig.update_xaxes(title_text=unit)
-    fig.update_yaxes(range=[-5, 118], tickvals=[0, 50, 100], title_text="score")
-    fig.update_layout(showlegend=False, margin={"l": 10, "r": 10, "t": 30 if title else 10, "b": 10})
-    return styled(fig, title, 200)
+    layout = {"xaxis": {"title": {"text": unit}},
+              "yaxis": {"range": [-5, 118], "tickvals": [0, 50, 100], "title": {"text": "score"}},
+              "showlegend": False, "margin": margin}  # fmt: skip
+    return figure([line, markers], layout, title, 200)
 
 
 def snapshot_heatmap(
@@ -969,30 +1018,30 @@ def snapshot_heatmap(
     dates = [f"{pd.Timestamp(d):%d %b %Y}" for d in data["as_of"]]
     z = np.column_stack([data[f"score.{g}"].to_numpy(float) for g in GAP_IDS] + [data["overall"].to_numpy(float)])
     scores = score_texts(z)
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.13, 0.87], horizontal_spacing=0.006)
     verdicts = data["verdict"].astype(str).tolist()
-    fig.add_trace(
-        go.Heatmap(
-            z=[[VERDICT_ORDER.index(v)] for v in verdicts], x=["Verdict"], y=dates,
-            text=[[VERDICT_LABELS[v]] for v in verdicts], texttemplate="%{text}", textfont={"size": 12},
-            colorscale=_discrete_scale([VERDICT_COLORS[v] for v in VERDICT_ORDER]), zmin=-0.5, zmax=2.5,
-            showscale=False, xgap=2, ygap=2, hovertemplate="%{y}: %{text}<extra></extra>",
-        ),
-        row=1, col=1,
-    )  # fmt: skip
-    fig.add_trace(
-        go.Heatmap(
-            z=z, x=[shorts[g] for g in GAP_IDS] + ["Overall"], y=dates, text=scores, texttemplate="%{text}",
-            textfont={"size": 13}, colorscale=READINESS_SCALE, zmin=0, zmax=100, xgap=2, ygap=2, showscale=False,
-            hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
-        ),
-        row=1, col=2,
-    )  # fmt: skip
-    fig.add_vline(x=len(GAP_IDS) - 0.5, line={"color": "white", "width": 6}, row=1, col=2)
-    fig.update_xaxes(side="top", showgrid=False, tickfont={"color": INK, "size": 12}, tickangle=0)
     x_labels = [shorts[g] for g in GAP_IDS] + ["Overall"]
-    fig.update_xaxes(tickmode="array", tickvals=x_labels, ticktext=[wrapped(x) for x in x_labels], row=1, col=2)
-    fig.update_yaxes(showgrid=False, tickfont={"color": INK, "size": 12}, type="category")
-    fig.update_yaxes(showticklabels=False, row=1, col=2)
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 80 if title else 40, "b": 10})
-    return styled(fig, title, _height(len(data)))
+    verdict_column = {
+        "type": "heatmap", "xaxis": "x", "yaxis": "y", "z": [[VERDICT_ORDER.index(v)] for v in verdicts],
+        "x": ["Verdict"], "y": dates, "text": [[VERDICT_LABELS[v]] for v in verdicts], "texttemplate": "%{text}",
+        "textfont": {"size": 12}, "colorscale": _discrete_scale([VERDICT_COLORS[v] for v in VERDICT_ORDER]),
+        "zmin": -0.5, "zmax": 2.5, "showscale": False, "xgap": 2, "ygap": 2,
+        "hovertemplate": "%{y}: %{text}<extra></extra>",
+    }  # fmt: skip
+    cells = {
+        "type": "heatmap", "xaxis": "x2", "yaxis": "y2", "z": z, "x": x_labels, "y": dates, "text": scores,
+        "texttemplate": "%{text}", "textfont": {"size": 13}, "colorscale": READINESS_SCALE, "zmin": 0, "zmax": 100,
+        "xgap": 2, "ygap": 2, "showscale": False, "hovertemplate": "%{y} · %{x}: %{text}<extra></extra>",
+    }  # fmt: skip
+    column_axis = {"side": "top", "showgrid": False, "tickfont": {"color": INK, "size": 12}, "tickangle": 0}
+    row_axis = {"showgrid": False, "tickfont": {"color": INK, "size": 12}, "type": "category"}
+    layout = {
+        **_verdict_column_axes(
+            x=column_axis,
+            x2={**column_axis, "tickmode": "array", "tickvals": x_labels, "ticktext": [wrapped(x) for x in x_labels]},
+            y=row_axis,
+            y2=row_axis,
+        ),
+        "shapes": [_column_separator(len(GAP_IDS) - 0.5)],
+        "margin": {"l": 10, "r": 10, "t": 80 if title else 40, "b": 10},
+    }
+    return figure([verdict_column, cells], layout, title, _height(len(data)))

@@ -311,19 +311,26 @@ def latest_per_pilot(frame: pd.DataFrame, as_of: object = None) -> pd.DataFrame:
 SortKey = Literal["readiness", "risk", "name"]
 
 
-def sort_portfolio(latest: pd.DataFrame, by: SortKey = "readiness") -> pd.DataFrame:
+def sort_portfolio(latest: pd.DataFrame, by: SortKey = "readiness", limit: int | None = None) -> pd.DataFrame:
     """Pilots in display order. ``readiness`` (the review order of the dashboard, deck and report): not
     ready, conditional, ready, and within a verdict the lowest overall first; ``risk``: most critical then
-    active compound risks first; ``name``: alphabetical."""
+    active compound risks first; ``name``: alphabetical. With ``limit``, only the first ``limit`` rows."""
+    order = display_order(latest, by)
+    return latest.iloc[order if limit is None else order[:limit]].reset_index(drop=True)
+
+
+def display_order(latest: pd.DataFrame, by: SortKey = "readiness") -> np.ndarray:
+    """The row positions of :func:`sort_portfolio`'s order. Only the sort keys are sorted: a portfolio frame
+    has some sixty columns, and a page that shows the first 40 pilots should not reorder every one of them."""
     if by == "name":
-        return latest.sort_values("pilot", key=lambda s: s.astype(str).str.casefold()).reset_index(drop=True)
+        keys = pd.DataFrame({"name": latest["pilot"].astype(str).str.casefold().to_numpy()})
+        return keys.sort_values("name", kind="stable").index.to_numpy()
     if by == "risk":
-        return latest.sort_values(
-            ["critical_edges", "active_edges", "overall", "pilot"], ascending=[False, False, True, True]
-        ).reset_index(drop=True)
-    rank = latest["verdict"].map({v: k for k, v in enumerate(VERDICT_ORDER)})
-    ordered = latest.assign(_rank=rank).sort_values(["_rank", "overall", "pilot"], kind="stable")
-    return ordered.drop(columns="_rank").reset_index(drop=True)
+        keys = pd.DataFrame({c: latest[c].to_numpy() for c in ("critical_edges", "active_edges", "overall", "pilot")})
+        return keys.sort_values(list(keys.columns), ascending=[False, False, True, True]).index.to_numpy()
+    rank = latest["verdict"].map({v: k for k, v in enumerate(VERDICT_ORDER)}).to_numpy()
+    keys = pd.DataFrame({"rank": rank, "overall": latest["overall"].to_numpy(), "pilot": latest["pilot"].to_numpy()})
+    return keys.sort_values(["rank", "overall", "pilot"], kind="stable").index.to_numpy()
 
 
 def weakest_items(frame: pd.DataFrame, model: ReadinessModel | None = None, limit: int = 3) -> pd.DataFrame:

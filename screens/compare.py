@@ -11,18 +11,19 @@ from readiness import charts, display
 from readiness.assessment import match_name
 from readiness.model import GAP_IDS, load_model
 from readiness.scoring import VERDICT_LABELS
-from readiness.service.portfolio import MAX_SHOWN, review_order
+from readiness.service.portfolio import MAX_SHOWN, least_ready, review_order
 from ui import (
-    apply_filters,
     cached_figure,
+    cached_value,
     compare_picker,
     empty_state,
+    filtered_portfolio,
+    filtered_portfolio_on,
     filters_key,
     guarded,
     is_database_empty,
-    latest_portfolio,
+    pilot_scored_history,
     plain,
-    portfolio_on,
     render_chart,
     scored_history,
     searchable,
@@ -54,12 +55,12 @@ def overall_rule() -> str:
 
 def side_by_side(latest: pd.DataFrame) -> None:
     names = latest["pilot"].tolist()
-    worst = review_order(latest)[:3]
+    worst = cached_value("least_ready_names", filters_key(), lambda: review_order(latest)[:3])
     chosen = compare_picker(names, default=worst)
     if len(chosen) < 2:
         st.info("Choose at least two pilots to compare.")
         return
-    stale = charts.stale_mask(latest)
+    stale = cached_value("stale", filters_key(), lambda: charts.stale_mask(latest))
     positions = {name: k for k, name in enumerate(latest["pilot"])}
     rows = latest.iloc[[positions[name] for name in chosen]]
     # The table spans the page so every gap column shows; the radar sits centred below it.
@@ -83,9 +84,14 @@ def side_by_side(latest: pd.DataFrame) -> None:
         render_chart(radar, key="compare_radar")
 
 
-def two_dates(history: pd.DataFrame) -> None:
-    dates = pd.to_datetime(history["as_of"])
-    first, last = dates.min().date(), dates.max().date()
+def history_span() -> tuple[date, date]:
+    """The first and the last date of the stored history."""
+    dates = pd.to_datetime(scored_history()["as_of"])
+    return dates.min().date(), dates.max().date()
+
+
+def two_dates() -> None:
+    first, last = cached_value("history_span", (), history_span)
     default_before = max(first, (pd.Timestamp(last) - pd.DateOffset(months=6)).date())
     left, right, rows_box, _ = st.columns([1, 1, 1, 1])
     before_day: date = left.date_input("From", value=default_before, min_value=first, max_value=last, key="cmp.from")
@@ -94,12 +100,14 @@ def two_dates(history: pd.DataFrame) -> None:
     if before_day >= after_day:
         st.warning("Choose a “From” date before the “To” date.")
         return
-    before, after = apply_filters(portfolio_on(before_day)), apply_filters(portfolio_on(after_day))
+    before, after = filtered_portfolio_on(before_day), filtered_portfolio_on(after_day)
     if after.empty:
         st.info(f"No pilot had been assessed by {after_day:%d %b %Y}.")
         return
     title = f"{before_day:%d %b %Y} → {after_day:%d %b %Y}"
-    shown = after[after["pilot"].isin(review_order(after)[: int(limit or MAX_SHOWN)])]
+    # The delta heatmap draws its rows in review order itself.
+    shown = cached_value("least_ready_on", (after_day, limit, filters_key()),
+                         lambda: least_ready(after, int(limit or MAX_SHOWN)))  # fmt: skip
     delta = cached_figure("delta", (before_day, after_day, limit, filters_key()),
                           lambda: charts.delta_heatmap(before, shown, title=title))  # fmt: skip
     render_chart(delta, key="delta")
@@ -107,18 +115,19 @@ def two_dates(history: pd.DataFrame) -> None:
     st.caption(f"Each cell: the score on the later date and its change (▲ better, ▼ worse, = unchanged, new).{more}")
 
 
-def one_pilot(history: pd.DataFrame, names: list[str]) -> None:
+def one_pilot(names: list[str]) -> None:
     current = selected_pilot()
     current = match_name(current, names) if current else None  # any spelling of a registered name
     options = searchable(names, "cmp.pilot.search", keep=[st.session_state.get("cmp.pilot"), current])
     if not options:
         return
     name = st.selectbox("Pilot", options, index=options.index(current) if current in options else 0, key="cmp.pilot")
-    own = history[history["pilot"] == name]
-    heatmap = cached_figure("snapshots", (name,), lambda: charts.snapshot_heatmap(own, title=None), pilot=name)
+    heatmap = cached_figure("snapshots", (name,), lambda: charts.snapshot_heatmap(pilot_scored_history(name),
+                                                                                  title=None), pilot=name)  # fmt: skip
     render_chart(heatmap, key="snapshots")
     # The Pilot page's trend of this pilot: the same figure, built once for both pages.
-    render_chart(cached_figure("trend", (name,), lambda: charts.trend_figure(own), pilot=name), key="snapshot_trend")
+    trend = cached_figure("trend", (name,), lambda: charts.trend_figure(pilot_scored_history(name)), pilot=name)
+    render_chart(trend, key="snapshot_trend")
 
 
 def body() -> None:
@@ -126,17 +135,16 @@ def body() -> None:
     if is_database_empty():
         empty_state()
         return
-    latest = apply_filters(latest_portfolio())
-    history = scored_history()
+    latest = filtered_portfolio()
     if latest.empty:
         st.warning("No pilot matches the filters in the sidebar.")
         return
     st.subheader("Pilots side by side", anchor=False)
     side_by_side(latest)
     st.subheader("The portfolio at two dates", anchor=False)
-    two_dates(history)
+    two_dates()
     st.subheader("One pilot's snapshots over time", anchor=False)
-    one_pilot(history, latest["pilot"].tolist())
+    one_pilot(latest["pilot"].tolist())
 
 
 with guarded("the comparison"):

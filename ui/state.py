@@ -17,6 +17,9 @@ Database and caches
                                              and then only the new snapshots (``queries.ScoredSnapshots``)
     ``latest_portfolio() -> DataFrame``      each pilot's latest snapshot, scored, plus ``weak.<gap>`` columns
     ``portfolio_on(day) -> DataFrame``       the portfolio as it stood on ``day`` (latest snapshot by then)
+    ``filtered_portfolio() -> DataFrame``    the latest portfolio narrowed by the sidebar's filters (shared)
+    ``filtered_portfolio_on(day)``           the same on a past day
+    ``filtered_stats() -> PortfolioStats``   the statistics of the filtered portfolio (shared)
     ``pilot_token(name) -> str``             changes when that pilot gets a snapshot: its reads' cache key
     ``pilot_names_cached() -> list[str]``    the pilot registry's names, sorted
     ``pilot_history_cached(name) -> list[StoredAssessment]``  a pilot's snapshots, oldest first
@@ -36,11 +39,12 @@ State in the URL (so a pasted link opens the same view)
                                                   ``team`` (empty list: no filter; the URL carries what the
                                                   widget shows, e.g. ``?verdict=Not+ready``)
     ``apply_filters(frame, filters=None) -> DataFrame``
-    ``sidebar_filters(latest) -> dict[str, list[str]]``       the shared sidebar widgets (drawn by app.py; a
+    ``sidebar_filters() -> dict[str, list[str]]``             the shared sidebar widgets (drawn by app.py; a
                                                               search first above 500 values, as ``searchable``)
 
 Rendering
     ``cached_figure(name, key, build) -> Figure``  a chart built once per data version and key (fast reruns)
+    ``cached_value(name, key, build) -> T``        a value derived from the portfolio, once per data version and key
     ``filters_key() -> tuple``                     the current filters, hashable, for ``cached_figure`` keys
     ``render_chart(fig, key=None, on_select="ignore", selection_mode="points", height=None)``
         ``st.plotly_chart`` with ``theme=None`` (the figure carries the readiness template) and a mode bar
@@ -58,7 +62,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -75,6 +79,7 @@ from readiness.service.access import permits, require
 from readiness.store import StoredAssessment, database_url, describe_database, make_engine, migrate
 
 log = logging.getLogger("readiness.ui")
+T = TypeVar("T")
 
 PAGES = {
     "portfolio": "screens/portfolio.py",
@@ -205,7 +210,7 @@ def data_version() -> str:
 def clear_caches() -> None:
     """Forget every cached read (call after writing, so this session sees its own write at once)."""
     # The scored snapshots need no clearing: they follow the data version by themselves.
-    for cached in (_pilot_names, _pilot_history, _pilot_scored, _explained, _empty, _audit_log, _figure):
+    for cached in (_pilot_names, _pilot_history, _pilot_scored, _explained, _empty, _audit_log, _figure, _derived):
         cached.clear()
     begin_run()
 
@@ -311,7 +316,9 @@ def pilot_scored_history(name: str) -> pd.DataFrame:
     return _pilot_scored(database_in_use(), pilot_token(name), name)
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+# Computed, not read: kept as it is and shared (a ScoreResult is never modified once made), since copying one
+# through a pickle at every rerun of the Pilot page costs as much as the rest of a warm rerun.
+@st.cache_resource(show_spinner=False, max_entries=128)
 def _explained(url: str, token: str, name: str, snapshot_id: int) -> ScoreResult | None:
     found = next((s for s in _pilot_history(url, token, name) if s.snapshot_id == snapshot_id), None)
     return queries.explain(found) if found else None
@@ -325,6 +332,40 @@ def explained_score(name: str, snapshot_id: int) -> ScoreResult | None:
 @st.cache_resource(show_spinner=False, max_entries=256)
 def _figure(url: str, version: str, name: str, key: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
     return _build()
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _derived(url: str, version: str, name: str, key: tuple, _build: Callable[[], Any]) -> Any:
+    return _build()
+
+
+def cached_value(name: str, key: tuple, build: Callable[[], T]) -> T:
+    """What ``build()`` derives from the scored portfolio (a filtered frame, the statistics, a page's rows),
+    computed once per data version, ``name`` and ``key`` and then shared by every session.
+
+    Fifty people reviewing the same portfolio would otherwise filter, sort and count the same thousand rows
+    on every click; between two writes the answer cannot change. ``key`` must hold everything the value
+    depends on besides the stored data (filters, dates, sort order...). Values are never modified once built
+    (frames are pandas copy-on-write), so sharing them is safe.
+    """
+    return _derived(database_in_use(), data_version(), name, key, build)
+
+
+def filtered_portfolio() -> pd.DataFrame:
+    """Each pilot's latest snapshot, scored, narrowed by the sidebar's filters."""
+    return cached_value("filtered", filters_key(), lambda: apply_filters(latest_portfolio()))
+
+
+def filtered_portfolio_on(day: date | None) -> pd.DataFrame:
+    """The portfolio as it stood on ``day`` (None: as it stands), narrowed by the sidebar's filters."""
+    if day is None:
+        return filtered_portfolio()
+    return cached_value("filtered_on", (day, filters_key()), lambda: apply_filters(portfolio_on(day)))
+
+
+def filtered_stats() -> service_portfolio.PortfolioStats:
+    """The statistics of the filtered portfolio (:func:`portfolio_stats`), once per data version and filters."""
+    return cached_value("stats", filters_key(), lambda: portfolio_stats(filtered_portfolio()))
 
 
 def cached_figure(name: str, key: tuple, build: Callable[[], go.Figure], pilot: str | None = None) -> go.Figure:
@@ -425,13 +466,22 @@ def filters_active() -> bool:
     return any(current_filters().values())
 
 
-def sidebar_filters(latest: pd.DataFrame) -> dict[str, list[str]]:
-    """The shared filter widgets (drawn by app.py in the sidebar), each bound to its query parameter."""
+def filter_options(latest: pd.DataFrame) -> dict[str, list[str]]:
+    """Each filter's values in the portfolio: sorted, the verdicts in review order."""
+    options = {}
+    for column in FILTERS:
+        values = sorted(str(v) for v in latest[column].dropna().unique()) if column in latest else []
+        options[column] = [v for v in VERDICT_ORDER if v in values] if column == "verdict" else values
+    return options
+
+
+def sidebar_filters() -> dict[str, list[str]]:
+    """The shared filter widgets (drawn by app.py in the sidebar), each bound to its query parameter and offering
+    the values of the latest portfolio."""
+    every = cached_value("filter_options", (), lambda: filter_options(latest_portfolio()))
     for column, param in FILTERS.items():
-        options = sorted(str(v) for v in latest[column].dropna().unique()) if column in latest else []
-        if column == "verdict":
-            options = [v for v in VERDICT_ORDER if v in options]
-        else:  # thousands of teams or units: a search first (the values chosen stay offered)
+        options = every[column]
+        if column != "verdict":  # thousands of teams or units: a search first (the values chosen stay offered)
             chosen = [*(st.session_state.get(param) or []), *st.query_params.get_all(param)]
             options = searchable(options, f"{param}.search", keep=chosen, noun=FILTER_LABELS[column].lower())
         st.multiselect(FILTER_LABELS[column], options, key=param, placeholder="All", bind="query-params",
@@ -549,3 +599,4 @@ def _load_demo() -> None:
 def model_version() -> str:
     """The version of the readiness model the scores use."""
     return load_model().version
+

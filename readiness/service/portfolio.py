@@ -37,7 +37,7 @@ from readiness import display
 from readiness.assessment import name_key
 from readiness.errors import InvalidInput, Issue
 from readiness.model import GAP_IDS, ReadinessModel, load_model
-from readiness.portfolio import SortKey, latest_per_pilot, sort_portfolio
+from readiness.portfolio import SortKey, display_order, latest_per_pilot, sort_portfolio
 from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, Action, ScoreResult
 
 Filters = Mapping[str, Sequence[str]]
@@ -106,7 +106,7 @@ def check_pilots(requested: Sequence[str], known: Iterable[str], source: str = "
 
 def review_order(latest: pd.DataFrame) -> list[str]:
     """Pilots in the order a board reviews them: not ready, conditional, ready; weakest overall first."""
-    return sort_portfolio(latest, "readiness")["pilot"].tolist()
+    return latest["pilot"].to_numpy()[display_order(latest, "readiness")].tolist()
 
 
 # --------------------------------------------------------------------------------------------
@@ -145,7 +145,7 @@ def search_portfolio(latest: pd.DataFrame, query: str) -> pd.DataFrame:
 def least_ready(latest: pd.DataFrame, limit: int = MAX_SHOWN, order: SortKey = "readiness") -> pd.DataFrame:
     """At most ``limit`` rows of a portfolio frame, sorted by ``order`` (default: the least ready first, the
     order a board reviews them), for a heatmap that must stay readable and fast on thousands of pilots."""
-    return sort_portfolio(latest, order).head(limit)
+    return sort_portfolio(latest, order, limit)
 
 
 def highest_value(latest: pd.DataFrame, limit: int = MAX_SHOWN) -> pd.DataFrame:
