@@ -101,5 +101,9 @@ begin_run()  # one data-version query per rerun, whatever the page reads
 auth.gate()  # single sign-on: nothing below runs before sign-in (local mode: everyone is an admin)
 navigation = st.navigation(pages())
 sidebar()
-integrity_alarm()  # admins only: the record failed the check made at server start
+# Admins only: the record failed the check made at server start. Filled after the page has run, so that the
+# check (seconds of hashing on a large store, in a thread) starts after the first visit's page is drawn.
+alarm = st.container()
 navigation.run()
+with alarm:
+    integrity_alarm()

@@ -7,6 +7,7 @@ import streamlit as st
 
 from readiness import charts, display
 from readiness.model import ReadinessModel, load_model
+from readiness.sensitivity import BAND_POINTS
 from ui import audit_log_cached, guarded, is_database_empty, render_chart
 
 
@@ -76,6 +77,12 @@ def portfolio_definitions(model: ReadinessModel) -> None:
   {model.scoring.stale_after_months} months before the newest assessment in view; the heatmap and the tables
   mark it with the month it dates from, as its scores may be out of date.
 - **Compound risks**: active interactions summed over pilots, critical ones counted apart.
+- **Method-sensitive**: a pilot whose verdict differs between the three ways of making overall readiness (the
+  table above). Only overall depends on the method, so only ready and conditional can swap; the sentence beside
+  the pilot names the methods and why (the weakest link is the lowest gap).
+- **Close to a threshold**: a pilot whose verdict would change if the not-ready and ready thresholds
+  ({v.not_ready_gap_below:g}, {v.ready_gap_at_least:g} per gap, {v.ready_overall_at_least:g} overall) all moved by
+  {BAND_POINTS:g} points, up or down. Both are computed from the scores already made, never by scoring again.
 - **Order**: pilots are listed not ready first, then conditional, then ready; within a verdict the lowest
   overall score first.
 

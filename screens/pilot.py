@@ -11,6 +11,7 @@ from readiness.assessment import match_name
 from readiness.model import GAP_IDS, load_model
 from readiness.scoring import EVIDENCE_WORDS, VERDICT_LABELS, ScoreResult
 from readiness.service import portfolio as service_portfolio
+from readiness.service.sensitivity import outcomes_text, pilot_band_note
 from ui import (
     PILOT_PARAM,
     cached_figure,
@@ -24,6 +25,7 @@ from ui import (
     pilot_picker,
     pilot_scored_history,
     plain,
+    portfolio_sensitivity,
     render_chart,
 )
 from ui.evidence import evidence_section
@@ -53,6 +55,18 @@ def verdict_banner(result: ScoreResult) -> None:
                 st.markdown(f"- {reason}")
     for flag in result.flags:
         st.warning(plain(flag.message), icon=":material/flag:")
+
+
+def sensitivity_note(name: str) -> None:
+    """When the verdict depends on the method, why and the overall and verdict under each; when a 5-point move of
+    the thresholds would change it, which way. Nothing for a pilot that is neither."""
+    found = portfolio_sensitivity()
+    method, band = found.method.of(name), pilot_band_note(found, name)
+    if method is not None:
+        lines = [f"**Method-sensitive.** {plain(method.reason)}", plain(outcomes_text(method))]
+        st.info("  \n".join([*lines, plain(band)] if band else lines), icon=":material/balance:")
+    elif band:
+        st.caption(f":material/straighten: {plain(band)}")
 
 
 def gap_cards(result: ScoreResult) -> None:
@@ -246,6 +260,7 @@ def body() -> None:
         st.info(f"Some snapshots were issued under model {', '.join(other_models)}; every score here is recomputed "
                 f"with the current model {load_model().version}.", icon=":material/info:")  # fmt: skip
     verdict_banner(result)
+    sensitivity_note(name)
     left, right = st.columns(2)
     with left:
         prev = charts.gap_scores_of(before) if before else None

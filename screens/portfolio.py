@@ -24,22 +24,31 @@ from readiness.service.portfolio import (
     shown_note,
     weakest_gap_sentence,
 )
+from readiness.service.sensitivity import (
+    PortfolioSensitivity,
+    band_rules_text,
+    band_sentence,
+    method_count_sentence,
+)
 from ui import (
-    apply_filters,
     cached_figure,
+    cached_value,
     empty_state,
+    filtered_portfolio,
+    filtered_stats,
     filters_key,
     guarded,
     is_database_empty,
     latest_portfolio,
     open_pilot,
     plain,
-    portfolio_stats,
+    portfolio_sensitivity,
     render_chart,
 )
 
 SORTS = {"readiness": "Least ready first", "risk": "Most compound risk first", "name": "Name"}
 ROW_LIMITS = {"40": "40 pilots", "100": "100 pilots", str(MAX_SHOWN): f"{MAX_SHOWN} pilots"}
+SENTENCES_SHOWN = 3  # method-sensitive pilots whose sentence shows on the page; the rest are in the table
 
 
 def kpi_tiles(stats: PortfolioStats) -> None:
@@ -94,11 +103,12 @@ def heatmap(latest: pd.DataFrame) -> None:
     query = search_box.text_input("Find pilots", key="portfolio.search", placeholder="Name contains…",
                                   help="Only the pilots whose name contains this text (any case).").strip()  # fmt: skip
     order = sort or "readiness"
-    matching = search_portfolio(latest, query)
+    matching = cached_value("search", (filters_key(), query), lambda: search_portfolio(latest, query))
     if matching.empty:
         st.info(f"No pilot name in view contains “{plain(query)}”. Change the search to see pilots again.")
         return
-    shown = least_ready(matching, int(limit or MAX_SHOWN), order)
+    shown = cached_value("least_ready", (filters_key(), query, order, limit),
+                         lambda: least_ready(matching, int(limit or MAX_SHOWN), order))  # fmt: skip
     fig = cached_figure("heatmap", (filters_key(), order, limit, query),
                         lambda: charts.portfolio_heatmap(shown, load_model(), sort=order, title=None))  # fmt: skip
     choice = open_box.selectbox("Open a pilot", shown["pilot"].tolist(), index=None, placeholder="Choose a pilot…",
@@ -123,11 +133,11 @@ def stale_assessments(latest: pd.DataFrame) -> None:
     """The pilots whose latest assessment is stale (``charts.stale_mask``), marked ◷ on the heatmap: how many,
     and a table of them with the date of their last assessment."""
     model = load_model()
-    stale = latest[charts.stale_mask(latest, model)]
+    stale = cached_value("stale_rows", filters_key(), lambda: latest[charts.stale_mask(latest, model)])
     if stale.empty:
         return
     months = model.scoring.stale_after_months
-    newest = pd.to_datetime(latest["as_of"]).max()
+    newest = cached_value("newest", filters_key(), lambda: pd.to_datetime(latest["as_of"]).max())
     count, age = display.count_text(len(stale), "pilot"), display.count_text(months, "month")
     st.caption(f"{charts.STALE_GLYPH} {count} last assessed more than {age} before {newest:%d %b %Y}: "
                "scores may be out of date.")  # fmt: skip
@@ -142,27 +152,75 @@ def stale_assessments(latest: pd.DataFrame) -> None:
                      hide_index=True, width="stretch")  # fmt: skip
 
 
+def sensitivity_notes(latest: pd.DataFrame) -> None:
+    """The pilots whose verdict depends on the method (each with its sentence, the first few on the page), and
+    those a 5-point move of the thresholds would change (a click away)."""
+    found = cached_value("sensitivity.view", filters_key(),
+                         lambda: portfolio_sensitivity().within(set(latest["pilot"])))  # fmt: skip
+    method = found.sensitive
+    st.markdown(f":material/balance: **Method-sensitive.** {method_count_sentence(found)}")
+    for pilot in method[:SENTENCES_SHOWN]:
+        st.caption(f"**{plain(pilot.pilot)}**: {plain(pilot.reason)}")  # the pilot's name is user text
+    if len(method) > SENTENCES_SHOWN:
+        with st.expander(f"Every method-sensitive pilot ({len(method):,})"):
+            if len(method) > MAX_SHOWN:
+                st.caption(f"The first {MAX_SHOWN} by name of {len(method):,}.")
+            bar = display.threshold_text(load_model().verdict.ready_overall_at_least)
+            weakest = st.column_config.TextColumn(help=f"The weakest link is this gap's score; ready needs an "
+                                                       f"overall of at least {bar}.")  # fmt: skip
+            st.dataframe(method_table(found), hide_index=True, width="stretch", column_config={"Weakest gap": weakest})
+    if found.close:
+        with st.expander(band_sentence(found), icon=":material/straighten:"):
+            st.caption(band_rules_text(found))
+            if len(found.close) > MAX_SHOWN:
+                st.caption(f"The first {MAX_SHOWN} by name of {len(found.close):,}.")
+            st.dataframe(band_table(found), hide_index=True, width="stretch")
+    else:
+        st.caption(band_sentence(found))
+
+
+def method_table(found: PortfolioSensitivity) -> pd.DataFrame:
+    """The method-sensitive pilots (at most ``MAX_SHOWN``): overall and verdict under each method, and the weakest
+    gap that holds the weakest link below the ready bar (the sentence's reason, short enough for a cell)."""
+    rows = [{"Pilot": p.pilot,
+             **{o.label: f"{display.score_text(o.overall)} · {VERDICT_LABELS[o.verdict]}" for o in p.outcomes},
+             "Weakest gap": f"{p.weakest_label} {display.score_text(p.weakest_score)}"}
+            for p in found.sensitive[:MAX_SHOWN]]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def band_table(found: PortfolioSensitivity) -> pd.DataFrame:
+    """The pilots close to a threshold (at most ``MAX_SHOWN``): the verdict now and with the thresholds moved."""
+    points = display.threshold_text(found.band.points)
+    return pd.DataFrame([{"Pilot": p.pilot, "Verdict": VERDICT_LABELS[p.verdict],
+                          f"{points} points stricter": VERDICT_LABELS[p.stricter],
+                          f"{points} points looser": VERDICT_LABELS[p.looser]}
+                         for p in found.close[:MAX_SHOWN]])  # fmt: skip
+
+
 def body() -> None:
     st.title("AI pilot portfolio", anchor=False)
     if is_database_empty():
         empty_state()
         return
     everything = latest_portfolio()
-    latest = apply_filters(everything)
+    latest = filtered_portfolio()
     if latest.empty:
         st.warning("No pilot matches the filters in the sidebar. Clear a filter to see pilots again.")
         return
-    as_of = pd.to_datetime(latest["as_of"]).max()
+    as_of = cached_value("newest", filters_key(), lambda: pd.to_datetime(latest["as_of"]).max())
     scope = "" if len(latest) == len(everything) else f" · filtered: {len(latest)} of {len(everything)} pilots"
     st.caption(f"Latest assessment of each pilot, up to {as_of:%d %B %Y}{scope}")
-    stats = portfolio_stats(latest)
+    stats = filtered_stats()
     st.markdown(f"**{headline(stats)}**")
     kpi_tiles(stats)
     heatmap(latest)
+    sensitivity_notes(latest)
     left, right = st.columns([3, 2])
     with left:
-        if charts.has_value_data(latest):
-            valued = highest_value(latest, MAX_SHOWN)  # thousands of bubbles would be unreadable, and heavy
+        if cached_value("has_value", filters_key(), lambda: charts.has_value_data(latest)):
+            # Thousands of bubbles would be unreadable, and heavy.
+            valued = cached_value("highest_value", filters_key(), lambda: highest_value(latest, MAX_SHOWN))
             fig = cached_figure("value", filters_key(), lambda: charts.value_readiness_matrix(valued))
             render_chart(fig, key="value_matrix")
             st.caption("Named: the highest-value pilots and the highest-value ones that are not ready. "

@@ -461,6 +461,24 @@ def test_deck_and_report_name_the_same_weakest_gap(demo, deck, report: str) -> N
     assert escape(sentence) in section_of(report, "portfolio")
 
 
+KNOWN_SENSITIVE = (
+    "Email intent routing: Ready by the geometric mean (87) and the weighted mean (88) but conditional by the weakest "
+    "link (70): its weakest gap, Monitoring & observability, scores 70, and ready needs an overall of at least 75."
+)
+
+
+def test_deck_and_report_flag_the_method_sensitive_pilot(pack, deck, report: str) -> None:
+    note = shape_named(slide_of(deck, pack, "verdicts"), "Sensitivity").text_frame.text
+    assert "Method-sensitive.  1 pilot's verdict depends on the method: Email intent routing." in note
+    assert KNOWN_SENSITIVE in note
+    assert ("Close to a threshold.  1 pilot would change verdict if the thresholds moved by 5 points: Email intent "
+            "routing.") in note  # fmt: skip
+    section = section_of(report, "portfolio")
+    assert escape("1 pilot's verdict depends on the method.") in section
+    assert escape(KNOWN_SENSITIVE) in section
+    assert escape("Email intent routing: ready now, conditional if the thresholds were 5 points stricter.") in section
+
+
 def executive_text(report: str) -> str:
     """The report's HTML without plotly.js, the charts and the analysts' appendix."""
     html = report.replace(get_plotlyjs(), "")

@@ -22,12 +22,24 @@ from streamlit.testing.v1 import AppTest
 
 from readiness import display
 from readiness.assessment import Assessment
+from readiness.boardpack.deck import SENSITIVITY_NAMES, SENSITIVITY_SENTENCES
 from readiness.cli.main import cli
 from readiness.demo import synthetic_assessments
 from readiness.model import GAP_IDS, load_model
 from readiness.service.exports import ExportRequest, ExportScope, render_export
 from readiness.service.portfolio import portfolio_on, portfolio_stats, ready_sentence, weakest_gap_sentence
 from readiness.service.queries import scored_portfolio
+from readiness.service.sensitivity import (
+    band_count_sentence,
+    band_message,
+    band_sentence,
+    close_to_threshold_names,
+    method_count_sentence,
+    method_line,
+    method_message,
+    method_sensitive_names,
+    portfolio_sensitivity,
+)
 from readiness.store import add_assessments, make_engine, migrate
 from tests.factories import green_metrics
 
@@ -86,8 +98,10 @@ def surfaces(store_url: str) -> dict:
     runner = CliRunner()
     cli_json = json.loads(runner.invoke(cli, ["portfolio", "--json", "--db", store_url]).stdout)
     cli_text = runner.invoke(cli, ["portfolio", "--db", store_url]).stdout
+    sensitivity = json.loads(runner.invoke(cli, ["sensitivity", "--json", "--db", store_url]).stdout)
+    sensitivity_text = runner.invoke(cli, ["sensitivity", "--db", store_url]).stdout
     return {"latest": latest, "deck": deck, "report": report, "workbook": workbook, "json": cli_json,
-            "text": cli_text}  # fmt: skip
+            "text": cli_text, "sensitivity": sensitivity, "sensitivity_text": sensitivity_text}  # fmt: skip
 
 
 def test_the_generated_portfolio_holds_every_verdict(generated_url: str) -> None:
@@ -175,6 +189,44 @@ def test_the_pilot_page_shows_the_cli_numbers(surfaces: dict, store_url: str, mo
             rf"<b>{re.escape(label)}</b>.*?>{display.score_text(entry['gaps'][gap]['score'])}</span>", cards
         )
     assert f"overall {display.score_text(entry['overall'])} / 100" in cards
+
+
+def test_every_surface_flags_the_same_method_sensitive_pilots(surfaces: dict, store_url: str, monkeypatch) -> None:
+    """The CLI's JSON and text, the deck's verdict slide, the report and the Portfolio page name the same
+    method-sensitive pilots and the same pilots close to a threshold, in the same sentences."""
+    found = portfolio_sensitivity(surfaces["latest"])
+    names, close = method_sensitive_names(found), close_to_threshold_names(found)
+    cli_json = surfaces["sensitivity"]
+    assert [p["pilot"] for p in cli_json["method_sensitive"]["pilots"]] == names
+    assert cli_json["method_sensitive"]["count"] == len(names)
+    assert [p["pilot"] for p in cli_json["threshold_band"]["pilots"]] == close
+    sentences = [method_count_sentence(found), band_sentence(found)]
+    lines = [method_line(p) for p in found.sensitive]
+    for text in sentences + lines:
+        assert text in surfaces["sensitivity_text"]
+    titled = {shape_text(s, "Title"): s for s in surfaces["deck"].slides if any(t.name == "Title" for t in s.shapes)}
+    slide = titled["Verdict distribution"]
+    notes = [s for s in slide.shapes if s.name == "Sensitivity"]
+    assert bool(notes) == bool(names or close)
+    if notes:
+        note = notes[0].text_frame.text
+        assert all(
+            m in note for m in (method_message(found, SENSITIVITY_NAMES), band_message(found, SENSITIVITY_NAMES))
+        )
+        assert all(line in note for line in lines[:SENSITIVITY_SENTENCES])
+    report = html.unescape(surfaces["report"])
+    for text in [method_count_sentence(found), band_count_sentence(found), *lines]:
+        assert text in report
+    monkeypatch.setenv("READINESS_DATABASE_URL", store_url)
+    page = AppTest.from_file(APP, default_timeout=60)
+    page.switch_page("screens/portfolio.py").run()
+    assert not page.exception
+    assert any(method_count_sentence(found) in m.value for m in page.markdown)
+    captions = [c.value.replace("\\", "") for c in page.caption]
+    for pilot in found.sensitive[:3]:
+        assert f"**{pilot.pilot}**: {pilot.reason}" in captions
+    labels = [e.label for e in page.expander]
+    assert (band_sentence(found) in labels) if close else any(band_sentence(found) in c for c in captions)
 
 
 # --------------------------------------------------------------------------------------------

@@ -63,3 +63,31 @@ def test_a_write_elsewhere_is_seen_on_the_next_rerun(demo_database_copy: str, mo
     at.run()
     assert_clean(at)
     assert "Written elsewhere" in str(at.get("plotly_chart")[0].proto.spec)
+
+
+def test_sessions_share_what_is_derived_from_the_portfolio(
+    demo_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two people on the Portfolio between two writes: the statistics and the rows shown are computed once, not
+    once per session (fifty sessions would otherwise repeat the same work at every click)."""
+    import streamlit as st
+
+    from readiness.service import portfolio as service_portfolio
+
+    counted: dict[str, int] = {"portfolio_stats": 0, "least_ready": 0}
+    for name in counted:
+        real = getattr(service_portfolio, name)
+
+        def counting(*args, _real=real, _name=name, **kwargs):
+            counted[_name] += 1
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(service_portfolio, name, counting)
+    monkeypatch.setenv("READINESS_DATABASE_URL", demo_database_url)
+    st.cache_resource.clear()
+    for _ in range(2):
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+        assert_clean(at)
+        at.run()  # and a rerun of the same session
+        assert_clean(at)
+    assert counted == {"portfolio_stats": 1, "least_ready": 1}

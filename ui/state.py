@@ -25,6 +25,8 @@ Database and caches
     ``pilot_history_cached(name) -> list[StoredAssessment]``  a pilot's snapshots, oldest first
     ``pilot_scored_history(name) -> DataFrame``  a pilot's snapshots scored (``score_frame`` rows)
     ``explained_score(name, snapshot_id) -> ScoreResult``    the explained score of one stored snapshot
+    ``portfolio_sensitivity() -> PortfolioSensitivity``  the verdicts' sensitivity to the method and the ±5-point
+                                             threshold band of the latest portfolio (``.within(names)``: a view)
 
 State in the URL (so a pasted link opens the same view)
     Widgets are bound to query parameters (``bind="query-params"``; the widget key is the parameter name).
@@ -75,6 +77,7 @@ from readiness.model import load_model
 from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, ScoreResult
 from readiness.service import integrity, queries
 from readiness.service import portfolio as service_portfolio
+from readiness.service import sensitivity as service_sensitivity
 from readiness.service.access import permits, require
 from readiness.store import StoredAssessment, database_url, describe_database, make_engine, migrate
 
@@ -210,7 +213,17 @@ def data_version() -> str:
 def clear_caches() -> None:
     """Forget every cached read (call after writing, so this session sees its own write at once)."""
     # The scored snapshots need no clearing: they follow the data version by themselves.
-    for cached in (_pilot_names, _pilot_history, _pilot_scored, _explained, _empty, _audit_log, _figure, _derived):
+    for cached in (
+        _pilot_names,
+        _pilot_history,
+        _pilot_scored,
+        _explained,
+        _empty,
+        _audit_log,
+        _figure,
+        _pilot_figure,
+        _derived,
+    ):
         cached.clear()
     begin_run()
 
@@ -329,8 +342,14 @@ def explained_score(name: str, snapshot_id: int) -> ScoreResult | None:
     return _explained(database_in_use(), pilot_token(name), name, snapshot_id)
 
 
-@st.cache_resource(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _figure(url: str, version: str, name: str, key: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
+    return _build()
+
+
+# Apart from the portfolio's figures: visits to hundreds of pilots would otherwise push them out of the cache.
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _pilot_figure(url: str, token: str, name: str, key: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
     return _build()
 
 
@@ -377,8 +396,9 @@ def cached_figure(name: str, key: tuple, build: Callable[[], go.Figure], pilot: 
     rebuilt only when that pilot gets a snapshot, not at every write to the store. Figures are never modified
     after they are built, so sharing them is safe.
     """
-    version = data_version() if pilot is None else f"pilot:{pilot_token(pilot)}"
-    return _figure(database_in_use(), version, name, key, build)
+    if pilot is None:
+        return _figure(database_in_use(), data_version(), name, key, build)
+    return _pilot_figure(database_in_use(), pilot_token(pilot), name, (pilot, *key), build)
 
 
 def filters_key() -> tuple:
@@ -600,3 +620,9 @@ def model_version() -> str:
     """The version of the readiness model the scores use."""
     return load_model().version
 
+
+def portfolio_sensitivity() -> service_sensitivity.PortfolioSensitivity:
+    """Each pilot's verdict under every method of the model and the pilots close to a threshold, for the latest
+    portfolio (every pilot: a filtered page takes ``.within(names)``), computed once per data version and shared
+    by every session (:func:`cached_value`: its frames and frozen results are never modified)."""
+    return cached_value("sensitivity", (), lambda: service_sensitivity.portfolio_sensitivity(latest_portfolio()))

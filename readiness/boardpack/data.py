@@ -29,6 +29,7 @@ from readiness.service.decisions import (
     pilots_needing_scores,
 )
 from readiness.service.portfolio import check_pilots, history_until, monthly_portfolio, portfolio_on
+from readiness.service.sensitivity import PortfolioSensitivity, portfolio_sensitivity
 
 DEFAULT_TITLE = "AI pilot portfolio"
 # Pilot pages when none are chosen: every pilot of a small portfolio; of a large one, this many taken in
@@ -75,6 +76,12 @@ class BoardPack:
         for the deck's decisions slide and the report's decisions section."""
         results = {**self.decision_results, **{p: r[0] for p, r in self.pilot_results.items()}}
         return decisions(self.latest, results, self.model)
+
+    @cached_property
+    def sensitivity(self) -> PortfolioSensitivity:
+        """The pilots whose verdict depends on the method and those close to a threshold
+        (:func:`readiness.service.sensitivity.portfolio_sensitivity`), computed once for the deck and the report."""
+        return portfolio_sensitivity(self.latest, self.model)
 
 
 def in_view(scored: pd.DataFrame, within: Sequence[str] | None) -> pd.DataFrame:

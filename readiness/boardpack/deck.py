@@ -10,9 +10,10 @@ statistics and sentences from :mod:`readiness.service.portfolio`; every number i
 Slides: title; portfolio summary (the dashboard's KPI tiles and key messages); decisions for the board
 (promote, fix, stop or rethink, and the board's asks: :mod:`readiness.service.decisions`); pilots × gaps
 heatmap (split over several slides; at most 200 pilots, the least ready, of a larger portfolio); verdict
-distribution; compound risks; trends over time; one page per selected pilot, promote first, then fix, then
-stop. Every slide but the title carries a footer with the as-of date, the model version and the page
-number (the title slide states both in its body).
+distribution (with the pilots whose verdict depends on the method or sits close to a threshold:
+:mod:`readiness.service.sensitivity`); compound risks; trends over time; one page per selected pilot,
+promote first, then fix, then stop. Every slide but the title carries a footer with the as-of date, the
+model version and the page number (the title slide states both in its body).
 
 Plain words: the slides name items by their short label (``Named operating team``), never by ID, and
 compound risks by their chain of gaps. Text that fits: every box is sized for its lines at Arial's widths
@@ -85,6 +86,7 @@ from readiness.service.portfolio import (
     verdict_summary,
     what_changed,
 )
+from readiness.service.sensitivity import band_message, method_line, method_message
 
 SLIDE_WIDTH = Inches(13.333)
 SLIDE_HEIGHT = Inches(7.5)
@@ -579,17 +581,43 @@ def _cell(cell, text: str, fill: str, color: str | None, bold: bool = False, ali
     _run(paragraph, shown, size, color or cell_text_color(fill), bold)
 
 
+SENSITIVITY_NAMES = 4  # pilots named in each line of the verdict slide's sensitivity note; the rest counted
+SENSITIVITY_SENTENCES = 2  # method-sensitive pilots whose sentence the note carries
+SENSITIVITY_HEIGHT = Inches(1.2)
+
+
+def sensitivity_paragraphs(pack: BoardPack) -> list[_Para]:
+    """The verdict slide's note: the pilots whose verdict depends on the method (the first few with their
+    sentence) and those close to a threshold; empty when there are none."""
+    found = pack.sensitivity
+    paragraphs = []
+    method = method_message(found, SENSITIVITY_NAMES)
+    if method:
+        paragraphs.append(_Para([("Method-sensitive.  ", True, INK), (method, False, INK)], 11, 2))
+        paragraphs += [_Para([(method_line(p), False, MUTED)], 10.5, 2, before=2, keep=False)
+                       for p in found.sensitive[:SENSITIVITY_SENTENCES]]  # fmt: skip
+    band = band_message(found, SENSITIVITY_NAMES)
+    if band:
+        paragraphs.append(_Para([("Close to a threshold.  ", True, INK), (band, False, INK)], 11, 2, before=6))
+    return paragraphs
+
+
 def _verdict_slide(deck: _Deck) -> None:
     pack = deck.pack
     latest = pack.latest
     stats = portfolio_stats(latest, pack.model)
     slide = deck.slide("Verdict distribution", "How many pilots are ready, conditional or not ready, and where")
+    notes = sensitivity_paragraphs(pack)
     data = ChartData()
     order = list(reversed(VERDICT_ORDER))
     data.categories = [VERDICT_LABELS[v] for v in order]
     data.add_series("Pilots", [stats.by_verdict[v] for v in order])
     left_width = Inches(5.2)
-    chart_height = CONTENT_BOTTOM - CONTENT_TOP - Inches(0.1)
+    # The charts give up the bottom of the slide to the sensitivity note when there is one.
+    chart_height = CONTENT_BOTTOM - CONTENT_TOP - Inches(0.1) - (SENSITIVITY_HEIGHT if notes else 0)
+    if notes:
+        _flow(slide, MARGIN, CONTENT_BOTTOM - SENSITIVITY_HEIGHT + Inches(0.05), CONTENT_WIDTH,
+              SENSITIVITY_HEIGHT - Inches(0.05), notes, name="Sensitivity")  # fmt: skip
     frame = slide.shapes.add_chart(XL_CHART_TYPE.DOUGHNUT, MARGIN, CONTENT_TOP, left_width, chart_height, data)
     frame.name = "Verdict doughnut"
     chart = frame.chart

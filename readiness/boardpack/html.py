@@ -8,8 +8,9 @@ reader's system fonts and the styles are inline. The charts are the dashboard's 
 and every number is written with :mod:`readiness.display`, so the report shows exactly what the app and
 the deck show.
 
-Sections: portfolio at a glance, decisions for the board, compound risks, one per chosen pilot (promote,
-then fix, then stop), and an appendix for analysts. The executive sections name items by short label and
+Sections: portfolio at a glance (ending with the verdicts that depend on the method or sit close to a
+threshold), decisions for the board, compound risks, one per chosen pilot (promote, then fix, then stop),
+and an appendix for analysts. The executive sections name items by short label and
 compound risks by their chain of gaps; item IDs appear only in the appendix. The page never scrolls
 sideways: the navigation wraps, and a wide table scrolls inside its own box.
 """
@@ -48,6 +49,13 @@ from readiness.service.portfolio import (
     top_actions,
     verdict_summary,
     what_changed,
+)
+from readiness.service.sensitivity import (
+    band_count_sentence,
+    band_line,
+    band_rules_text,
+    method_count_sentence,
+    method_line,
 )
 
 # The report's own charts keep the camera button (high-resolution PNG, made by the reader's browser).
@@ -152,6 +160,26 @@ def _risk_table(pack: BoardPack) -> str:
     return (
         '<div class="scroll"><table><thead><tr><th>Interaction</th><th>What happens</th><th>Active</th>'
         f"<th>Critical</th><th>Pilots affected</th></tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def _sensitivity(pack: BoardPack) -> str:
+    """The verdicts that depend on the method (each pilot with its sentence) and those close to a threshold (each
+    with the verdict it would take), at most ``RISK_NAMES`` pilots each, the rest counted."""
+    found = pack.sensitivity
+    points = found.band.points
+
+    def listed(lines: list[str]) -> str:
+        items = "".join(f"<li>{escape(line)}</li>" for line in lines[:RISK_NAMES])
+        more = f'<li class="more">and {len(lines) - RISK_NAMES} more</li>' if len(lines) > RISK_NAMES else ""
+        return f"<ul>{items}{more}</ul>" if items else ""
+
+    return (
+        '<div id="sensitivity"><h3>How much the verdicts depend on the method and the thresholds</h3>'
+        f"<p>{escape(method_count_sentence(found))}</p>{listed([method_line(p) for p in found.sensitive])}"
+        f"<p>{escape(band_count_sentence(found))}</p>"
+        f"{f'<p class=sub>{escape(band_rules_text(found))}</p>' if found.close else ''}"
+        f"{listed([band_line(p, points) for p in found.close])}</div>"
     )
 
 
@@ -292,7 +320,7 @@ def build_html(pack: BoardPack, progress: Callable[[float, str], None] | None = 
         '<section id="portfolio"><h2>Portfolio at a glance</h2>'
         f"<p class='sub'>{display.count_text(len(pack.latest), 'pilot')} assessed on the six production gaps</p>"
         f"{_tiles(pack)}<h3>What the board should know</h3><ul>{messages}</ul>"
-        f"{''.join(_chart(fig, name) for name, fig in portfolio.items())}</section>",
+        f"{''.join(_chart(fig, name) for name, fig in portfolio.items())}{_sensitivity(pack)}</section>",
         _decisions(pack),
         '<section id="compound-risks"><h2>Compound risks across the portfolio</h2>'
         f"<p class='sub'>Two weak gaps amplify each other: active when both score below "

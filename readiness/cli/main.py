@@ -71,7 +71,9 @@ from readiness.cli import (  # noqa: E402
     evidence_commands,  # noqa: F401
     excel_commands,  # noqa: F401
     integrity_commands,  # noqa: F401
+    sensitivity_commands,  # noqa: F401
     store_commands,  # noqa: F401
+    whatif_commands,  # noqa: F401
 )
 
 

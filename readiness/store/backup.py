@@ -43,8 +43,8 @@ from readiness.store.migrate import MigrationResult, head_revision, known_revisi
 # The tables every Readiness database has had since its first revision (a backup may be older than this code).
 CORE_TABLES = ("alembic_version", "pilot", "snapshot", "answer", "metric_value", "audit_log")
 # Tables whose rows make a database worth keeping: restoring over them needs ``force``.
-CONTENT_TABLES = ("pilot", "snapshot", "audit_log", "grant")
-READINESS_TABLES = (*CORE_TABLES, "measurement", "grant")
+CONTENT_TABLES = ("pilot", "snapshot", "audit_log", "grant", "scenario")
+READINESS_TABLES = (*CORE_TABLES, "measurement", "grant", "retraction", "scenario")
 
 
 def backup(engine_or_url: Engine | str | URL, out_path: Path | str) -> Path:
@@ -173,7 +173,13 @@ def _contents(target: Path) -> tuple[bool, str]:
             }
     except sqlite3.DatabaseError as error:
         return False, f"a file SQLite cannot open ({error})"
-    words = {"pilot": "pilot", "snapshot": "snapshot", "audit_log": "audit entry", "grant": "grant"}
+    words = {
+        "pilot": "pilot",
+        "snapshot": "snapshot",
+        "audit_log": "audit entry",
+        "grant": "grant",
+        "scenario": "scenario",
+    }
     held = [_count(counts[name], words[name]) for name in CONTENT_TABLES if counts.get(name)]
     others = sorted(tables - set(READINESS_TABLES))
     if others:

@@ -1,5 +1,5 @@
 """The store's tables: the pilot registry, immutable assessment snapshots with their answers and metric
-values, and the append-only audit log.
+values, the append-only audit log, and saved what-if scenarios.
 
 Every constraint has an explicit name (Alembic needs names to alter constraints, and SQLite's batch mode
 needs them to recreate tables). The tables live in their own metadata so that nothing else registered
@@ -298,9 +298,37 @@ class GrantRow(StoreModel, table=True):
     granted_by: str = Field(sa_column=Column("granted_by", String(320), nullable=False))
 
 
-# Tables whose rows, once written, never change: the triggers of the initial migration refuse UPDATE and
-# DELETE on them.
-IMMUTABLE_TABLES = ("audit_log", "snapshot", "answer", "metric_value", "measurement", "retraction")
+class ScenarioRow(StoreModel, table=True):
+    """A saved what-if plan (migration 0005): its name, the pilots it applies to (``scope``: a business unit,
+    chosen pilots, or every pilot), the plan (:class:`readiness.whatif.Plan` as JSON), the model it was made
+    under, and who saved it when. A projection, never a change to history: no snapshot refers to it.
+
+    Append-only like the history: saving a name again adds its next ``version``; the latest version wins."""
+
+    __tablename__ = "scenario"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_scenario"),
+        UniqueConstraint("name", "version", name="uq_scenario_name_version"),
+        CheckConstraint("version >= 1", name="version"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column("id", Integer, autoincrement=True))
+    name: str = Field(sa_column=Column("name", String(200), nullable=False))
+    version: int = Field(sa_column=Column("version", Integer, nullable=False))
+    scope: dict[str, Any] = Field(sa_column=Column("scope", ScoreJSON, nullable=False))
+    plan: dict[str, Any] = Field(sa_column=Column("plan", ScoreJSON, nullable=False))
+    model_version: str = Field(sa_column=Column("model_version", String(40), nullable=False))
+    created_by: str = Field(sa_column=Column("created_by", String(320), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column("created_at", DateTime(timezone=True), nullable=False)
+    )
+    identity_subject: str | None = Field(default=None, sa_column=Column("identity_subject", String(320)))
+    identity_email: str | None = Field(default=None, sa_column=Column("identity_email", String(320)))
+    identity_source: str | None = Field(default=None, sa_column=Column("identity_source", String(10)))
+
+
+# Tables whose rows, once written, never change: the triggers of the migrations refuse UPDATE and DELETE on them.
+IMMUTABLE_TABLES = ("audit_log", "snapshot", "answer", "metric_value", "measurement", "retraction", "scenario")
 
 # The Core tables, for set-based reads and bulk writes (no ORM object per row).
 PILOT: Table = PilotRow.__table__  # type: ignore[assignment]
@@ -311,3 +339,4 @@ MEASUREMENT: Table = MeasurementRow.__table__  # type: ignore[assignment]
 AUDIT_LOG: Table = AuditLogRow.__table__  # type: ignore[assignment]
 GRANT: Table = GrantRow.__table__  # type: ignore[assignment]
 RETRACTION: Table = RetractionRow.__table__  # type: ignore[assignment]
+SCENARIO: Table = ScenarioRow.__table__  # type: ignore[assignment]
