@@ -31,6 +31,7 @@ PAGE_SPECS = [
     ("assess", "Assess", ":material/checklist:"),
     ("upload", "Upload", ":material/upload_file:"),
     ("compare", "Compare", ":material/compare_arrows:"),
+    ("whatif", "What-if", ":material/science:"),
     ("export", "Export", ":material/download:"),
     ("methodology", "Methodology", ":material/menu_book:"),
 ]
@@ -40,7 +41,7 @@ PAGE_SPECS = [
 # and it stays reachable at /admin); and the action each page needs (readiness.service.access).
 ADMIN_SPEC = ("admin", "Admin", ":material/admin_panel_settings:")
 PAGE_ACTIONS = {"portfolio": "read", "pilot": "read", "assess": "assess", "upload": "import", "compare": "read",
-                "export": "export", "methodology": "read", "admin": "manage_grants"}  # fmt: skip
+                "whatif": "read", "export": "export", "methodology": "read", "admin": "manage_grants"}  # fmt: skip
 
 
 def pages() -> list[st.Page]:

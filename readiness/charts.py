@@ -129,6 +129,9 @@ def _template() -> go.layout.Template:
 
 
 pio.templates[TEMPLATE_NAME] = _template()
+# The template as a plain dict: naming it makes Plotly deep-copy the registered Template object at every
+# construction, which costs more than validating the dict.
+TEMPLATE_SPEC = pio.templates[TEMPLATE_NAME].to_plotly_json()
 
 
 def figure(
@@ -141,7 +144,7 @@ def figure(
     (``add_trace``, ``update_layout``, ``make_subplots``) cost 3-8 times more per figure than constructing it
     from a whole spec, and a busy server builds charts for every session. Each figure names its template
     rather than relying on Plotly's process-wide default, which importing Streamlit replaces with its own."""
-    spec = {**layout, "template": TEMPLATE_NAME}
+    spec = {**layout, "template": TEMPLATE_SPEC}
     if title is not None:
         # A title may already carry a subtitle (the verdict distribution's key): the text joins it.
         spec["title"] = {**spec.get("title", {}), "text": title}
@@ -1045,3 +1048,123 @@ def snapshot_heatmap(
         "margin": {"l": 10, "r": 10, "t": 80 if title else 40, "b": 10},
     }
     return figure([verdict_column, cells], layout, title, _height(len(data)))
+
+
+# --------------------------------------------------------------------------------------------
+# What-if
+# --------------------------------------------------------------------------------------------
+
+# The mark of a cell a what-if plan changes, beside its new score (``▲ 94``); the cell is outlined too, so the
+# mark never rests on colour alone.
+CHANGED_GLYPH = "▲"
+# How far inside its cell a changed cell's outline runs (in cells), clear of the 2-pixel gaps between cells.
+OUTLINE_INSET = 0.07
+
+
+def _outline(marked: np.ndarray, axes: tuple[str, str] = ("x2", "y2"), name: str = "changed") -> dict[str, Any]:
+    """One line trace outlining every marked cell of a grid drawn at integer positions (column ``j``, row ``i``) on
+    ``axes``: one trace, not a layout shape per cell, so that a plan changing a thousand cells stays one object to
+    draw."""
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    low, high = -0.5 + OUTLINE_INSET, 0.5 - OUTLINE_INSET
+    for i, j in zip(*np.nonzero(marked), strict=True):
+        xs += [j + low, j + high, j + high, j + low, j + low, None]
+        ys += [i + low, i + low, i + high, i + high, i + low, None]
+    return {"type": "scatter", "xaxis": axes[0], "yaxis": axes[1], "x": xs, "y": ys, "mode": "lines",
+            "line": {"color": INK, "width": 2}, "hoverinfo": "skip", "showlegend": False, "name": name}  # fmt: skip
+
+
+def whatif_heatmap(
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    changed: pd.DataFrame,
+    model: ReadinessModel | None = None,
+    title: str | None = "After the plan",
+) -> go.Figure:
+    """Pilots × the six gaps (and overall) as a what-if plan would leave them: each cell on the readiness scale
+    with its score after the plan; every cell the plan changes outlined and written ``▲ 94``, its score before the
+    plan in the hover; the verdict column says the verdict after the plan, outlined where it moves (a glyph beside
+    the word would not fit the column).
+
+    ``after`` holds the pilots to draw (scored rows of :func:`readiness.portfolio.score_frame`) in the order to
+    draw them, the first on top; ``before`` the same pilots' rows now (matched by name); ``changed`` the
+    projection's changed cells (:attr:`readiness.whatif.Projection.changed_cells`: ``pilot``, ``gap``,
+    ``before``, ``after``), whose pilots not drawn are ignored. Overall is marked where its shown number
+    changes. The grid is drawn at integer positions (columns, rows top-down) so that the outlines, one line
+    trace, follow the cells at any size.
+    """
+    model = model or load_model()
+    shorts = short_gap_labels(model)
+    names = after["pilot"].astype(str).tolist()
+    n = len(names)
+    columns = [*(f"score.{g}" for g in GAP_IDS), "overall"]
+    x_labels = [shorts[g] for g in GAP_IDS] + ["Overall"]
+    now = before.assign(pilot=before["pilot"].astype(str)).set_index("pilot").reindex(names)
+    z = after[columns].to_numpy(float).reshape(n, len(columns))
+    z_now = now[columns].to_numpy(float).reshape(n, len(columns))
+    marked = np.zeros(z.shape, dtype=bool)
+    row_of = {name: i for i, name in enumerate(names)}
+    column_of = {gap: j for j, gap in enumerate(GAP_IDS)}
+    for pilot, gap in zip(changed["pilot"].astype(str), changed["gap"], strict=True):
+        if pilot in row_of:
+            marked[row_of[pilot], column_of[gap]] = True
+    overall_now, overall_after = score_texts(z_now[:, -1]), score_texts(z[:, -1])
+    marked[:, -1] = overall_now != overall_after
+    scores, scores_now = score_texts(z), score_texts(z_now)
+    text = np.where(marked, np.char.add(f"{CHANGED_GLYPH} ", scores.astype(str)), scores).astype(object)
+    # The hover says both scores of a changed cell in words; an unchanged one says so.
+    hover = np.where(marked, np.char.add(np.char.add("Before ", scores_now.astype(str)),
+                                         np.char.add(" → after the plan ", scores.astype(str))),
+                     np.char.add("Unchanged: ", scores.astype(str))).astype(object)  # fmt: skip
+    shown = np.array([plain_text(name) for name in names], dtype=object)
+    labels = np.array(x_labels, dtype=object)
+    customdata = (np.dstack([np.repeat(shown[:, None], len(columns), 1), np.tile(labels, (n, 1)), hover])
+                  if n else None)  # fmt: skip
+
+    verdict_now = now["verdict"].astype(str).tolist() if n else []
+    verdict_after = after["verdict"].astype(str).tolist()
+    moved = [a != b for a, b in zip(verdict_now, verdict_after, strict=True)]
+    verdict_hover = [[[name, f"{VERDICT_LABELS[b]} → {VERDICT_LABELS[a]}" if m else f"{VERDICT_LABELS[a]} (unchanged)"]]
+                     for name, b, a, m in zip(shown, verdict_now, verdict_after, moved, strict=True)]  # fmt: skip
+    rows = list(range(n))
+    verdict_column = {
+        "type": "heatmap", "xaxis": "x", "yaxis": "y", "z": [[VERDICT_ORDER.index(v)] for v in verdict_after],
+        "x": [0], "y": rows, "text": [[VERDICT_LABELS[v]] for v in verdict_after], "texttemplate": "%{text}",
+        "textfont": {"size": 12},
+        "colorscale": _discrete_scale([VERDICT_COLORS[v] for v in VERDICT_ORDER]), "zmin": -0.5, "zmax": 2.5,
+        "showscale": False, "xgap": 2, "ygap": 2, "customdata": verdict_hover,
+        "hovertemplate": "<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
+    }  # fmt: skip
+    cells = {
+        "type": "heatmap", "xaxis": "x2", "yaxis": "y2", "z": z, "x": list(range(len(columns))), "y": rows,
+        "text": text, "texttemplate": "%{text}", "textfont": {"size": 13}, "colorscale": READINESS_SCALE,
+        "zmin": 0, "zmax": 100, "xgap": 2, "ygap": 2, "customdata": customdata,
+        "hovertemplate": "<b>%{customdata[0]}</b> · %{customdata[1]}<br>%{customdata[2]}<extra></extra>",
+        "colorbar": {"title": {"text": "Score", "side": "right"}, "thickness": 10, "y": 1, "yanchor": "top",
+                     "len": min(1.0, 300 / _height(n)), "tickvals": [0, 40, 70, 100], "outlinewidth": 0},
+    }  # fmt: skip
+    traces = [verdict_column, cells]
+    if marked.any():
+        traces.append(_outline(marked))
+    if any(moved):
+        traces.append(_outline(np.array(moved, dtype=bool)[:, None], ("x", "y"), "changed verdicts"))
+    column_axis = {"side": "top", "showgrid": False, "zeroline": False, "tickfont": {"color": INK, "size": 12},
+                   "tickangle": 0}  # fmt: skip
+    # Rows top-down: the first pilot given on top. The range is set, not computed, so that the outlines (drawn
+    # at the cells' edges) never widen it.
+    row_axis = {"showgrid": False, "zeroline": False, "tickfont": {"color": INK, "size": 12},
+                "range": [n - 0.5, -0.5] if n else [0.5, -0.5]}  # fmt: skip
+    layout = {
+        **_verdict_column_axes(
+            x={**column_axis, "tickmode": "array", "tickvals": [0], "ticktext": ["Verdict"], "range": [-0.5, 0.5]},
+            x2={**column_axis, "tickmode": "array", "tickvals": list(range(len(columns))),
+                "ticktext": [wrapped(x) for x in x_labels], "range": [-0.5, len(columns) - 0.5]},
+            y={**row_axis, "tickmode": "array", "tickvals": rows, "ticktext": shown.tolist()},
+            y2=row_axis,
+        ),
+        "shapes": [_column_separator(len(GAP_IDS) - 0.5)],
+        "hovermode": "closest", "dragmode": False,
+        "margin": {"l": 10, "r": 10, "t": 80 if title else 48, "b": 10},
+    }  # fmt: skip
+    return figure(traces, layout, title, _height(n))

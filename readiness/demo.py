@@ -91,6 +91,10 @@ PILOTS: tuple[DemoPilot, ...] = (
     DemoPilot("Shift scheduling", "Operations", "Workforce Tech", "CHRO", "paused", date(2026, 2, 1), 6,
               flat(default=0.45, ownership=0.2, trust=0.35), 600_000, 9_000, 900, metrics_reported=0.6,
               last_as_of=date(2026, 7, 1)),
+    # Strong in every gap but data quality: the pilot a data-quality programme for Operations would carry to
+    # production (the what-if planner's example).
+    DemoPilot("Parts demand sensing", "Operations", "Plant Reliability", "COO", "pilot", date(2026, 3, 1), 9,
+              flat(default=0.82, data=0.3), 1_500_000, 14_000, 80),
     DemoPilot("Customer service copilot", "Customer Service", "CX Innovation Lab", "CCO", "pilot", date(2026, 4, 1),
               8, flat(default=0.72, ownership=0.12, scale=0.2, trust=0.26), 4_500_000, 60_000, 1_500),
     DemoPilot("Agent knowledge search", "Customer Service", "CX Platform", "CCO", "scaling", date(2026, 1, 1), 8,

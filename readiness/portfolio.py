@@ -14,7 +14,7 @@ column per metric (computed by Readiness from an evidence file).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Literal
 
 import numpy as np
@@ -23,7 +23,7 @@ import pandas as pd
 from readiness import display
 from readiness.assessment import CONTEXT_FIELDS, Assessment
 from readiness.curves import curve_score
-from readiness.model import GAP_IDS, AggregatorId, RatioCurve, ReadinessModel, VerdictRules, load_model
+from readiness.model import GAP_IDS, AggregatorId, Edge, RatioCurve, ReadinessModel, VerdictRules, load_model
 from readiness.scoring import PRECISION, VERDICT_ORDER
 
 CONTEXT_COLUMNS = ["pilot", *CONTEXT_FIELDS, "as_of", "submitted_by"]
@@ -93,7 +93,7 @@ def frame_columns(model: ReadinessModel) -> list[str]:
     )
 
 
-def _question_arrays(frame: pd.DataFrame, model: ReadinessModel) -> tuple[np.ndarray, ...]:
+def question_arrays(frame: pd.DataFrame, model: ReadinessModel) -> tuple[np.ndarray, ...]:
     """Scores, evidence levels and counted masks of every question, as (rows × questions) arrays."""
     n = len(frame)
     answer_scores = model.scoring.answer_scores
@@ -128,7 +128,7 @@ def _columns(parts: list[np.ndarray], rows: int) -> np.ndarray:
     return np.column_stack(parts) if rows else np.zeros((0, len(parts)))
 
 
-def _metric_arrays(frame: pd.DataFrame, model: ReadinessModel) -> tuple[np.ndarray, np.ndarray]:
+def metric_arrays(frame: pd.DataFrame, model: ReadinessModel) -> tuple[np.ndarray, np.ndarray]:
     """Scores (NaN when not reported) and evidence levels of every scored metric: measured, documented or
     self-reported, as :func:`readiness.scoring.metric_evidence` decides them one by one."""
     n = len(frame)
@@ -151,7 +151,7 @@ def _metric_arrays(frame: pd.DataFrame, model: ReadinessModel) -> tuple[np.ndarr
     return matrix, np.where(np.isnan(matrix), 0.0, _columns(evidence, n))
 
 
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+def weighted_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     """A weighted mean's division, 0 where nothing was weighed, rounded like the scalar path."""
     safe = np.where(denominator > 0, denominator, 1.0)
     return np.round(np.where(denominator > 0, numerator / safe, 0.0), PRECISION)
@@ -188,8 +188,8 @@ def score_frame(
     model = model or load_model()
     aggregator = aggregator or model.scoring.default_aggregator
     frame = frame.reset_index(drop=True)
-    q_scores, q_evidence, q_counted = _question_arrays(frame, model)
-    m_scores, m_evidence = _metric_arrays(frame, model)
+    q_scores, q_evidence, q_counted = question_arrays(frame, model)
+    m_scores, m_evidence = metric_arrays(frame, model)
     q_weights = np.array([q.weight for q in model.questions], dtype=float)
     m_weights = np.array([m.weight for m in model.scored_metrics], dtype=float)
     q_gap = np.array([q.gap for q in model.questions])
@@ -205,10 +205,10 @@ def score_frame(
         mw = np.where(m_known, m_weights[ms], 0.0)
         total = qw.sum(axis=1) + mw.sum(axis=1)
         weighted = (np.nan_to_num(q_scores[:, qs]) * qw).sum(axis=1) + (np.nan_to_num(m_scores[:, ms]) * mw).sum(axis=1)
-        gap_scores[:, k] = _ratio(weighted, total)
+        gap_scores[:, k] = weighted_ratio(weighted, total)
         conf_total = qw.sum(axis=1) + m_weights[ms].sum()
         conf = (q_evidence[:, qs] * qw).sum(axis=1) + (m_evidence[:, ms] * m_weights[ms]).sum(axis=1)
-        gap_conf[:, k] = _ratio(conf, conf_total)
+        gap_conf[:, k] = weighted_ratio(conf, conf_total)
         out[f"score.{gap}"] = gap_scores[:, k]
         out[f"confidence.{gap}"] = gap_conf[:, k]
 
@@ -226,14 +226,11 @@ def score_frame(
     out["weakest_gap"] = np.array(GAP_IDS, dtype=object)[_weakest(gap_scores, gap_conf)]
 
     index = {gap: k for k, gap in enumerate(GAP_IDS)}
-    rules = model.compound
     active_count = np.zeros(len(frame), dtype=int)
     critical_count = np.zeros(len(frame), dtype=int)
-    for edge in model.edges:
+    for edge, active, critical in edge_states(gap_scores, model):
         a, b = gap_scores[:, index[edge.source]], gap_scores[:, index[edge.target]]
         out[f"severity.{edge.id}"] = edge.weight * (100 - a) / 100 * (100 - b) / 100
-        active = (a < rules.active_below) & (b < rules.active_below)
-        critical = (a < rules.critical_below) & (b < rules.critical_below)
         out[f"state.{edge.id}"] = np.select([critical, active], ["critical", "active"], default="inactive")
         active_count += active
         critical_count += critical
@@ -249,6 +246,28 @@ def score_frame(
 
     out["verdict"] = verdicts(gap_scores, overall, overall_conf, open_core, active_count, critical_count, model.verdict)
     return out
+
+
+def edge_states(gap_scores: np.ndarray, model: ReadinessModel) -> Iterator[tuple[Edge, np.ndarray, np.ndarray]]:
+    """Each compound edge of the model with, per row of gap scores (rows × gaps, model order), whether it is
+    active and whether it is critical: both its gaps below the model's bar (docs/model.md, Compound risks)."""
+    index = {gap: k for k, gap in enumerate(GAP_IDS)}
+    rules = model.compound
+    for edge in model.edges:
+        a, b = gap_scores[:, index[edge.source]], gap_scores[:, index[edge.target]]
+        active = (a < rules.active_below) & (b < rules.active_below)
+        critical = (a < rules.critical_below) & (b < rules.critical_below)
+        yield edge, active, critical
+
+
+def edge_counts(gap_scores: np.ndarray, model: ReadinessModel) -> tuple[np.ndarray, np.ndarray]:
+    """How many compound edges are active and how many critical, per row of gap scores (:func:`edge_states`)."""
+    active = np.zeros(len(gap_scores), dtype=int)
+    critical = np.zeros(len(gap_scores), dtype=int)
+    for _, is_active, is_critical in edge_states(gap_scores, model):
+        active += is_active
+        critical += is_critical
+    return active, critical
 
 
 def overall_scores(gap_scores: np.ndarray, model: ReadinessModel, aggregator: AggregatorId | None = None) -> np.ndarray:
@@ -340,8 +359,8 @@ def weakest_items(frame: pd.DataFrame, model: ReadinessModel | None = None, limi
     explained path's weak items; scored with whole-column operations, one pass per item.
     """
     model = model or load_model()
-    question_scores, _, _ = _question_arrays(frame, model)
-    metric_scores, _ = _metric_arrays(frame, model)
+    question_scores, _, _ = question_arrays(frame, model)
+    metric_scores, _ = metric_arrays(frame, model)
     n = len(frame)
     out = pd.DataFrame(index=frame.index)
     q_index = {q.id: k for k, q in enumerate(model.questions)}

@@ -50,15 +50,16 @@ from readiness.model import GAP_IDS, BoolCurve, Metric, RatioCurve, ReadinessMod
 # score_frame's own item arrays and rounding: a candidate fix is scored with exactly the numbers score_frame
 # would compute, so the greedy list and a projection of the same item never disagree.
 from readiness.portfolio import (
-    _metric_arrays,
-    _question_arrays,
-    _ratio,
     documented_column,
+    edge_counts,
     latest_per_pilot,
     measured_column,
+    metric_arrays,
     overall_scores,
+    question_arrays,
     score_frame,
     verdicts,
+    weighted_ratio,
 )
 from readiness.scoring import PRECISION, VERDICT_ORDER
 
@@ -513,19 +514,6 @@ def verdict_ranks(verdict: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def _edge_counts(gap_scores: np.ndarray, model: ReadinessModel) -> tuple[np.ndarray, np.ndarray]:
-    """Active and critical compound edges of each row of gap scores (rows × gaps): score_frame's edge states."""
-    index = {gap: k for k, gap in enumerate(GAP_IDS)}
-    rules = model.compound
-    active = np.zeros(len(gap_scores), dtype=int)
-    critical = np.zeros(len(gap_scores), dtype=int)
-    for edge in model.edges:
-        a, b = gap_scores[:, index[edge.source]], gap_scores[:, index[edge.target]]
-        active += (a < rules.active_below) & (b < rules.active_below)
-        critical += (a < rules.critical_below) & (b < rules.critical_below)
-    return active, critical
-
-
 @dataclass(frozen=True, eq=False)
 class _State:
     """The portfolio in scope as arrays (pilots × items, pilots × gaps): score_frame's item arrays, where each
@@ -550,8 +538,8 @@ def _initial_state(frame: pd.DataFrame, model: ReadinessModel, scored: pd.DataFr
     frame = frame.reset_index(drop=True)
     base = scored.reset_index(drop=True) if scored is not None else score_frame(frame, model)
     levels = model.scoring.evidence_levels
-    q_scores, q_evidence, q_counted = _question_arrays(frame, model)
-    m_scores, m_evidence = _metric_arrays(frame, model)
+    q_scores, q_evidence, q_counted = question_arrays(frame, model)
+    m_scores, m_evidence = metric_arrays(frame, model)
     items = model_items(model)
     fixable = np.zeros((len(frame), len(items)), dtype=bool)
     for k, item in enumerate(items):
@@ -699,10 +687,10 @@ def _evaluate(state: _State, model: ReadinessModel) -> Candidates:
         mw = np.where(~np.isnan(msc), m_weights[ms], 0.0)
         total = qw.sum(axis=-1) + mw.sum(axis=-1)
         weighted = (np.nan_to_num(qsc) * qw).sum(axis=-1) + (np.nan_to_num(msc) * mw).sum(axis=-1)
-        cand_scores[cands, :, g] = _ratio(weighted, total)
+        cand_scores[cands, :, g] = weighted_ratio(weighted, total)
         conf_total = qw.sum(axis=-1) + m_weights[ms].sum()
         conf = (qev * qw).sum(axis=-1) + (mev * m_weights[ms]).sum(axis=-1)
-        cand_conf[cands, :, g] = _ratio(conf, conf_total)
+        cand_conf[cands, :, g] = weighted_ratio(conf, conf_total)
 
     flat_scores = cand_scores.reshape(k_items * n, len(GAP_IDS))
     gap_weights = np.array([gap.weight for gap in model.gaps], dtype=float)
@@ -711,7 +699,7 @@ def _evaluate(state: _State, model: ReadinessModel) -> Candidates:
     # A fixable core question is one not answered yes, so it was open: fixing it closes it.
     core = np.array([item.core for item in items])
     open_core = state.open_core[None, :] - (state.fixable.T & core[:, None])
-    active, critical = _edge_counts(flat_scores, model)
+    active, critical = edge_counts(flat_scores, model)
     verdict = verdicts(flat_scores, overall, confidence, open_core.ravel(), active, critical, model.verdict)
     return Candidates(
         items=items,

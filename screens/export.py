@@ -2,11 +2,14 @@
 images), for a chosen date and the pilots the sidebar's filters keep in view.
 
 Files are built only when asked, through the same export registry as ``readiness export``; a build stays
-downloadable for the session until its options (date, history, filters, pilot pages) change.
+downloadable for the session until its options (date, history, filters, pilot pages, scenarios) change.
+When what-if scenarios are saved, the chosen ones are added to the workbook, the deck and the report as
+projections (a sheet, a slide, a section, each labelled so); the CSV and the chart images never hold one.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import streamlit as st
@@ -15,6 +18,7 @@ from readiness.errors import InvalidInput
 from readiness.service.decisions import decision_order, default_pilot_pages
 from readiness.service.exports import ExportRequest, ExportScope, get_exporter, render_export
 from readiness.service.portfolio import review_order
+from readiness.service.whatif import list_scenarios
 from ui import (
     apply_filters,
     empty_state,
@@ -61,7 +65,9 @@ def build(formats: tuple[str, ...], scope: ExportScope) -> None:
                 # The step's name can be a pilot's (user text); a progress text reads Markdown.
                 bar.progress(min(1.0, (k + done) / len(formats)), text=plain(what))
 
-            request = ExportRequest(get_engine(), scope, progress=progress)
+            # Scenarios go where a projection can be shown (workbook, deck, report), never into a CSV or images.
+            asked = scope if get_exporter(name).scenarios else replace(scope, scenarios=())
+            request = ExportRequest(get_engine(), asked, progress=progress)
             built()[(name, scope)] = render_export(name, request), request.selected.describe()
     except InvalidInput as problem:
         st.warning(plain(f"Nothing to export: {problem.summary()}."))  # the problem may name a pilot
@@ -89,7 +95,20 @@ def as_of_choice(key: str) -> date | None:
     return st.date_input("Date", value=date.today(), min_value=EARLIEST, key=f"{key}.as_of", format="YYYY-MM-DD")
 
 
-def portfolio_section(within: tuple[str, ...]) -> None:
+def scenario_choice() -> tuple[str, ...]:
+    """The saved what-if scenarios to add as projections; nothing is offered when none is saved."""
+    names = [record.name for record in list_scenarios(get_engine())]
+    if not names:
+        return ()
+    chosen = st.multiselect(
+        "Include scenarios (projections)", names, key="export.scenarios",
+        help="Each chosen scenario adds a sheet to the workbook, a slide to the deck and a section to the report: "
+        "the portfolio as it would stand after the scenario's plan, labelled a projection. Nothing stored changes.",
+    )  # fmt: skip
+    return tuple(chosen)
+
+
+def portfolio_section(within: tuple[str, ...], scenarios: tuple[str, ...]) -> None:
     """The workbook and the CSV: choose, build, download."""
     st.subheader("Portfolio workbook and CSV", anchor=False)
     st.caption("The workbook has a Portfolio sheet (re-importable on the Upload page with the same scores), a Scores "
@@ -99,7 +118,7 @@ def portfolio_section(within: tuple[str, ...]) -> None:
         as_of = as_of_choice("export.table")
     history = right.toggle("Include history", key="export.history",
                            help="Every snapshot of the pilots in view, not only the latest.")  # fmt: skip
-    scope = ExportScope(as_of=as_of, history=history, within=within)
+    scope = ExportScope(as_of=as_of, history=history, within=within, scenarios=scenarios)
     if st.button("Build the files", type="primary", key="export.build_button"):
         build(TABLES, scope)
     if all((name, scope) in built() for name in TABLES):
@@ -109,7 +128,7 @@ def portfolio_section(within: tuple[str, ...]) -> None:
         st.caption(f"Will export {scope.describe()}.")
 
 
-def board_pack_section(within: tuple[str, ...]) -> None:
+def board_pack_section(within: tuple[str, ...], scenarios: tuple[str, ...]) -> None:
     """The board deck, the offline HTML report and every chart as PNG and SVG."""
     st.subheader("Board pack", anchor=False)
     st.caption("A 16:9 deck with native, editable charts (the same numbers as the dashboard), a self-contained "
@@ -128,7 +147,7 @@ def board_pack_section(within: tuple[str, ...]) -> None:
                               "The portfolio pages cover every pilot in view.")  # fmt: skip
     with right:
         as_of = as_of_choice("export.pack")
-    scope = ExportScope(as_of=as_of, within=within, pilots=tuple(pilots))
+    scope = ExportScope(as_of=as_of, within=within, pilots=tuple(pilots), scenarios=scenarios)
     formats = PACK if get_exporter("charts").render and _images_available() else PACK[:2]
     if st.button("Build the board pack", type="primary", key="export.pack_button"):
         build(formats, scope)
@@ -157,9 +176,10 @@ def main() -> None:
             st.warning("No pilot matches the filters in the sidebar. Clear a filter to export pilots again.")
             return
         st.caption(f"Filtered in the sidebar: exports cover the {len(within)} pilots in view.")
-    portfolio_section(within)
+    scenarios = scenario_choice()
+    portfolio_section(within, scenarios)
     st.divider()
-    board_pack_section(within)
+    board_pack_section(within, scenarios)
 
 
 with guarded("the Export page"):

@@ -126,7 +126,7 @@ def slide_text(slide) -> str:
 def test_deck_is_16_9_with_the_planned_slides(pack, deck) -> None:
     assert deck.slide_width / deck.slide_height == pytest.approx(16 / 9, rel=1e-3)
     pilots = sorted({a.pilot.name for a in demo_assessments()})
-    # title, summary, decisions, one heatmap page (15 pilots), verdicts, compound risks, trends, one per pilot
+    # title, summary, decisions, one heatmap page (16 pilots), verdicts, compound risks, trends, one per pilot
     assert len(deck.slides) == 7 + len(pilots) == len(slide_plan(pack))
     assert slide_plan(pack)[:3] == ["title", "summary", "decisions"]
     assert sorted(pack.pilots) == pilots
@@ -204,7 +204,7 @@ def test_portfolio_charts_are_native_and_editable(pack, deck) -> None:
     assert XL_CHART_TYPE.COLUMN_STACKED in types and XL_CHART_TYPE.RADAR in types
     verdicts = slide_of(deck, pack, "verdicts")
     doughnut = next(s.chart for s in verdicts.shapes if s.has_chart and s.chart.chart_type == XL_CHART_TYPE.DOUGHNUT)
-    assert sum(doughnut.plots[0].series[0].values) == 15
+    assert sum(doughnut.plots[0].series[0].values) == 16
 
 
 def test_chosen_pilots_and_as_of_date(demo) -> None:
@@ -251,7 +251,7 @@ def test_large_portfolio_splits_the_heatmap(demo) -> None:
     titles = [shape_named(s, "Title").text_frame.text for s in presentation.slides]
     assert titles[3:5] == ["Readiness by pilot and gap (1 of 2)", "Readiness by pilot and gap (2 of 2)"]
     rows = sum(len(shape_named(s, "Heatmap").table.rows) - 1 for s in list(presentation.slides)[3:5])
-    assert rows == 30
+    assert rows == 32
     assert len(presentation.slides) == len(slide_plan(pack)) == 9
 
 

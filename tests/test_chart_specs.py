@@ -22,6 +22,7 @@ from readiness.model import BoolCurve, load_model
 from readiness.portfolio import assessments_to_frame, latest_per_pilot, score_frame, weakest_items
 from readiness.scoring import score_assessment
 from readiness.service.portfolio import median_gap_scores, monthly_portfolio, portfolio_on
+from readiness.whatif import Plan, project
 
 MODEL = load_model()
 # The incremental API a builder must not use: each call runs Plotly's update machinery again.
@@ -47,6 +48,13 @@ def demo() -> dict[str, Any]:
         "result": score_assessment(assessments[5]),
         "previous": score_assessment(assessments[4]),
     }
+
+
+def _whatif(d: dict[str, Any], rows: int | None = None) -> go.Figure:
+    """The what-if heatmap of the demo with the data-quality gap closed (its first ``rows`` pilots)."""
+    projection = project(assessments_to_frame(d["assessments"]), Plan(close_gaps=("data",)), MODEL)
+    before, after = projection.before.head(rows), projection.after.head(rows)
+    return charts.whatif_heatmap(before, after, projection.changed_cells, MODEL, title=None if rows == 0 else "After")
 
 
 def _metric(boolean: bool) -> Any:
@@ -80,6 +88,8 @@ BUILDS: dict[str, Callable[[dict[str, Any]], go.Figure]] = {
     "metric_curve_figure, yes/no": lambda d: charts.metric_curve_figure(_metric(True)),
     "snapshot_heatmap": lambda d: charts.snapshot_heatmap(d["route"]),
     "snapshot_heatmap, one snapshot": lambda d: charts.snapshot_heatmap(d["route"].head(1), title=None),
+    "whatif_heatmap": lambda d: _whatif(d),
+    "whatif_heatmap, empty": lambda d: _whatif(d, 0),
 }
 
 

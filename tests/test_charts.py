@@ -230,7 +230,7 @@ def test_portfolio_trend_draws_the_monthly_portfolio(demo: tuple) -> None:
     for trace, verdict in zip(fig.data, ["not_ready", "conditional", "ready"], strict=True):
         assert list(trace.y) == list(monthly[verdict])
         assert list(trace.text) == [str(c) if c else "" for c in monthly[verdict]]
-    assert sum(fig.data[k].y[-1] for k in range(3)) == monthly["pilots"].iloc[-1] == 15
+    assert sum(fig.data[k].y[-1] for k in range(3)) == monthly["pilots"].iloc[-1] == 16
 
 
 def test_compare_radar_tells_pilots_apart(latest: pd.DataFrame) -> None:

@@ -104,8 +104,8 @@ def test_decisions_on_the_demo(demo, latest) -> None:
     needed = pilots_needing_scores(latest)
     assert len(needed) == DECISION_LIMIT
     chosen = decisions(latest, explained(demo, needed), MODEL)
-    assert [g.total for g in chosen.groups] == [4, 9, 2]
-    assert [len(g.shown) for g in chosen.groups] == [4, 5, 2] and chosen.fix.more == 4
+    assert [g.total for g in chosen.groups] == [4, 10, 2]
+    assert [len(g.shown) for g in chosen.groups] == [4, 5, 2] and chosen.fix.more == 5
     for item in chosen.fix.shown:
         action = top_actions(score_assessment(latest_snapshot(demo, item.pilot), MODEL), 1)[0]
         assert item.action == action
@@ -114,8 +114,8 @@ def test_decisions_on_the_demo(demo, latest) -> None:
         assert item.owning_team
     assert chosen.asks == [
         "Approve production launch for Invoice matching, Maintenance prediction, Fraud alerts and 1 more.",
-        "Fund the fixes for Agent knowledge search, Cash-flow forecasting, KYC document checks and 6 more "
-        "(owners: CX Platform, Treasury Data, Compliance Engineering and 2 more).",
+        "Fund the fixes for Agent knowledge search, Cash-flow forecasting, Parts demand sensing and 7 more "
+        "(owners: CX Platform, Treasury Data, Plant Reliability and 2 more).",
         "Decide whether to stop or rethink Demand forecasting, Contract clause extraction.",
     ]
     stop = chosen.stop.shown[0]

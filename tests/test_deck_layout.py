@@ -1,6 +1,8 @@
 """The deck lays out in LibreOffice as it was built: no word leaves its shape, no word breaks inside.
 
-Every slide of the demo deck (15 pilots) and of a deck of long names is rendered through LibreOffice
+Every slide of the demo deck (16 pilots), of a deck of long names (with what-if scenario slides: a long
+scenario name, a plan of many items that moves many verdicts) and of a deck of one unsaved projection is
+rendered through LibreOffice
 (``soffice --headless --convert-to pdf``); ``pdftotext -bbox-layout`` gives the box of every word on every
 page. The shapes' EMU rectangles are mapped to PDF points (slide width in EMU → page width in points), and
 every word must lie inside a shape whose text holds that word (a table cell, for tables; a chart's frame
@@ -21,7 +23,8 @@ import shutil
 import subprocess
 import unicodedata
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -29,7 +32,13 @@ from pptx import Presentation
 
 from readiness.assessment import Assessment
 from readiness.boardpack import build_deck, pack_from_assessments
+from readiness.boardpack.deck import build_scenario_deck
 from readiness.demo import demo_assessments
+from readiness.model import GAP_IDS, load_model
+from readiness.portfolio import assessments_to_frame
+from readiness.service.whatif import WhatIfResult, WhatIfScope, project_frame
+from readiness.store.scenarios import ScenarioRecord
+from readiness.whatif import Plan
 
 IN_CI = bool(os.environ.get("CI"))
 pytestmark = pytest.mark.skipif(
@@ -181,19 +190,41 @@ def long_named(assessments: list[Assessment]) -> list[Assessment]:
     return [renamed(a) for a in assessments]
 
 
+LONG_SCENARIO = "Q4 push: close every data and monitoring gap across the group before the board's review"
+
+
+def scenarios(assessments: list[Assessment]) -> list[WhatIfResult]:
+    """Projections on a portfolio of long names: a long-named scenario on the long unit, and a plan of many items
+    on every pilot."""
+    model = load_model()
+    frame = assessments_to_frame(assessments, model)
+    saved = ScenarioRecord(1, LONG_SCENARIO, 12, {}, {}, model.version, "a.very.long.address@group-operations.example",
+                           datetime(2026, 11, 27, tzinfo=UTC), None)  # fmt: skip
+    # Every gap closed: more verdicts move than the slide lists, more fixes than it states, one latency blocked.
+    many = Plan(close_gaps=GAP_IDS, answer_yes=("SCALE-1", "GOV-1"))
+    return [
+        project_frame(frame, Plan(close_gaps=("data", "trust")), WhatIfScope(unit=LONG_UNIT), greedy_steps=5,
+                      model=model, scenario=saved),
+        project_frame(frame, many, greedy_steps=5, model=model, scenario=replace(saved, name="Everything")),
+    ]  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[bytes, Path, Path]]:
     tmp_path = tmp_path_factory.mktemp("deck-layout")
     demo = demo_assessments()
+    long_pack = pack_from_assessments(
+        long_named(demo),
+        pilots=[LONG_NAME, "Invoice matching", "Demand forecasting"],
+        title="Group AI pilot portfolio: production readiness review, Q4 board cycle",
+    )
+    model = load_model()
+    unsaved = project_frame(assessments_to_frame(demo, model), Plan(answer_yes=("TRUST-1",)),
+                            WhatIfScope(pilots=("Claims triage",)), greedy_steps=5, model=model)  # fmt: skip
     decks = {
         "demo": build_deck(pack_from_assessments(demo)),
-        "long-names": build_deck(
-            pack_from_assessments(
-                long_named(demo),
-                pilots=[LONG_NAME, "Invoice matching", "Demand forecasting"],
-                title="Group AI pilot portfolio: production readiness review, Q4 board cycle",
-            )
-        ),
+        "long-names": build_deck(replace(long_pack, scenarios=tuple(scenarios(long_named(demo))))),
+        "what-if": build_scenario_deck([unsaved]),
     }
     pdfs = render(decks, tmp_path)
     return {name: (decks[name], pdfs[name], tmp_path) for name in decks}
@@ -209,7 +240,7 @@ def test_the_pdf_uses_a_font_with_arials_metrics(rendered) -> None:
     )
 
 
-@pytest.mark.parametrize("deck", ["demo", "long-names"])
+@pytest.mark.parametrize("deck", ["demo", "long-names", "what-if"])
 def test_no_word_leaves_its_shape_or_breaks(rendered, deck: str) -> None:
     pptx, pdf, tmp_path = rendered[deck]
     problems = layout_problems(pptx, pdf, tmp_path)

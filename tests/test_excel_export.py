@@ -333,7 +333,7 @@ def test_cli_export_then_import_is_already_present(store_with_hostile_pilot: str
     out = tmp_path / "history.xlsx"
     result = runner.invoke(cli, ["export", "xlsx", str(out), "--history", "--db", store_with_hostile_pilot])
     assert result.exit_code == 0, result.output
-    assert "every snapshot of 16 pilots" in result.output
+    assert "every snapshot of 17 pilots" in result.output
     again = runner.invoke(cli, ["import", str(out), "--db", store_with_hostile_pilot])
     assert again.exit_code == 0, again.output
     assert again.output.startswith("already present")

@@ -37,7 +37,12 @@ def test_closing_the_data_gap_for_operations_states_the_use_cases_numbers(demo_d
         engine.dispose()
     assert printed == json.loads(json.dumps(expected.to_json_dict()))
     assert printed["projection"] is True and printed["label"] == PROJECTION_LABEL
-    assert printed["scope"]["pilots_in_scope"] == ["Claims triage", "Maintenance prediction", "Shift scheduling"]
+    assert printed["scope"]["pilots_in_scope"] == [
+        "Claims triage",
+        "Maintenance prediction",
+        "Parts demand sensing",
+        "Shift scheduling",
+    ]
     # The same portfolio scored one assessment at a time on the explained path, Operations' pilots modified.
     one_by_one = [
         score_assessment(apply_plan_to_assessment(a, plan, MODEL) if a.pilot.business_unit == "Operations" else a)
@@ -49,7 +54,7 @@ def test_closing_the_data_gap_for_operations_states_the_use_cases_numbers(demo_d
     assert after["ready_share"] == pytest.approx(100 * verdicts["ready"] / len(stored))
     before_ready = {r.pilot for r in map(score_assessment, stored) if r.verdict == "ready"}
     now_ready = {r.pilot for r in one_by_one if r.verdict == "ready"}
-    assert printed["moved_to_ready"] == sorted(now_ready - before_ready)
+    assert printed["moved_to_ready"] == sorted(now_ready - before_ready) == ["Parts demand sensing"]
     assert {c["gap"] for c in printed["changed_cells"]} == {"data"}
     assert after["gartner_ready_share"] == MODEL.scoring.gartner_ready_share
 
@@ -60,10 +65,11 @@ def test_the_table_is_headed_as_a_projection(demo_database_url: str) -> None:
     lines = result.output.splitlines()
     assert lines[0] == PROJECTION_LABEL
     assert (
-        "Scope: business unit Operations (3 pilots: Claims triage, Maintenance prediction, Shift scheduling)" in lines
+        "Scope: business unit Operations (4 pilots: Claims triage, Maintenance prediction, Parts demand sensing, "
+        "Shift scheduling)" in lines
     )
     assert "Plan: Close the Data quality gap" in lines
-    assert any(line.startswith("Ready share") and "26%" in line for line in lines)
+    assert any(line.startswith("Ready share") and line.split()[-2:] == ["25%", "31%"] for line in lines)
     assert "(Gartner: 48% of AI prototypes reach production)" in lines
     assert "Verdicts that move:" in lines and "Next best fixes" in result.output
 

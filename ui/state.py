@@ -20,6 +20,7 @@ Database and caches
     ``filtered_portfolio() -> DataFrame``    the latest portfolio narrowed by the sidebar's filters (shared)
     ``filtered_portfolio_on(day)``           the same on a past day
     ``filtered_stats() -> PortfolioStats``   the statistics of the filtered portfolio (shared)
+    ``assessment_frame() -> DataFrame``      each pilot's latest snapshot, unscored (what a what-if plan changes)
     ``pilot_token(name) -> str``             changes when that pilot gets a snapshot: its reads' cache key
     ``pilot_names_cached() -> list[str]``    the pilot registry's names, sorted
     ``pilot_history_cached(name) -> list[StoredAssessment]``  a pilot's snapshots, oldest first
@@ -91,6 +92,7 @@ PAGES = {
     "upload": "screens/upload.py",
     "compare": "screens/compare.py",
     "export": "screens/export.py",
+    "whatif": "screens/whatif.py",
     "methodology": "screens/methodology.py",
 }
 # Filter column → query parameter.
@@ -626,3 +628,10 @@ def portfolio_sensitivity() -> service_sensitivity.PortfolioSensitivity:
     portfolio (every pilot: a filtered page takes ``.within(names)``), computed once per data version and shared
     by every session (:func:`cached_value`: its frames and frozen results are never modified)."""
     return cached_value("sensitivity", (), lambda: service_sensitivity.portfolio_sensitivity(latest_portfolio()))
+
+
+def assessment_frame() -> pd.DataFrame:
+    """Each pilot's latest snapshot in force as the assessment frame (answers, metrics and evidence, the columns a
+    what-if plan changes: :func:`readiness.store.portfolio_frame`), read once per data version and shared by every
+    session, so that trying plans never reads the store again (``frame=`` of the what-if use case)."""
+    return cached_value("assessment_frame", (), lambda: queries.latest_assessment_frame(get_engine()))

@@ -4,6 +4,7 @@ Build a :class:`BoardPack` once, then render it; nothing here imports Streamlit:
 
     pack = pack_from_store(engine, as_of=None, pilots=None, within=None)  # or pack_from_assessments(...)
     deck: bytes = build_deck(pack, progress=None)                # PPTX_MIME; 16:9, native editable charts
+    slides: bytes = build_scenario_deck([what_if_result])        # what-if projections alone, tagged as such
     html: str = build_html(pack, progress=None)                  # HTML_MIME; one offline file
     if images_available():                                       # a Chromium is installed
         archive: bytes = images_zip(pack, ["png", "svg"])        # every chart, PNG at scale 2 and SVG
@@ -34,6 +35,7 @@ _LOCATIONS = {
     "PPTX_MIME": "readiness.boardpack.export",
     "bench_deck": "readiness.boardpack.deck",
     "build_deck": "readiness.boardpack.deck",
+    "build_scenario_deck": "readiness.boardpack.deck",
     "all_figures": "readiness.boardpack.figures",
     "HTML_MIME": "readiness.boardpack.export",
     "build_html": "readiness.boardpack.html",
@@ -63,6 +65,7 @@ __all__ = [
     "bench_deck",
     "build_deck",
     "build_html",
+    "build_scenario_deck",
     "figure_image",
     "images_available",
     "images_zip",

@@ -30,6 +30,7 @@ from readiness.service.decisions import (
 )
 from readiness.service.portfolio import check_pilots, history_until, monthly_portfolio, portfolio_on
 from readiness.service.sensitivity import PortfolioSensitivity, portfolio_sensitivity
+from readiness.service.whatif import WhatIfResult
 
 DEFAULT_TITLE = "AI pilot portfolio"
 # Pilot pages when none are chosen: every pilot of a small portfolio; of a large one, this many taken in
@@ -47,7 +48,9 @@ class BoardPack:
     pilots that get their own page, in page order, each with its latest and previous
     :class:`~readiness.scoring.ScoreResult` (previous is ``None`` for a pilot with one snapshot).
     ``decision_results``: the latest explained score of the other pilots the decisions name with their
-    top action (at most :data:`~readiness.service.decisions.DECISION_LIMIT`).
+    top action (at most :data:`~readiness.service.decisions.DECISION_LIMIT`). ``scenarios``: what-if
+    projections (:class:`~readiness.service.whatif.WhatIfResult`) shown after everything else, each
+    labelled a projection: they describe the portfolio as it would stand, never as it stands.
     """
 
     latest: pd.DataFrame
@@ -58,6 +61,7 @@ class BoardPack:
     title: str = DEFAULT_TITLE
     model: ReadinessModel = field(default_factory=load_model, repr=False)
     decision_results: dict[str, ScoreResult] = field(default_factory=dict, repr=False)
+    scenarios: tuple[WhatIfResult, ...] = field(default=(), repr=False)
 
     @property
     def pilots(self) -> list[str]:

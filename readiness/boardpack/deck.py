@@ -12,8 +12,12 @@ Slides: title; portfolio summary (the dashboard's KPI tiles and key messages); d
 heatmap (split over several slides; at most 200 pilots, the least ready, of a larger portfolio); verdict
 distribution (with the pilots whose verdict depends on the method or sits close to a threshold:
 :mod:`readiness.service.sensitivity`); compound risks; trends over time; one page per selected pilot,
-promote first, then fix, then stop. Every slide but the title carries a footer with the as-of date, the
-model version and the page number (the title slide states both in its body).
+promote first, then fix, then stop; last, one slide per what-if scenario the pack carries
+(:attr:`BoardPack.scenarios`), tagged a projection in its corner and labelled so under its title (the plan,
+its scope, the portfolio before → after, the verdicts that move, the next best fixes, all from the
+:class:`~readiness.service.whatif.WhatIfResult`). Every slide but the title carries a footer with the as-of
+date, the model version and the page number (the title slide states both in its body).
+:func:`build_scenario_deck` draws projections alone, in the same look (the what-if page's download).
 
 Plain words: the slides name items by their short label (``Named operating team``), never by ID, and
 compound risks by their chain of gaps. Text that fits: every box is sized for its lines at Arial's widths
@@ -47,8 +51,21 @@ from xlsxwriter import Workbook
 
 from readiness import display
 from readiness.assessment import Assessment
-from readiness.boardpack.data import BoardPack
+from readiness.boardpack.data import DEFAULT_TITLE, BoardPack
 from readiness.boardpack.export import PPTX_MIME
+from readiness.boardpack.scenario import (
+    PROJECTION_TAG,
+    blocked_line,
+    fixes_line,
+    greedy_detail,
+    in_scope_line,
+    meets_benchmark,
+    mover_overall,
+    scenario_subtitle,
+    scenario_title,
+    scope_line,
+    stat_rows,
+)
 from readiness.boardpack.style import (
     ACCENT,
     EMU_PER_POINT,
@@ -67,6 +84,7 @@ from readiness.boardpack.style import (
     lines_needed,
     rgb,
     score_color,
+    text_width,
 )
 from readiness.charts import short_gap_labels
 from readiness.model import GAP_IDS
@@ -87,6 +105,7 @@ from readiness.service.portfolio import (
     what_changed,
 )
 from readiness.service.sensitivity import band_message, method_line, method_message
+from readiness.service.whatif import PROJECTION_LABEL, WhatIfResult
 
 SLIDE_WIDTH = Inches(13.333)
 SLIDE_HEIGHT = Inches(7.5)
@@ -95,7 +114,7 @@ CONTENT_TOP = Inches(1.45)
 FOOTER_TOP = Inches(7.0)
 CONTENT_BOTTOM = Inches(6.85)
 CONTENT_WIDTH = SLIDE_WIDTH - 2 * MARGIN
-HEATMAP_ROWS_PER_SLIDE = 15
+HEATMAP_ROWS_PER_SLIDE = 16  # at 0.28 in a row, with the header and the note, above the footer
 NAMES_TRIED = 100  # names a table cell of a few lines is tried with (it holds far fewer)
 # The dashboard's trend chart tells the gap lines apart by dash and marker as well as colour; so does the deck.
 GAP_DASHES = [
@@ -226,11 +245,13 @@ class _Para:
         return self.before + self.after + lines_needed(text, width, size, bold) * size * LINE_SPACING
 
 
-def _flow(slide: Slide, left: int, top: int, width: int, height: int, paragraphs: list[_Para],
-          name: str | None = None, smallest: float = 0.85) -> None:  # fmt: skip
-    """Paragraphs in one wrapped text box that they are sure to fit: each is cut to its ``lines``, the
-    sizes shrink (down to ``smallest`` of the given) and then optional paragraphs are dropped from the end
-    until the laid-out height, at Arial's widths plus the slack, is within the box."""
+def _layout(
+    paragraphs: list[_Para], width: int, height: int, smallest: float = 0.85
+) -> tuple[list[_Para], float, float]:
+    """How :func:`_flow` fits paragraphs in a box: the paragraphs kept, the scale of their sizes, and the height
+    they take in points. Each is cut to its ``lines``, the sizes shrink (down to ``smallest`` of the given) and
+    then optional paragraphs are dropped from the end until the laid-out height, at Arial's widths plus the
+    slack, is within the box."""
     room = height / EMU_PER_POINT
     paragraphs = list(paragraphs)
     scale = 1.0
@@ -245,6 +266,13 @@ def _flow(slide: Slide, left: int, top: int, width: int, height: int, paragraphs
         if not optional:
             break
         paragraphs.pop(optional[-1])
+    return paragraphs, scale, total
+
+
+def _flow(slide: Slide, left: int, top: int, width: int, height: int, paragraphs: list[_Para],
+          name: str | None = None, smallest: float = 0.85) -> None:  # fmt: skip
+    """Paragraphs in one wrapped text box that they are sure to fit (:func:`_layout`)."""
+    paragraphs, scale, _ = _layout(paragraphs, width, height, smallest)
     box = slide.shapes.add_textbox(left, top, width, height)
     if name:
         box.name = name
@@ -324,20 +352,31 @@ def _gridlines(axis, color: str = RULE) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Deck:
-    """The presentation being built and what every slide needs to know."""
+TAG_WIDTH = Inches(1.9)  # the corner tag of a projection slide ("PROJECTION"), beside the title
 
-    pack: BoardPack
+
+@dataclass
+class _Slides:
+    """A presentation being built: its slides' frame (title, subtitle, footer and page numbers), with no
+    portfolio attached, so that a deck of what-if projections alone has the board pack's look."""
+
     prs: Presentation
     total: int
+    footer_line: str
 
-    def slide(self, title: str, subtitle: str = "") -> Slide:
-        """A blank content slide with its title, subtitle, accent rule and footer."""
+    def slide(self, title: str, subtitle: str = "", tag: str = "") -> Slide:
+        """A blank content slide with its title, subtitle, accent rule and footer; ``tag``: a label in the
+        accent colour in the top right corner (a projection says so there), the title giving it room."""
         slide = self.prs.slides.add_slide(self.prs.slide_layouts[6])
         _rect(slide, MARGIN, Inches(0.42), Inches(0.09), Inches(0.62), ACCENT)
-        _text(slide, MARGIN + Inches(0.25), Inches(0.36), CONTENT_WIDTH - Inches(0.25), Inches(0.5), title, 26, INK,
-              bold=True, name="Title")  # fmt: skip
+        room = TAG_WIDTH + Inches(0.2) if tag else 0
+        _text(slide, MARGIN + Inches(0.25), Inches(0.36), CONTENT_WIDTH - Inches(0.25) - room, Inches(0.5), title, 26,
+              INK, bold=True, name="Title")  # fmt: skip
+        if tag:
+            badge = _rect(slide, SLIDE_WIDTH - MARGIN - TAG_WIDTH, Inches(0.43), TAG_WIDTH, Inches(0.44), ACCENT,
+                          MSO_SHAPE.ROUNDED_RECTANGLE)  # fmt: skip
+            badge.name = "Tag"
+            _label_in(badge, tag, 13, WHITE)
         if subtitle:
             _text(slide, MARGIN + Inches(0.25), Inches(0.86), CONTENT_WIDTH - Inches(0.25), Inches(0.35), subtitle,
                   13, MUTED, name="Subtitle")  # fmt: skip
@@ -351,10 +390,17 @@ class _Deck:
         line.line.color.rgb = rgb(RULE)
         line.line.width = Pt(0.75)
         number = len(self.prs.slides)
-        _text(slide, MARGIN, FOOTER_TOP, CONTENT_WIDTH - Inches(1.2), Inches(0.3), footer_text(self.pack), 10, MUTED,
+        _text(slide, MARGIN, FOOTER_TOP, CONTENT_WIDTH - Inches(1.2), Inches(0.3), self.footer_line, 10, MUTED,
               name="Footer")  # fmt: skip
         _text(slide, SLIDE_WIDTH - MARGIN - Inches(1.2), FOOTER_TOP, Inches(1.2), Inches(0.3),
               f"{number} / {self.total}", 10, MUTED, align=PP_ALIGN.RIGHT, name="Page number")  # fmt: skip
+
+
+@dataclass
+class _Deck(_Slides):
+    """The board deck being built: the slides' frame and the pack every slide draws from."""
+
+    pack: BoardPack
 
 
 # --------------------------------------------------------------------------------------------
@@ -516,7 +562,7 @@ def _heatmap_table(slide: Slide, rows: pd.DataFrame, pack: BoardPack) -> None:
     low_confidence = pack.model.verdict.ready_confidence_at_least
     headers = ["Pilot", "Business unit", "Verdict", *[shorts[g] for g in GAP_IDS], "Overall"]
     widths = [Inches(w) for w in [2.6, 1.65, 1.12, *[1.0] * len(GAP_IDS), 0.86]]
-    row_height, header_height = Inches(0.3), Inches(0.42)
+    row_height, header_height = Inches(0.28), Inches(0.42)
     height = header_height + row_height * len(rows)
     frame = slide.shapes.add_table(len(rows) + 1, len(headers), MARGIN, CONTENT_TOP, sum(widths), height)
     frame.name = "Heatmap"
@@ -1006,6 +1052,191 @@ def _pilot_panel(slide: Slide, latest: ScoreResult, previous: ScoreResult | None
 
 
 # --------------------------------------------------------------------------------------------
+# What-if scenarios: projections, labelled so on the slide
+# --------------------------------------------------------------------------------------------
+
+SCENARIO_MOVERS = 8  # pilots whose verdict moves listed on a scenario slide; the rest counted
+SCENARIO_FIXES = 5  # next best fixes listed (the greedy list's first steps)
+SCENARIO_PLAN_LINES = 5  # fixes of the plan as stated; the rest counted
+SCENARIO_LEFT_WIDTH = Inches(5.75)
+SCENARIO_GUTTER = Inches(0.4)
+SCENARIO_COLUMNS_TOP = Inches(2.17)
+SCENARIO_TABLE_TOP = Inches(4.3)  # the lowest the before → after table sits (a long plan pushes it down to here)
+SCENARIO_ROW = Inches(0.29)
+MOVER_ROW = Inches(0.28)
+
+
+def _scenario_slide(slides: _Slides, result: WhatIfResult) -> None:
+    """One what-if projection: the plan, its scope and the portfolio before → after on the left; the pilots
+    whose verdict moves and the next best fixes on the right; the use case's sentences on top. The corner tag
+    and the subtitle (the result's label) say it is a projection: no stored snapshot changes."""
+    slide = slides.slide(_scenario_heading(result), scenario_subtitle(result), tag=PROJECTION_TAG)
+    # The use case's sentences: where the portfolio would stand, then where it stands.
+    before, after, _ = result.sentences()
+    band_top, band_height = Inches(1.33), Inches(0.7)
+    _rect(slide, MARGIN, band_top, CONTENT_WIDTH, band_height, PANEL).name = "Projection band"
+    _rect(slide, MARGIN, band_top, Inches(0.06), band_height, ACCENT)
+    _flow(slide, MARGIN + Inches(0.22), band_top + Inches(0.09), CONTENT_WIDTH - Inches(0.37),
+          band_height - Inches(0.14),
+          [_Para([(after, True, INK)], 13, 2), _Para([(before, False, MUTED)], 11, 1, before=2, keep=False)],
+          name="Projection sentences")  # fmt: skip
+    table_top = _scenario_plan(slide, result)
+    _scenario_stats(slide, result, table_top)
+    _scenario_movers(slide, result)
+
+
+SCENARIO_TITLE_WIDTH = CONTENT_WIDTH - Inches(0.25) - TAG_WIDTH - Inches(0.2)  # as _Slides.slide leaves it
+
+
+def _scenario_heading(result: WhatIfResult) -> str:
+    """The slide's title: a long scenario name is cut, never the words "— projection" after it."""
+    title = scenario_title(result)
+    if result.scenario is None:
+        return title
+    prefix, suffix = "Scenario: ", " — projection"
+    room = SCENARIO_TITLE_WIDTH - int((text_width(prefix + suffix, 26, True) + 1) * EMU_PER_POINT)
+    return f"{prefix}{fit(result.scenario.name, room, 26, 1, True)}{suffix}"
+
+
+def _scenario_plan(slide: Slide, result: WhatIfResult) -> int:
+    """The plan as stated (labels, not IDs), whom it applies to, and how many answers and metrics it fixes;
+    returns where the before → after table goes: under the plan, at most as low as ``SCENARIO_TABLE_TOP``."""
+    top = SCENARIO_COLUMNS_TOP
+    _text(slide, MARGIN, top, SCENARIO_LEFT_WIDTH, Inches(0.3), "The plan", 14, INK, bold=True, name="Plan heading")
+    lines = result.plan.describe(result.model) or ["No fix"]
+    shown = lines[:SCENARIO_PLAN_LINES] if len(lines) <= SCENARIO_PLAN_LINES else lines[: SCENARIO_PLAN_LINES - 1]
+    paragraphs = [_Para([("•  ", True, ACCENT), (line, False, INK)], 12, 1, after=3) for line in shown]
+    if len(shown) < len(lines):
+        paragraphs.append(_Para([(f"and {len(lines) - len(shown)} more fixes", False, MUTED)], 11, after=3))
+    paragraphs.append(_Para([("Applied to ", True, INK), (scope_line(result), False, INK)], 11.5, 2, before=5))
+    paragraphs.append(_Para([(fixes_line(result), False, MUTED)], 10.5, 2, before=3, keep=False))
+    blocked = blocked_line(result)
+    if blocked:
+        paragraphs.append(_Para([(blocked, False, MUTED)], 10.5, 2, before=2, keep=False))
+    room = SCENARIO_TABLE_TOP - top - Inches(0.46)
+    _, _, used = _layout(paragraphs, SCENARIO_LEFT_WIDTH, room)
+    height = min(room, int((used + 2) * EMU_PER_POINT))  # the box as tall as its lines (and 2 points to spare)
+    _flow(slide, MARGIN, top + Inches(0.36), SCENARIO_LEFT_WIDTH, height, paragraphs, name="Plan")
+    return top + Inches(0.36) + height + Inches(0.22)
+
+
+def _scenario_stats(slide: Slide, result: WhatIfResult, table_top: int) -> None:
+    """The portfolio before → after as a table: pilots by verdict, the ready share against Gartner's benchmark
+    and the compound risks, each with the change of the shown numbers; then the pilots in scope in one line."""
+    rows = stat_rows(result.before, result.after)
+    widths = [Inches(w) for w in (2.75, 0.95, 0.95, 1.1)]
+    header = Inches(0.32)
+    frame = slide.shapes.add_table(len(rows) + 1, 4, MARGIN, table_top, sum(widths), header + SCENARIO_ROW * len(rows))
+    frame.name = "Before and after"
+    table = frame.table
+    table.first_row = True
+    table.horz_banding = False
+    for k, width in enumerate(widths):
+        table.columns[k].width = width
+    headers = [f"Portfolio · {display.count_text(result.before.pilots, 'pilot')}", "Before", "After", "Change"]
+    for k, text in enumerate(headers):
+        _cell(table.cell(0, k), text, WHITE, MUTED, bold=True, align=PP_ALIGN.LEFT if k == 0 else PP_ALIGN.CENTER,
+              size=10, width=widths[k])  # fmt: skip
+    table.rows[0].height = header
+    for i, row in enumerate(rows, start=1):
+        table.rows[i].height = SCENARIO_ROW
+        fill = PANEL if i % 2 else WHITE
+        if row.verdict:
+            _cell(table.cell(i, 0), row.label, VERDICT_COLORS[row.verdict], WHITE, bold=True, width=widths[0])
+        else:
+            _cell(table.cell(i, 0), row.label, fill, INK, bold=True, width=widths[0])
+        after_color = INK
+        if row.share:  # the ready share in the colour of its side of the benchmark, as on the summary slide
+            after_color = VERDICT_COLORS["ready" if meets_benchmark(result.after) else "not_ready"]
+        _cell(table.cell(i, 1), row.before_text, fill, INK, align=PP_ALIGN.CENTER, width=widths[1])
+        _cell(table.cell(i, 2), row.after_text, fill, after_color, bold=True, align=PP_ALIGN.CENTER, width=widths[2])
+        _cell(table.cell(i, 3), row.change, fill, MUTED, align=PP_ALIGN.CENTER, width=widths[3])
+    note = in_scope_line(result)
+    if note:
+        top = table_top + header + SCENARIO_ROW * len(rows) + Inches(0.08)
+        _text(slide, MARGIN, top, SCENARIO_LEFT_WIDTH, CONTENT_BOTTOM - top, note, 10.5, MUTED, name="In scope",
+              lines=2)  # fmt: skip
+
+
+def _scenario_movers(slide: Slide, result: WhatIfResult) -> None:
+    """The pilots whose verdict moves (the highest verdict reached first: the use case's order), at most
+    ``SCENARIO_MOVERS`` and how many more, then the next best fixes after the plan."""
+    left = MARGIN + SCENARIO_LEFT_WIDTH + SCENARIO_GUTTER
+    width = SLIDE_WIDTH - MARGIN - left
+    top = SCENARIO_COLUMNS_TOP
+    movers = result.projection.movers
+    heading = f"Verdicts that move · {len(movers)}" if movers else "Verdicts that move"
+    _text(slide, left, top, width, Inches(0.3), heading, 14, INK, bold=True, name="Movers heading")
+    y = top + Inches(0.36)
+    if movers:
+        shown = movers[:SCENARIO_MOVERS]
+        # No business unit column: the heatmap has every pilot's, and a unit-wide plan would repeat one name.
+        widths = [Inches(w) for w in (1.0, 1.0, 1.0)]
+        widths.insert(0, width - sum(widths))
+        header = Inches(0.3)
+        height = header + MOVER_ROW * len(shown)
+        frame = slide.shapes.add_table(len(shown) + 1, len(widths), left, y, sum(widths), height)
+        frame.name = "Movers"
+        table = frame.table
+        table.first_row = True
+        table.horz_banding = False
+        for k, column in enumerate(widths):
+            table.columns[k].width = column
+        for k, text in enumerate(["Pilot", "Before", "After", "Overall"]):
+            _cell(table.cell(0, k), text, WHITE, MUTED, bold=True, align=PP_ALIGN.LEFT if k < 1 else PP_ALIGN.CENTER,
+                  size=10, width=widths[k])  # fmt: skip
+        table.rows[0].height = header
+        for i, mover in enumerate(shown, start=1):
+            table.rows[i].height = MOVER_ROW
+            _cell(table.cell(i, 0), mover.pilot, WHITE, INK, bold=True, size=10, width=widths[0])
+            for k, verdict in ((1, mover.before), (2, mover.after)):
+                _cell(table.cell(i, k), VERDICT_LABELS[verdict], VERDICT_COLORS[verdict], WHITE, bold=True, size=9.5,
+                      align=PP_ALIGN.CENTER, width=widths[k])  # fmt: skip
+            _cell(table.cell(i, 3), mover_overall(mover.overall_before, mover.overall_after), WHITE, INK, size=10,
+                  align=PP_ALIGN.CENTER, width=widths[3])  # fmt: skip
+        y += height + Inches(0.06)
+        if len(movers) > len(shown):
+            _text(slide, left, y, width, Inches(0.22), f"and {len(movers) - len(shown)} more", 10.5, MUTED,
+                  name="More movers")  # fmt: skip
+            y += Inches(0.24)
+    else:
+        _text(slide, left, y, width, Inches(0.22), "No pilot's verdict changes with this plan.", 11, MUTED,
+              name="No movers")  # fmt: skip
+        y += Inches(0.28)
+    y += Inches(0.16)
+    paragraphs = [_Para([("Next best fixes after the plan", True, INK)], 14, after=5)]
+    for k, step in enumerate(result.greedy[:SCENARIO_FIXES]):
+        runs = [(f"{step.step}.  ", True, ACCENT), (step.label, True, INK),
+                (f"  {greedy_detail(step, result.after.pilots, 1)}", False, INK)]  # fmt: skip
+        paragraphs.append(_Para(runs, 10.5, 2, after=3, keep=k < 2))
+    if not result.greedy:
+        paragraphs.append(_Para([("No single fix moves a verdict or an overall score further.", False, MUTED)], 10.5))
+    _flow(slide, left, y, width, CONTENT_BOTTOM - y, paragraphs, name="Next best fixes")
+
+
+def scenario_footer(result: WhatIfResult, title: str = DEFAULT_TITLE) -> str:
+    """The footer of a deck of projections alone: what, projected when, by which model version."""
+    return f"{title} · What-if projection, {long_date(date.today())} · Readiness model {result.model.version}"
+
+
+def build_scenario_deck(results: Sequence[WhatIfResult], title: str = DEFAULT_TITLE) -> bytes:
+    """A deck of what-if projections alone (one slide each, in the board deck's look), as PPTX bytes: what
+    the what-if page downloads. Each slide is tagged a projection; nothing stored changes."""
+    if not results:
+        raise ValueError("a scenario deck needs at least one projection")
+    prs = Presentation()
+    prs.slide_width, prs.slide_height = SLIDE_WIDTH, SLIDE_HEIGHT
+    prs.core_properties.title = f"{title} — what-if projection: {scenario_title(results[0])}"[:255]
+    prs.core_properties.subject = f"{PROJECTION_LABEL} · Readiness model {results[0].model.version}"
+    slides = _Slides(prs, len(results), scenario_footer(results[0], title))
+    for result in results:
+        _scenario_slide(slides, result)
+    buffer = io.BytesIO()
+    prs.save(buffer)
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------------------------
 # The deck
 # --------------------------------------------------------------------------------------------
 
@@ -1022,6 +1253,7 @@ def slide_plan(pack: BoardPack) -> list[str]:
         "compound_risks",
         "trends",
         *[f"pilot:{name}" for name in pack.pilots],
+        *[f"scenario:{k}" for k in range(len(pack.scenarios))],
     ]
 
 
@@ -1036,7 +1268,7 @@ def build_deck(pack: BoardPack, progress: Callable[[float, str], None] | None = 
     prs.core_properties.title = f"{pack.title} — board pack, as of {pack.as_of.isoformat()}"
     prs.core_properties.subject = f"Readiness model {pack.model_version}"
     plan = slide_plan(pack)
-    deck = _Deck(pack, prs, len(plan))
+    deck = _Deck(prs, len(plan), footer_text(pack), pack)
     steps: list[tuple[str, Callable[[], None]]] = [
         ("title", lambda: _title_slide(deck)),
         ("portfolio summary", lambda: _summary_slide(deck)),
@@ -1048,6 +1280,9 @@ def build_deck(pack: BoardPack, progress: Callable[[float, str], None] | None = 
     ]
     for name, (latest, previous) in pack.pilot_results.items():
         steps.append((name, lambda n=name, a=latest, b=previous: _pilot_slide(deck, n, a, b)))
+    # Projections come last, after the portfolio as it stands: each slide is tagged a projection.
+    for result in pack.scenarios:
+        steps.append((scenario_title(result), lambda r=result: _scenario_slide(deck, r)))
     for k, (label, draw) in enumerate(steps):
         if progress:
             progress(k / len(steps), label)
@@ -1112,4 +1347,13 @@ def bench_deck(slides: int = 30, runs: int = 3) -> dict[str, float]:
     }
 
 
-__all__ = ["PPTX_MIME", "bench_deck", "build_deck", "footer_text", "radar_values", "slide_plan"]
+__all__ = [
+    "PPTX_MIME",
+    "bench_deck",
+    "build_deck",
+    "build_scenario_deck",
+    "footer_text",
+    "radar_values",
+    "scenario_footer",
+    "slide_plan",
+]

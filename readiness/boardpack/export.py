@@ -3,7 +3,8 @@
 Importing this module registers them with :mod:`readiness.service.exports`, so ``readiness export FORMAT
 OUT`` and the Export page render them through the same request. The pack is the scope's portfolio (the
 pilots in view, each pilot's latest snapshot up to the as-of date, trends from the earlier ones) with a
-page for each chosen pilot.
+page for each chosen pilot, and (deck, html) a slide or section for each what-if scenario the scope names,
+labelled a projection.
 
 Conventions for OUT: ``deck`` writes a ``.pptx`` file, ``html`` a ``.html`` file, ``charts`` a ``.zip`` of
 every chart as PNG and SVG; ``png`` and ``svg`` write one file per chart (``portfolio-heatmap.png``,
@@ -93,19 +94,21 @@ def write_chart_images(request: ExportRequest, out: Path | str, fmt: Literal["pn
 register_exporter(
     ExportFormat(
         "deck",
-        "board deck (.pptx, 16:9, native editable charts; --pilots picks the pilot pages)",
+        "board deck (.pptx, 16:9, native editable charts; --pilots picks the pilot pages; a slide per --scenario)",
         ".pptx",
         PPTX_MIME,
         render=render_deck,
+        scenarios=True,
     )
 )
 register_exporter(
     ExportFormat(
         "html",
-        "offline HTML report (.html: one file, plotly.js inlined, offline)",
+        "offline HTML report (.html: one file, plotly.js inlined, offline; a section per --scenario)",
         ".html",
         HTML_MIME,
         render=render_html,
+        scenarios=True,
     )
 )
 register_exporter(

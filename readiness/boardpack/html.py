@@ -10,7 +10,8 @@ the deck show.
 
 Sections: portfolio at a glance (ending with the verdicts that depend on the method or sit close to a
 threshold), decisions for the board, compound risks, one per chosen pilot (promote, then fix, then stop),
-and an appendix for analysts. The executive sections name items by short label and
+an appendix for analysts, and a section per what-if scenario, labelled a projection on its face. The
+executive sections name items by short label and
 compound risks by their chain of gaps; item IDs appear only in the appendix. The page never scrolls
 sideways: the navigation wraps, and a wide table scrolls inside its own box.
 """
@@ -35,6 +36,18 @@ from readiness.boardpack.deck import (
 )
 from readiness.boardpack.figures import pilot_figures, portfolio_figures, slug
 from readiness.boardpack.images import PLOTLY_CONFIG
+from readiness.boardpack.scenario import (
+    PROJECTION_TAG,
+    blocked_line,
+    fixes_line,
+    greedy_detail,
+    in_scope_line,
+    mover_overall,
+    scenario_subtitle,
+    scenario_title,
+    scope_line,
+    stat_rows,
+)
 from readiness.boardpack.style import cell_text_color
 from readiness.charts import INK, MUTED, VERDICT_COLORS, gap_labels, short_gap_labels
 from readiness.scoring import VERDICT_LABELS, ScoreResult
@@ -57,6 +70,7 @@ from readiness.service.sensitivity import (
     method_count_sentence,
     method_line,
 )
+from readiness.service.whatif import WhatIfResult
 
 # The report's own charts keep the camera button (high-resolution PNG, made by the reader's browser).
 _CONFIG = {**PLOTLY_CONFIG, "responsive": True}
@@ -104,6 +118,8 @@ details summary {{ cursor: pointer; color: var(--muted); }}
 code {{ font-size: 13px; }}
 .badge {{ display: inline-block; color: white; font-weight: 700; padding: 4px 12px; border-radius: 4px;
           margin-right: 10px; }}
+.projection {{ background: #0072B2; }}
+.projected {{ background: var(--panel); border-left: 4px solid #0072B2; padding: 8px 14px; margin: 8px 0 12px; }}
 table {{ border-collapse: collapse; font-size: 14px; margin: 8px 0; }}
 th, td {{ text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--rule); vertical-align: top; }}
 th {{ color: var(--muted); font-weight: 600; }}
@@ -279,6 +295,54 @@ def _appendix(pack: BoardPack, anchors: dict[str, str]) -> str:
     )
 
 
+SCENARIO_MOVERS = 20  # pilots whose verdict moves listed in a scenario's section; the rest counted
+
+
+def _scenario_section(result: WhatIfResult, anchor: str) -> str:
+    """A what-if projection: labelled one first (badge and label), the use case's sentences, the plan and its
+    scope, the portfolio before → after, the pilots whose verdict moves, and the next best fixes."""
+    model = result.model
+    plan = "".join(f"<li>{escape(line)}</li>" for line in result.plan.describe(model)) or "<li>No fix</li>"
+    notes = [fixes_line(result), blocked_line(result), in_scope_line(result)]
+    sentences = "".join(f"<p>{escape(line)}</p>" for line in result.sentences()[:2])
+    rows = "".join(
+        f"<tr><td><b>{escape(row.label)}</b></td><td class='num'>{escape(row.before_text)}</td>"
+        f"<td class='num'><b>{escape(row.after_text)}</b></td><td class='num'>{escape(row.change)}</td></tr>"
+        for row in stat_rows(result.before, result.after)
+    )
+    movers = result.projection.movers
+    moved = "".join(
+        f"<tr data-pilot='{escape(m.pilot)}'><td><b>{escape(m.pilot)}</b></td><td>{escape(m.business_unit or '')}</td>"
+        f"<td>{VERDICT_LABELS[m.before]} → {VERDICT_LABELS[m.after]}</td>"
+        f"<td class='num'>{escape(mover_overall(m.overall_before, m.overall_after))}</td></tr>"
+        for m in movers[:SCENARIO_MOVERS]
+    )
+    more = f"<p class='sub'>and {len(movers) - SCENARIO_MOVERS} more</p>" if len(movers) > SCENARIO_MOVERS else ""
+    movers_html = (
+        "<div class='scroll'><table><thead><tr><th>Pilot</th><th>Business unit</th><th>Verdict</th><th>Overall</th>"
+        f"</tr></thead><tbody>{moved}</tbody></table></div>{more}"
+        if movers
+        else "<p class='sub'>No pilot's verdict changes with this plan.</p>"
+    )
+    fixes = "".join(
+        f"<li><b>{escape(step.label)}</b> {escape(greedy_detail(step, result.after.pilots, 4))}</li>"
+        for step in result.greedy
+    )
+    greedy = f"<h3>Next best fixes after the plan</h3><ol>{fixes}</ol>" if fixes else ""
+    return (
+        f'<section id="{anchor}" data-projection="true"><h2>{escape(scenario_title(result))}</h2>'
+        f'<p><span class="badge projection">{PROJECTION_TAG}</span>{escape(scenario_subtitle(result))}</p>'
+        f'<div class="projected">{sentences}</div>'
+        f"<h3>The plan</h3><ul>{plan}</ul>"
+        f"<p>Applied to {escape(scope_line(result, RISK_NAMES))}.</p>"
+        f"{''.join(f'<p class=sub>{escape(note)}</p>' for note in notes if note)}"
+        "<div class='scroll'><table><thead><tr><th>Portfolio · "
+        f"{escape(display.count_text(result.before.pilots, 'pilot'))}</th><th>Before</th><th>After</th>"
+        f"<th>Change</th></tr></thead><tbody>{rows}</tbody></table></div>"
+        f"<h3>Verdicts that move</h3>{movers_html}{greedy}</section>"
+    )
+
+
 def _context(pack: BoardPack, pilot: str, latest: ScoreResult) -> str:
     return " · ".join(pilot_context(pack, pilot, latest))
 
@@ -334,10 +398,15 @@ def build_html(pack: BoardPack, progress: Callable[[float, str], None] | None = 
         sections.append(_pilot_section(pack, pilot, anchors[pilot]))
     if pack.pilots:
         sections.append(_appendix(pack, anchors))
+    # Projections come last, after the portfolio as it stands, each labelled a projection.
+    scenario_anchors = [f"scenario-{k}" for k in range(1, len(pack.scenarios) + 1)]
+    sections += [_scenario_section(r, a) for r, a in zip(pack.scenarios, scenario_anchors, strict=True)]
     links = ['<a href="#portfolio">Portfolio</a>', '<a href="#decisions">Decisions</a>',
              '<a href="#compound-risks">Compound risks</a>']  # fmt: skip
     links += [f'<a href="#{anchors[p]}">{escape(p)}</a>' for p in pack.pilots]
     links += ['<a href="#appendix">Appendix</a>'] if pack.pilots else []
+    links += [f'<a href="#{a}">{escape(scenario_title(r))}</a>' for r, a in zip(pack.scenarios, scenario_anchors,
+                                                                                  strict=True)]  # fmt: skip
     title = f"{pack.title} — readiness report, as of {pack.as_of.isoformat()}"
     if progress:
         progress(1.0, "done")

@@ -93,6 +93,7 @@ class _ExportCommand(click.Command):
         "readiness export csv history.csv --history",
         'readiness export deck board.pptx --as-of 2026-09-30 --pilots "Claims triage,Invoice matching"',
         "readiness export html report.html",
+        'readiness export deck board.pptx --scenario "Q3 data push"   # adds the scenario\'s projection slide',
     ),
 )
 @click.argument("fmt", metavar="FORMAT")
@@ -120,6 +121,14 @@ class _ExportCommand(click.Command):
     metavar="NAME",
     help="One pilot name exactly as written, for a name that holds a comma; repeatable, with or without --pilots.",
 )
+@click.option(
+    "--scenario",
+    "scenarios",
+    multiple=True,
+    metavar="NAME",
+    help="xlsx, deck, html: add this saved what-if scenario as a projection (a sheet, a slide, a section); "
+    "repeatable. Projected on the portfolio exported; nothing stored changes.",
+)
 @click.option("--db", metavar="URL", default=None, help=DB_HELP)
 def export(
     fmt: str,
@@ -128,16 +137,20 @@ def export(
     history: bool,
     pilots: tuple[str, ...],
     exact_pilots: tuple[str, ...],
+    scenarios: tuple[str, ...],
     db: str | None,
 ) -> None:
     """Export the stored portfolio as FORMAT (listed below) to OUT."""
-    from readiness.cli.store_commands import store
+    from readiness.cli.store_commands import current_user, store
+    from readiness.service.access import cli_identity
 
     chosen = get_exporter(fmt)
     names = _pilot_names(pilots, exact_pilots)
-    scope = ExportScope(as_of=as_of.date() if as_of else None, history=history, pilots=names)
+    # A scenario's name is one name, as typed (it may hold a comma); each once.
+    wanted = tuple(dict.fromkeys(name.strip() for name in scenarios if name.strip()))
+    scope = ExportScope(as_of=as_of.date() if as_of else None, history=history, pilots=names, scenarios=wanted)
     with store(db) as engine:
-        request = ExportRequest(engine, scope, load_model())
+        request = ExportRequest(engine, scope, load_model(), identity=cli_identity(current_user()))
         chosen.write(request, out)
     click.echo(f"wrote {out} ({chosen.name}, {_scope_text(request)})")
 
@@ -148,4 +161,8 @@ def _scope_text(request: ExportRequest) -> str:
     what = "every snapshot" if scope.history else "latest snapshots"
     when = f"as of {scope.as_of.isoformat()}" if scope.as_of else "as of today"
     chosen = f"; chosen: {', '.join(scope.pilots)}" if scope.pilots else ""
-    return f"{what} of {request.selected.pilots} pilot{'s' if request.selected.pilots != 1 else ''}, {when}{chosen}"
+    projected = [r.scenario.name for r in request.scenario_results() if r.scenario is not None]
+    named = ", ".join(repr(name) for name in projected)  # quoted: a scenario's name may hold a comma
+    scenarios = f"; projected scenario{'s' if len(projected) != 1 else ''} {named}" if projected else ""
+    pilots = f"{request.selected.pilots} pilot{'s' if request.selected.pilots != 1 else ''}"
+    return f"{what} of {pilots}, {when}{chosen}{scenarios}"

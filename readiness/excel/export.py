@@ -3,7 +3,8 @@
 The workbook has three sheets: ``Portfolio`` (one row per pilot and assessment date, one column per
 context field, question ID, metric ID, ``<question ID> evidence`` and ``<metric ID> evidence``: exactly
 what the importer reads), ``Scores`` (the same snapshots scored, for people) and ``Legend`` (what each
-Portfolio column means).
+Portfolio column means). A workbook exported with what-if scenarios has a sheet for each after these,
+labelled a projection (:mod:`readiness.excel.scenario`); the importer never reads it.
 
 Export then import gives back the same assessments and scores, with one deliberate exception: a metric
 Readiness measured from an evidence file is written with the measurement described in its evidence column
@@ -28,7 +29,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from openpyxl import Workbook
@@ -47,6 +48,9 @@ from readiness.excel.template import GAP_COLOURS, NAVY, metric_evidence_text
 from readiness.model import ANSWER_LABELS, GAP_IDS, ReadinessModel, load_model
 from readiness.portfolio import assessments_to_frame, score_frame
 from readiness.scoring import VERDICT_LABELS
+
+if TYPE_CHECKING:
+    from readiness.service.whatif import WhatIfResult
 
 CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # A field starting here (blanks and double quotes first do not stop a spreadsheet) would be a formula.
@@ -205,7 +209,8 @@ def _score_value(column: str, value: Any, model: ReadinessModel) -> Any:
 # ------------------------------------------------------------------------------------------------
 
 
-def _header_cells(ws: WriteOnlyWorksheet, names: Sequence[str], fills: Sequence[str]) -> list[WriteOnlyCell]:
+def header_cells(ws: WriteOnlyWorksheet, names: Sequence[str], fills: Sequence[str]) -> list[WriteOnlyCell]:
+    """A header row: white bold text on each column's fill, boxed (every sheet of the workbook alike)."""
     return [
         write_cell(
             ws, name, font=_HEADER_FONT, fill=PatternFill("solid", fgColor=fill), alignment=_HEADER_ALIGN, border=_BOX
@@ -252,7 +257,7 @@ def _portfolio_sheet(wb: Workbook, assessments: Sequence[Assessment], model: Rea
         ws.column_dimensions[get_column_letter(index + 1)].width = width
     ws.freeze_panes = "B2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(assessments) + 1}"
-    ws.append(_header_cells(ws, headers, fills))
+    ws.append(header_cells(ws, headers, fills))
     for assessment in assessments:
         ws.append([_row_value(ws, v) for v in portfolio_row(assessment, model)])
 
@@ -285,7 +290,7 @@ def _scores_sheet(
         ]
     )
     ws.append([])
-    ws.append(_header_cells(ws, [name for _, name in columns], [NAVY] * len(columns)))
+    ws.append(header_cells(ws, [name for _, name in columns], [NAVY] * len(columns)))
     records = scored.to_dict("records")
     for record in records:
         row = []
@@ -331,7 +336,7 @@ def _legend_sheet(wb: Workbook, model: ReadinessModel) -> None:
     for letter, width in zip("ABCD", (34, 64, 40, 24), strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
-    ws.append(_header_cells(ws, ["Column", "Meaning", "Accepted values", "Gap"], [NAVY] * 4))
+    ws.append(header_cells(ws, ["Column", "Meaning", "Accepted values", "Gap"], [NAVY] * 4))
     wrap = Alignment(wrap_text=True, vertical="top")
 
     def line(*values: str) -> None:
@@ -384,9 +389,14 @@ def _legend_sheet(wb: Workbook, model: ReadinessModel) -> None:
 
 
 def portfolio_workbook_bytes(
-    assessments: Iterable[Assessment], model: ReadinessModel | None = None, title: str | None = None
+    assessments: Iterable[Assessment],
+    model: ReadinessModel | None = None,
+    title: str | None = None,
+    scenarios: Sequence[WhatIfResult] = (),
 ) -> bytes:
-    """The portfolio workbook (Portfolio, Scores, Legend) of these snapshots, as .xlsx bytes."""
+    """The portfolio workbook (Portfolio, Scores, Legend) of these snapshots, as .xlsx bytes; each what-if
+    projection in ``scenarios`` adds a sheet after them, labelled a projection (:mod:`readiness.excel.scenario`).
+    The importer reads the Portfolio sheet only, so a workbook with scenarios re-imports the same snapshots."""
     model = model or load_model()
     ordered = _ordered(assessments)
     scored = score_table(ordered, model)
@@ -394,6 +404,12 @@ def portfolio_workbook_bytes(
     _portfolio_sheet(wb, ordered, model)
     _scores_sheet(wb, ordered, scored, model, title or "AI pilot portfolio: production readiness")
     _legend_sheet(wb, model)
+    if scenarios:
+        # Imported here: the scenario sheet builds on this module's cells and headers.
+        from readiness.excel.scenario import sheet_names, write_scenario_sheet
+
+        for result, name in zip(scenarios, sheet_names(scenarios), strict=True):
+            write_scenario_sheet(wb, result, name)
     wb.properties.title = title or "AI pilot portfolio: production readiness"
     wb.properties.creator = "Readiness"
     buffer = io.BytesIO()

@@ -6,12 +6,22 @@ before it), whether tabular formats carry every snapshot, the pilots in view (th
 empty: all) and the chosen pilots (the rows of a table, the pilot pages of a deck; empty: all rows, the
 default pages). Formats are registered here (``xlsx``, ``csv``) and by :mod:`readiness.boardpack.export`
 (``deck``, ``html``, ``png``, ``svg``, ``charts``) so a new format needs no change to the CLI or the page.
+
+What-if scenarios: a scope may name saved scenarios (``scenarios``); the formats that can show one (the
+workbook, the deck, the HTML report: ``ExportFormat.scenarios``) add a sheet, a slide or a section for each,
+projected on the portfolio the export describes (the as-of date, the pilots in view) and labelled a
+projection; any other format refuses them rather than leave them out silently. :func:`scenario_deck` and
+:func:`scenario_workbook` export one projection alone (what the what-if page downloads). A projection never
+changes a stored snapshot: every export reads the store, none writes it.
+
+Permissions: every export needs the ``export`` action (:mod:`readiness.service.access`), checked here before
+anything is read, whoever asks (the Export page, the what-if page, ``readiness export``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,12 +33,16 @@ from readiness.assessment import Assessment
 from readiness.errors import InvalidInput, Issue
 from readiness.model import ReadinessModel, load_model
 from readiness.portfolio import latest_per_pilot
+from readiness.service.access import Identity, ambient_identity, require
 from readiness.service.portfolio import check_pilots
 
 if TYPE_CHECKING:
     from readiness.boardpack.data import BoardPack
+    from readiness.service.whatif import WhatIfResult
 
 DEFAULT_TITLE = "AI pilot portfolio"
+# The next best fixes a scenario's slide and sheet list after its plan (the what-if CLI's default too).
+SCENARIO_GREEDY_STEPS = 5
 Progress = Callable[[float, str], None]
 
 
@@ -39,20 +53,25 @@ class ExportScope:
     ``as_of``: the day it describes (None: as it stands). ``history``: tabular formats write every snapshot
     up to that day instead of each pilot's latest. ``within``: the pilots in view (the filters; empty: the
     whole portfolio). ``pilots``: the chosen pilots, in order (a table's rows, a deck's pilot pages; empty:
-    every pilot in view, and the default pilot pages).
+    every pilot in view, and the default pilot pages). ``scenarios``: saved what-if scenarios, by name, that
+    the workbook, deck and report add as projections (empty: none).
     """
 
     as_of: date | None = None
     history: bool = False
     within: tuple[str, ...] = ()
     pilots: tuple[str, ...] = ()
+    scenarios: tuple[str, ...] = ()
 
     def describe(self) -> str:
-        """The scope in words: ``each pilot's latest snapshot, as of today, 4 pilots in view``."""
+        """The scope in words: ``each pilot's latest snapshot, as of today, 4 pilots in view, 1 scenario
+        (projection)``."""
         what = "every snapshot" if self.history else "each pilot's latest snapshot"
         when = f"up to {self.as_of.isoformat()}" if self.as_of else "as of today"
         view = f", {len(self.within)} pilot{'s' if len(self.within) != 1 else ''} in view" if self.within else ""
-        return f"{what}, {when}{view}"
+        count = len(self.scenarios)
+        projections = f", {count} scenario{'s (projections)' if count != 1 else ' (projection)'}" if count else ""
+        return f"{what}, {when}{view}{projections}"
 
     def stem(self, kind: str = "portfolio") -> str:
         """A file name without extension: ``readiness-portfolio-history-2026-11-27``."""
@@ -82,13 +101,21 @@ class Selection:
 
 @dataclass(frozen=True)
 class ExportRequest:
-    """An export to render: the store, the scope and the model; ``selected`` reports what it held."""
+    """An export to render: the store, the scope and the model; ``selected`` reports what it held.
+    ``identity``: who asks (None: the ambient identity, :func:`readiness.service.access.ambient_identity`)."""
 
     engine: Engine
     scope: ExportScope = ExportScope()
     model: ReadinessModel = field(default_factory=load_model)
     progress: Progress | None = None
     selected: Selection = field(default_factory=Selection)
+    identity: Identity | None = None
+    # The scope's scenarios once projected: the deck and the report of one request project them once.
+    _projected: list[WhatIfResult] = field(default_factory=list, repr=False, compare=False)
+
+    def check(self) -> None:
+        """Refuse unless the identity may ``export`` (:class:`~readiness.service.access.NotPermitted`)."""
+        require(self.identity or ambient_identity(), "export")
 
     def assessments(self) -> list[Assessment]:
         """The snapshots a table holds: in view and chosen, latest or every one, up to the as-of date.
@@ -120,7 +147,19 @@ class ExportRequest:
             self.engine, self.scope.as_of, list(self.scope.pilots) or None, self.model, within=self.scope.within or None
         )
         self.selected.snapshots, self.selected.pilots = len(pack.history), len(pack.latest)
+        if self.scope.scenarios:
+            pack = replace(pack, scenarios=tuple(self.scenario_results()))
         return pack
+
+    def scenario_results(self) -> list[WhatIfResult]:
+        """The scope's scenarios projected on the portfolio the export describes (:func:`scenario_results`),
+        once per request."""
+        if self.scope.scenarios and not self._projected:
+            self._projected.extend(
+                scenario_results(self.engine, self.scope.scenarios, as_of=self.scope.as_of, within=self.scope.within,
+                                 identity=self.identity, model=self.model)
+            )  # fmt: skip
+        return list(self._projected)
 
 
 def _require_snapshots(assessments: Sequence[Assessment], scope: ExportScope) -> None:
@@ -143,6 +182,96 @@ def latest_assessments(assessments: Sequence[Assessment]) -> list[Assessment]:
 
 
 # --------------------------------------------------------------------------------------------
+# What-if scenarios: projections, exported beside the portfolio or alone
+# --------------------------------------------------------------------------------------------
+
+
+def scenario_results(
+    engine: Engine,
+    names: Sequence[str],
+    *,
+    as_of: date | None = None,
+    within: Sequence[str] = (),
+    identity: Identity | None = None,
+    model: ReadinessModel | None = None,
+    greedy_steps: int = SCENARIO_GREEDY_STEPS,
+) -> list[WhatIfResult]:
+    """The saved scenarios ``names`` (matched as names are; one projection each, in the order given) projected
+    on the portfolio an export describes: each pilot's latest snapshot on or before ``as_of``, of the pilots
+    ``within`` (empty: every pilot). So the "before" of a scenario's slide is the portfolio the deck's summary
+    shows. Needs ``export``; :class:`InvalidInput` for an unknown name (naming the saved ones), a scope that
+    names no pilot of that portfolio, or nothing stored by then. Reads the store, never writes it."""
+    from readiness.service.whatif import run_scenario
+    from readiness.store import portfolio_frame
+
+    identity = identity or ambient_identity()
+    require(identity, "export")
+    model = model or load_model()
+    frame = portfolio_frame(engine, as_of, model=model)
+    if within:
+        frame = frame[frame["pilot"].isin(list(within))].reset_index(drop=True)
+    results: list[WhatIfResult] = []
+    seen: set[int] = set()
+    for name in names:
+        try:
+            result = run_scenario(engine, name, greedy_steps=greedy_steps, identity=identity, model=model, frame=frame)
+        except InvalidInput as problem:
+            # An unknown name says so itself. Otherwise the scenario's scope (a unit, chosen pilots) names no pilot
+            # of the portfolio exported (by the as-of date, in view): the message names the scenario.
+            if problem.source or any(issue.location == "scenario" for issue in problem.issues):
+                raise
+            issues = [Issue(issue.severity, "scope", issue.message) for issue in problem.issues]
+            raise InvalidInput(issues, f"scenario {name!r}") from None
+        assert result.scenario is not None
+        if result.scenario.id not in seen:  # two spellings of one name: one projection
+            seen.add(result.scenario.id)
+            results.append(result)
+    return results
+
+
+def with_next_fixes(result: WhatIfResult, steps: int = SCENARIO_GREEDY_STEPS) -> WhatIfResult:
+    """``result`` with its next best fixes: a projection made without them (``greedy_steps=0``) gets them as
+    the use case would have listed them (:func:`readiness.whatif.next_best_fixes` on the portfolio after the
+    plan, over the same scope), so an exported slide never says "no fix left" for a list nobody asked for."""
+    if result.greedy or steps <= 0:
+        return result
+    from readiness.whatif import next_best_fixes
+
+    projection = result.projection
+    greedy = next_best_fixes(projection.frame_after, result.model, projection.in_scope, steps)
+    return replace(result, greedy=tuple(greedy))
+
+
+def scenario_deck(result: WhatIfResult, *, identity: Identity | None = None, title: str = DEFAULT_TITLE) -> bytes:
+    """One projection (saved as a scenario or not) as a one-slide deck (.pptx bytes) in the board deck's look,
+    tagged a projection, with its next best fixes (:func:`with_next_fixes`). Needs ``export``."""
+    from readiness.boardpack.deck import build_scenario_deck
+
+    require(identity or ambient_identity(), "export")
+    return build_scenario_deck([with_next_fixes(result)], title)
+
+
+def scenario_workbook(result: WhatIfResult, *, identity: Identity | None = None) -> bytes:
+    """One projection (saved as a scenario or not) as a one-sheet workbook (.xlsx bytes), labelled a
+    projection, with its next best fixes (:func:`with_next_fixes`). Needs ``export``."""
+    from readiness.excel.scenario import scenario_workbook_bytes
+
+    require(identity or ambient_identity(), "export")
+    return scenario_workbook_bytes([with_next_fixes(result)])
+
+
+def scenario_stem(result: WhatIfResult) -> str:
+    """A file name without extension for one projection: ``readiness-scenario-q3-data-push-2026-11-27``, or
+    ``readiness-what-if-2026-11-27`` for a plan not saved (only letters, digits and dashes: a scenario's name
+    may hold anything)."""
+    day = date.today().isoformat()
+    if result.scenario is None:
+        return f"readiness-what-if-{day}"
+    slug = "-".join("".join(c if c.isascii() and c.isalnum() else " " for c in result.scenario.name.lower()).split())
+    return f"readiness-scenario-{slug[:60].strip('-') or 'unnamed'}-{day}"
+
+
+# --------------------------------------------------------------------------------------------
 # The registry
 # --------------------------------------------------------------------------------------------
 
@@ -161,9 +290,20 @@ class ExportFormat:
     mime: str
     render: Callable[[ExportRequest], bytes] | None = None
     write_to: Callable[[ExportRequest, Path | str], None] | None = None
+    scenarios: bool = False  # whether it shows what-if scenarios (a slide, a sheet, a section for each)
+
+    def check(self, request: ExportRequest) -> None:
+        """Refuse the request before any work: the identity may not ``export``, or the scope names scenarios
+        this format cannot show (left out silently, a reader would miss them)."""
+        request.check()
+        if request.scope.scenarios and not self.scenarios:
+            takes = ", ".join(f.name for f in export_formats() if f.scenarios)
+            message = f"the {self.name} export cannot show what-if scenarios: use {takes}, or drop --scenario"
+            raise InvalidInput([Issue("error", "--scenario", message)])
 
     def write(self, request: ExportRequest, out: Path | str) -> None:
         """Write the export to ``out``: checked before anything is rendered (see :mod:`readiness.outputs`)."""
+        self.check(request)
         if self.write_to is not None:
             self.write_to(request, out)
             return
@@ -213,6 +353,7 @@ def render_export(name: str, request: ExportRequest) -> bytes:
     export_format = get_exporter(name)
     if export_format.render is None:
         raise InvalidInput([Issue("error", "FORMAT", f"the {name} export writes files into a folder, not one file")])
+    export_format.check(request)
     return export_format.render(request)
 
 
@@ -224,7 +365,8 @@ def write_export(name: str, request: ExportRequest, out: Path) -> None:
 def _render_xlsx(request: ExportRequest) -> bytes:
     from readiness.excel.export import portfolio_workbook_bytes
 
-    return portfolio_workbook_bytes(request.assessments(), request.model, request.scope.title())
+    assessments = request.assessments()  # first: an empty scope says so before any scenario is projected
+    return portfolio_workbook_bytes(assessments, request.model, request.scope.title(), request.scenario_results())
 
 
 def _render_csv(request: ExportRequest) -> bytes:
@@ -237,10 +379,11 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 register_exporter(
     ExportFormat(
         "xlsx",
-        "portfolio workbook: Portfolio (re-importable), Scores and Legend sheets",
+        "portfolio workbook: Portfolio (re-importable), Scores and Legend sheets; a sheet per --scenario",
         ".xlsx",
         XLSX_MIME,
         render=_render_xlsx,
+        scenarios=True,
     )
 )
 register_exporter(

@@ -36,6 +36,7 @@ __all__ = [
     "data_version",
     "explain",
     "is_empty",
+    "latest_assessment_frame",
     "pilot_names",
     "pilot_scored_history",
     "pilot_snapshots",
@@ -64,6 +65,12 @@ def scored_portfolio(
         scored[f"weak.{gap}"] = weak[gap].to_numpy()
     scored["model_version"] = frame["model_version"].to_numpy() if "model_version" in frame else None
     return scored
+
+
+def latest_assessment_frame(engine: Engine, model: ReadinessModel | None = None) -> pd.DataFrame:
+    """Each pilot's latest snapshot in force as the assessment frame (answers, metrics and evidence, unscored):
+    what a what-if plan changes before scoring it (:mod:`readiness.service.whatif`)."""
+    return portfolio_frame(engine, model=model or load_model())
 
 
 def pilot_names(engine: Engine) -> list[str]:

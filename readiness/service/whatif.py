@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from readiness import display
 from readiness.assessment import MAX_NAME_LENGTH, name_key, normalise_name, text_problem
 from readiness.errors import InvalidInput, Issue
-from readiness.model import ReadinessModel, load_model
+from readiness.model import GAP_IDS, ReadinessModel, load_model
 from readiness.service.access import (
     Identity,
     NotPermitted,
@@ -52,11 +52,13 @@ from readiness.whatif import (
     PROJECTION_LABEL,
     GreedyStep,
     Plan,
+    PlanRank,
     Projection,
     next_best_fixes,
     one_row_per_pilot,
     parse_plan,
     project,
+    rank_plans,
 )
 
 __all__ = [
@@ -68,6 +70,7 @@ __all__ = [
     "load_scenario",
     "project_frame",
     "project_portfolio",
+    "ranked_gap_plans",
     "resolve_scope",
     "run_scenario",
     "save_scenario",
@@ -261,6 +264,20 @@ def _stats_json(stats: PortfolioStats) -> dict[str, Any]:
         },
         "sentence": ready_sentence(stats),
     }
+
+
+def ranked_gap_plans(
+    frame: pd.DataFrame, plan: Plan, scope: WhatIfScope | None = None, model: ReadinessModel | None = None
+) -> list[PlanRank]:
+    """``plan`` (when it fixes anything) and each single "close gap X" plan over the same scope, the best yield
+    first: pilots moved to ready per item fixed (:func:`readiness.whatif.rank_plans`). ``frame``: the assessment
+    frame of the latest snapshots (:func:`readiness.service.queries.latest_assessment_frame`)."""
+    model = model or load_model()
+    latest = one_row_per_pilot(frame)
+    mask, _, _ = resolve_scope(latest, scope or WhatIfScope())
+    singles = [Plan(close_gaps=(gap,)) for gap in GAP_IDS]
+    plans = ([plan] if not plan.is_empty else []) + [single for single in singles if single != plan]
+    return rank_plans(latest, plans, model, mask)
 
 
 def project_frame(

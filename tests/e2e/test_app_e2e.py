@@ -43,6 +43,7 @@ PAGES = {
     "assess": "Assess",
     "upload": "Upload",
     "compare": "Compare",
+    "whatif": "What-if",
     "export": "Export",
     "methodology": "Methodology",
 }
@@ -55,6 +56,7 @@ HEADINGS = {
     "assess": "Assess a pilot",
     "upload": "Upload assessments",
     "compare": "Compare",
+    "whatif": "What-if",
     "export": "Export",
     "methodology": "Methodology",
 }

@@ -34,7 +34,7 @@ RESIZE_SETTLE_MS = 1000  # the page and its charts lay themselves out again afte
 # Every page at its URL; the admin page (grants) too where it exists (in local mode it is reachable at /admin).
 PAGES = [
     page
-    for page in ["portfolio", "pilot", "assess", "upload", "compare", "export", "methodology", "admin"]
+    for page in ["portfolio", "pilot", "assess", "upload", "compare", "whatif", "export", "methodology", "admin"]
     if (ROOT / "screens" / f"{page}.py").is_file()
 ]
 # The pilot each Pilot page opens (its deep link), per database.

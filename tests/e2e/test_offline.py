@@ -28,6 +28,7 @@ PAGES = [
     "assess",
     "upload",
     "compare",
+    "whatif",
     "export",
     "methodology",
 ]

@@ -48,11 +48,11 @@ USERS = {
     "ada": {"email": "ada@example.com", "name": "Ada Admin", "groups": ["readiness-admins", "readiness-viewers"]},
 }
 GROUPS = {"readiness-viewers": "viewer", "claims-ai": "contributor:team=Claims AI", "readiness-admins": "admin"}
-READER_PAGES = ["Portfolio", "Pilot", "Compare", "Export", "Methodology"]
+READER_PAGES = ["Portfolio", "Pilot", "Compare", "What-if", "Export", "Methodology"]
 NAVIGATION = {
     "viewer": READER_PAGES,
-    "contributor": ["Portfolio", "Pilot", "Assess", "Upload", "Compare", "Export", "Methodology"],
-    "admin": ["Portfolio", "Pilot", "Assess", "Upload", "Compare", "Export", "Methodology", "Admin"],
+    "contributor": ["Portfolio", "Pilot", "Assess", "Upload", "Compare", "What-if", "Export", "Methodology"],
+    "admin": ["Portfolio", "Pilot", "Assess", "Upload", "Compare", "What-if", "Export", "Methodology", "Admin"],
 }
 # Labels of the navigation's links, icons left out (as tests/e2e/conftest.py's recorder reads them).
 NAV_LABELS_JS = """
