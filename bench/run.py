@@ -251,8 +251,13 @@ def bench_memory(database_url: str) -> list[Measurement]:
              "--disable-sync", "--no-first-run"]  # fmt: skip
     env = os.environ | {"READINESS_DATABASE_URL": database_url}
     with sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=flags)
+        # The floor first, each visit in a browser of its own: neither inherits the other's compiled scripts.
+        with _streamlit_server(ROOT / "bench" / "floor_app.py", env) as (_, url):
+            browser = driver.chromium.launch(executable_path=CHROMIUM, args=flags)
+            _, floor = _first_visit(browser.new_page(viewport={"width": 1440, "height": 1000}), url)
+            browser.close()
         with _streamlit_server(ROOT / "app.py", env) as (server, url):
+            browser = driver.chromium.launch(executable_path=CHROMIUM, args=flags)
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
             content, cold = _first_visit(page, url)
             page.wait_for_timeout(1500)
@@ -260,12 +265,8 @@ def bench_memory(database_url: str) -> list[Measurement]:
                 page.goto(f"{url}/{path}")
                 page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=120_000)
                 page.wait_for_timeout(1500)
-            page.close()
+            browser.close()
             peak = _peak_rss_mb(server.pid)
-        with _streamlit_server(ROOT / "bench" / "floor_app.py", env) as (_, url):
-            page = browser.new_page(viewport={"width": 1440, "height": 1000})  # a new page: nothing cached
-            _, floor = _first_visit(page, url)
-        browser.close()
     note = "first visit after the server started: request to"
     return [
         Measurement("app.cold_start_portfolio", round(cold, 2), "s", 3, cold <= 3, 1,
