@@ -187,12 +187,14 @@ def plan_in_words(record: ScenarioRecord) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def unknown_in_url(param: str, known: Sequence[str], what: str) -> None:
+def unknown_in_url(param: str, known: Sequence[str], noun: str) -> None:
     """Warn about the values of a link's parameter that name nothing known (the widget leaves them out)."""
     unknown = [v for v in st.query_params.get_all(param) if v and v not in set(known)]
     if unknown:
         listed = names_text([f"“{v}”" for v in unknown], 4)
-        st.warning(plain(f"The link names {what} that do not exist here: {listed}. They were left out."))
+        one = len(unknown) == 1
+        st.warning(plain(f"This link's {noun}{'' if one else 's'} {listed} {'is' if one else 'are'} not known here "
+                         f"and {'was' if one else 'were'} left out."))  # fmt: skip
 
 
 def scope_picker(latest: pd.DataFrame) -> WhatIfScope | None:
@@ -200,7 +202,7 @@ def scope_picker(latest: pd.DataFrame) -> WhatIfScope | None:
     are still to be chosen."""
     if SCOPE_PARAM not in st.session_state and not st.query_params.get_all(SCOPE_PARAM):
         st.session_state[SCOPE_PARAM] = "all"  # set, not a default: a scenario opened later sets it too
-    unknown_in_url(SCOPE_PARAM, list(SCOPES.values()), "a scope")
+    unknown_in_url(SCOPE_PARAM, list(SCOPES.values()), "scope")
     kind_box, choice_box = st.columns(2, vertical_alignment="bottom")
     kind = kind_box.segmented_control("Apply the plan to", list(SCOPES), format_func=SCOPES.get, key=SCOPE_PARAM,
                                       bind="query-params", required=True)  # fmt: skip
@@ -214,14 +216,14 @@ def scope_choice(kind: str | None, latest: pd.DataFrame) -> WhatIfScope | None:
     names = latest["pilot"].astype(str).tolist()
     units = sorted({str(u) for u in latest["business_unit"].dropna()}, key=str.casefold)
     if kind == "unit":
-        unknown_in_url(UNIT_PARAM, units, "a business unit")
+        unknown_in_url(UNIT_PARAM, units, "business unit")
         keep = [st.session_state.get(UNIT_PARAM), *st.query_params.get_all(UNIT_PARAM)]
         options = searchable(units, "whatif.unit.search", keep=keep, noun="business unit")
         unit = st.selectbox("Business unit", options, index=None, placeholder="Choose a business unit…",
                             key=UNIT_PARAM, bind="query-params")  # fmt: skip
         return WhatIfScope(unit=unit) if unit else None
     if kind == "pilots":
-        unknown_in_url(PILOTS_PARAM, names, "pilots")
+        unknown_in_url(PILOTS_PARAM, names, "pilot")
         keep = [*(st.session_state.get(PILOTS_PARAM) or []), *st.query_params.get_all(PILOTS_PARAM)]
         chosen = st.multiselect("Pilots", searchable(names, "whatif.pilot.search", keep=keep), key=PILOTS_PARAM,
                                 bind="query-params", placeholder="Choose pilots…")  # fmt: skip
@@ -232,9 +234,9 @@ def scope_choice(kind: str | None, latest: pd.DataFrame) -> WhatIfScope | None:
 def plan_picker(model: ReadinessModel) -> Plan:
     """The plan in executive words: gaps to close, questions to answer yes, metrics to bring to green."""
     gaps, questions, metrics = gap_options(model), question_options(model), metric_options(model)
-    for param, options, what in ((GAPS_PARAM, gaps, "gaps"), (YES_PARAM, questions, "questions"),
-                                 (GREEN_PARAM, metrics, "metrics")):  # fmt: skip
-        unknown_in_url(param, list(options.values()), what)
+    for param, options, noun in ((GAPS_PARAM, gaps, "gap"), (YES_PARAM, questions, "question"),
+                                 (GREEN_PARAM, metrics, "metric")):  # fmt: skip
+        unknown_in_url(param, list(options.values()), noun)
     close = st.multiselect("Close gaps", list(gaps), format_func=gaps.get, key=GAPS_PARAM, bind="query-params",
                            placeholder="Every question of the gap answered yes, every metric at green",
                            help="Closing a gap answers every question of the gap yes and brings every metric of it "

@@ -114,6 +114,7 @@ CONTENT_TOP = Inches(1.45)
 FOOTER_TOP = Inches(7.0)
 CONTENT_BOTTOM = Inches(6.85)
 CONTENT_WIDTH = SLIDE_WIDTH - 2 * MARGIN
+TITLE_SIZE, SMALLER_TITLE_SIZE = 26, 20  # points; the smaller for a long scenario name before it is cut
 HEATMAP_ROWS_PER_SLIDE = 16  # at 0.28 in a row, with the header and the note, above the footer
 NAMES_TRIED = 100  # names a table cell of a few lines is tried with (it holds far fewer)
 # The dashboard's trend chart tells the gap lines apart by dash and marker as well as colour; so does the deck.
@@ -364,14 +365,14 @@ class _Slides:
     total: int
     footer_line: str
 
-    def slide(self, title: str, subtitle: str = "", tag: str = "") -> Slide:
+    def slide(self, title: str, subtitle: str = "", tag: str = "", title_size: float = TITLE_SIZE) -> Slide:
         """A blank content slide with its title, subtitle, accent rule and footer; ``tag``: a label in the
         accent colour in the top right corner (a projection says so there), the title giving it room."""
         slide = self.prs.slides.add_slide(self.prs.slide_layouts[6])
         _rect(slide, MARGIN, Inches(0.42), Inches(0.09), Inches(0.62), ACCENT)
         room = TAG_WIDTH + Inches(0.2) if tag else 0
-        _text(slide, MARGIN + Inches(0.25), Inches(0.36), CONTENT_WIDTH - Inches(0.25) - room, Inches(0.5), title, 26,
-              INK, bold=True, name="Title")  # fmt: skip
+        _text(slide, MARGIN + Inches(0.25), Inches(0.36), CONTENT_WIDTH - Inches(0.25) - room, Inches(0.5), title,
+              title_size, INK, bold=True, name="Title")  # fmt: skip
         if tag:
             badge = _rect(slide, SLIDE_WIDTH - MARGIN - TAG_WIDTH, Inches(0.43), TAG_WIDTH, Inches(0.44), ACCENT,
                           MSO_SHAPE.ROUNDED_RECTANGLE)  # fmt: skip
@@ -1070,7 +1071,8 @@ def _scenario_slide(slides: _Slides, result: WhatIfResult) -> None:
     """One what-if projection: the plan, its scope and the portfolio before → after on the left; the pilots
     whose verdict moves and the next best fixes on the right; the use case's sentences on top. The corner tag
     and the subtitle (the result's label) say it is a projection: no stored snapshot changes."""
-    slide = slides.slide(_scenario_heading(result), scenario_subtitle(result), tag=PROJECTION_TAG)
+    heading, size = _scenario_heading(result)
+    slide = slides.slide(heading, scenario_subtitle(result), tag=PROJECTION_TAG, title_size=size)
     # The use case's sentences: where the portfolio would stand, then where it stands.
     before, after, _ = result.sentences()
     band_top, band_height = Inches(1.33), Inches(0.7)
@@ -1088,14 +1090,19 @@ def _scenario_slide(slides: _Slides, result: WhatIfResult) -> None:
 SCENARIO_TITLE_WIDTH = CONTENT_WIDTH - Inches(0.25) - TAG_WIDTH - Inches(0.2)  # as _Slides.slide leaves it
 
 
-def _scenario_heading(result: WhatIfResult) -> str:
-    """The slide's title: a long scenario name is cut, never the words "— projection" after it."""
+def _scenario_heading(result: WhatIfResult) -> tuple[str, float]:
+    """The slide's title and its size: a name that does not fit at the deck's title size is set smaller before
+    it is cut, and never are the words "— projection" after it."""
     title = scenario_title(result)
     if result.scenario is None:
-        return title
+        return title, TITLE_SIZE
     prefix, suffix = "Scenario: ", " — projection"
-    room = SCENARIO_TITLE_WIDTH - int((text_width(prefix + suffix, 26, True) + 1) * EMU_PER_POINT)
-    return f"{prefix}{fit(result.scenario.name, room, 26, 1, True)}{suffix}"
+    for size in (TITLE_SIZE, SMALLER_TITLE_SIZE):
+        room = SCENARIO_TITLE_WIDTH - int((text_width(prefix + suffix, size, True) + 1) * EMU_PER_POINT)
+        name = fit(result.scenario.name, room, size, 1, True)
+        if name == result.scenario.name:
+            break
+    return f"{prefix}{name}{suffix}", size
 
 
 def _scenario_plan(slide: Slide, result: WhatIfResult) -> int:
