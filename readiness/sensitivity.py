@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
+from typing import Generic, Self, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,8 @@ from readiness import display
 from readiness.model import GAP_IDS, AggregatorId, ReadinessModel, VerdictRules, load_model
 from readiness.portfolio import overall_scores, verdicts
 from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER, Verdict
+
+Found = TypeVar("Found", "SensitivePilot", "BandPilot")
 
 BAND_POINTS = 5.0
 # The thresholds that decide between not ready, conditional and ready on scores (the seed rule counts
@@ -60,8 +63,36 @@ class SensitivePilot:
         return next(o for o in self.outcomes if o.aggregator == aggregator)
 
 
+class _PilotsFound(Generic[Found]):
+    """What the two results share: a ``table`` with a row per row of the scored frame, and the ``pilots`` found
+    (method-sensitive, or in the threshold band), in the frame's order."""
+
+    table: pd.DataFrame
+    pilots: tuple[Found, ...]
+
+    @property
+    def count(self) -> int:
+        """How many pilots were found."""
+        return len(self.pilots)
+
+    @property
+    def names(self) -> list[str]:
+        """The pilots found, in the frame's order."""
+        return [p.pilot for p in self.pilots]
+
+    def of(self, pilot: str) -> Found | None:
+        """The pilot's entry when it was found, else None."""
+        return next((p for p in self.pilots if p.pilot == pilot), None)
+
+    def within(self, names: Collection[str]) -> Self:
+        """The same result restricted to the pilots named (a filtered view)."""
+        keep = set(names)
+        table = self.table[_kept(self.table, keep)].reset_index(drop=True)
+        return replace(self, table=table, pilots=tuple(p for p in self.pilots if p.pilot in keep))
+
+
 @dataclass(frozen=True)
-class MethodSensitivity:
+class MethodSensitivity(_PilotsFound["SensitivePilot"]):
     """Every row's overall and verdict under every aggregator, and the rows whose verdict depends on it.
 
     ``table`` has one row per row of the scored frame, in its order: ``pilot``, ``overall.<aggregator>`` and
@@ -73,28 +104,6 @@ class MethodSensitivity:
     default: AggregatorId
     table: pd.DataFrame
     pilots: tuple[SensitivePilot, ...]
-
-    @property
-    def count(self) -> int:
-        """How many rows are method-sensitive."""
-        return len(self.pilots)
-
-    @property
-    def names(self) -> list[str]:
-        """The method-sensitive pilots, in the frame's order."""
-        return [p.pilot for p in self.pilots]
-
-    def of(self, pilot: str) -> SensitivePilot | None:
-        """The pilot's entry when it is method-sensitive, else None."""
-        return next((p for p in self.pilots if p.pilot == pilot), None)
-
-    def within(self, names: Collection[str]) -> MethodSensitivity:
-        """The same result restricted to the pilots named (a filtered view)."""
-        keep = set(names)
-        table = self.table[_kept(self.table, keep)].reset_index(drop=True)
-        return MethodSensitivity(
-            self.aggregators, self.default, table, tuple(p for p in self.pilots if p.pilot in keep)
-        )
 
 
 @dataclass(frozen=True)
@@ -108,7 +117,7 @@ class BandPilot:
 
 
 @dataclass(frozen=True)
-class ThresholdBand:
+class ThresholdBand(_PilotsFound["BandPilot"]):
     """The rows whose verdict changes when the verdict thresholds move by ``points`` either way.
 
     ``table`` has one row per row of the scored frame: ``pilot``, ``verdict``, ``verdict.stricter``,
@@ -120,27 +129,6 @@ class ThresholdBand:
     looser_rules: VerdictRules
     table: pd.DataFrame
     pilots: tuple[BandPilot, ...]
-
-    @property
-    def count(self) -> int:
-        """How many rows would change verdict."""
-        return len(self.pilots)
-
-    @property
-    def names(self) -> list[str]:
-        """The pilots in the band, in the frame's order."""
-        return [p.pilot for p in self.pilots]
-
-    def of(self, pilot: str) -> BandPilot | None:
-        """The pilot's entry when its verdict would change, else None."""
-        return next((p for p in self.pilots if p.pilot == pilot), None)
-
-    def within(self, names: Collection[str]) -> ThresholdBand:
-        """The same result restricted to the pilots named (a filtered view)."""
-        keep = set(names)
-        table = self.table[_kept(self.table, keep)].reset_index(drop=True)
-        pilots = tuple(p for p in self.pilots if p.pilot in keep)
-        return ThresholdBand(self.points, self.stricter_rules, self.looser_rules, table, pilots)
 
 
 def _kept(table: pd.DataFrame, keep: set[str]) -> np.ndarray:

@@ -13,6 +13,7 @@ import click
 
 from readiness.assessment import Assessment
 from readiness.cli.main import cli, examples
+from readiness.cli.store_commands import as_of_option
 from readiness.errors import InvalidInput, Issue
 from readiness.excel.template import template_bytes
 from readiness.model import load_model
@@ -98,14 +99,7 @@ class _ExportCommand(click.Command):
 )
 @click.argument("fmt", metavar="FORMAT")
 @click.argument("out", type=click.Path(readable=False))
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    metavar="YYYY-MM-DD",
-    default=None,
-    help="The portfolio as it stood on this date.",
-)
+@as_of_option
 @click.option("--history", is_flag=True, help="xlsx, csv: every snapshot instead of each pilot's latest.")
 @click.option(
     "--pilots",

@@ -10,7 +10,7 @@ import click
 
 from readiness import display
 from readiness.cli.main import cli, examples
-from readiness.cli.store_commands import db_option, store
+from readiness.cli.store_commands import as_of_option, db_option, store
 from readiness.model import load_model
 from readiness.scoring import VERDICT_LABELS
 from readiness.service.queries import scored_portfolio
@@ -32,13 +32,7 @@ from readiness.service.sensitivity import (
     ),
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the Sensitivity JSON instead of tables.")
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    metavar="YYYY-MM-DD",
-    help="The portfolio as it stood on this date.",
-)
+@as_of_option
 @db_option
 def sensitivity(as_json: bool, as_of: datetime | None, db_url: str | None) -> None:
     """Each pilot's verdict under the model's three methods (geometric mean, weakest link, weighted mean):

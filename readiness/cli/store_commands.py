@@ -47,6 +47,14 @@ db_option = click.option(
     default=None,
     help="Database URL (default: $READINESS_DATABASE_URL, else the SQLite file data/readiness.db).",
 )
+as_of_option = click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    default=None,
+    help="The portfolio as it stood on this date.",
+)
 
 
 @contextmanager
@@ -172,13 +180,7 @@ def plural(count: int, noun: str) -> str:
     epilog=examples("readiness portfolio", "readiness portfolio --as-of 2026-06-30", "readiness portfolio --json"),
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the Portfolio JSON instead of a table.")
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    metavar="YYYY-MM-DD",
-    help="The portfolio as it stood on this date.",
-)
+@as_of_option
 @db_option
 def portfolio(as_json: bool, as_of: datetime | None, db_url: str | None) -> None:
     """Each pilot's latest snapshot, re-scored with the current model."""
