@@ -24,7 +24,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/readiness db upgrade
 	$(BIN)/readiness demo --if-empty
-	$(BIN)/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT)
+	$(BIN)/streamlit run serve.py --server.address $(ADDRESS) --server.port $(PORT)
 
 # Lint first; then every test but the browser ones, in parallel (pytest-xdist, one worker per core);
 # then the browser (e2e) tests, serially: they share one Chromium and one app server per database.

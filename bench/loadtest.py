@@ -1,4 +1,4 @@
-"""``make loadtest``: many concurrent dashboard sessions against a real ``streamlit run app.py``, measured at the
+"""``make loadtest``: many concurrent dashboard sessions against a real ``streamlit run serve.py``, measured at the
 protocol level.
 
 Each simulated user speaks Streamlit's own websocket protocol (``/_stcore/stream``: protobuf ``BackMsg`` up,
@@ -670,7 +670,7 @@ def _cpu_seconds(pid: int) -> float:
 
 @dataclass
 class AppServer(E2EServer):
-    """``streamlit run app.py`` on its own port and database, started as the e2e tests start it, as a context
+    """``streamlit run serve.py`` on its own port and database, started as the e2e tests start it, as a context
     manager and with its process id (for the memory and CPU samples)."""
 
     @property

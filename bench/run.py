@@ -256,7 +256,7 @@ def bench_memory(database_url: str) -> list[Measurement]:
             browser = driver.chromium.launch(executable_path=CHROMIUM, args=flags)
             _, floor = _first_visit(browser.new_page(viewport={"width": 1440, "height": 1000}), url)
             browser.close()
-        with _streamlit_server(ROOT / "app.py", env) as (server, url):
+        with _streamlit_server(ROOT / "serve.py", env) as (server, url):
             browser = driver.chromium.launch(executable_path=CHROMIUM, args=flags)
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
             content, cold = _first_visit(page, url)

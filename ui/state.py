@@ -635,3 +635,10 @@ def assessment_frame() -> pd.DataFrame:
     what-if plan changes: :func:`readiness.store.portfolio_frame`), read once per data version and shared by every
     session, so that trying plans never reads the store again (``frame=`` of the what-if use case)."""
     return cached_value("assessment_frame", (), lambda: queries.latest_assessment_frame(get_engine()))
+
+
+def warm_up() -> None:
+    """Do a first visit's work before any visit (``serve.py`` calls it at server start): connect and migrate,
+    and score the latest portfolio into the process-wide copy every session reads."""
+    begin_run()
+    latest_portfolio()

@@ -180,7 +180,7 @@ def read_secrets(files: list[Path]) -> dict[str, Any]:
     epilog=examples("readiness serve", "readiness serve --port 8080 --server.address 0.0.0.0"),
 )
 @click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535), help="The port to serve.")
-@click.option("--app", "app_path", default="app.py", show_default=True, type=click.Path(path_type=Path),
+@click.option("--app", "app_path", default="serve.py", show_default=True, type=click.Path(path_type=Path),
               help="The dashboard's entry point.")  # fmt: skip
 @click.option("--secrets", "secret_files", multiple=True, metavar="FILE", type=click.Path(path_type=Path),
               help="A secrets.toml instead of Streamlit's (~/.streamlit/, ./.streamlit/); repeatable.")  # fmt: skip

@@ -64,7 +64,7 @@ def is_healthy(port: int) -> bool:
 
 @dataclass
 class AppServer:
-    """A ``streamlit run app.py`` subprocess on its own port and database."""
+    """A ``streamlit run serve.py`` subprocess on its own port and database."""
 
     database_url: str
     port: int = field(default_factory=free_port)
@@ -86,7 +86,7 @@ class AppServer:
         # A file, not a pipe: a chatty server would fill a pipe nobody reads and block.
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop(), it outlives this method
         args = [
-            sys.executable, "-m", "streamlit", "run", "app.py",
+            sys.executable, "-m", "streamlit", "run", "serve.py",
             "--server.headless", "true",
             "--server.port", str(self.port),
             "--server.address", "127.0.0.1",
