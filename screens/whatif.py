@@ -35,6 +35,7 @@ from readiness.service.whatif import (
     project_portfolio,
     ranked_gap_plans,
     save_scenario,
+    step_moves,
 )
 from readiness.whatif import GreedyStep, Plan, PlanRank, parse_plan
 from ui import (
@@ -423,10 +424,7 @@ def greedy_table(steps: Sequence[GreedyStep], pilots: int, model: ReadinessModel
     shorts = charts.short_gap_labels(model)
     rows = []
     for step in steps:
-        if step.moved_to_ready:
-            moves = f"+{len(step.moved_to_ready)} ready"
-        else:
-            moves = f"{display.count_text(step.improved, 'verdict')} up" if step.improved else "No verdict moves"
+        moves = step_moves(step) or "No verdict moves"
         ready = f"{step.ready} of {pilots} ({display.percent_text(step.ready_share)})"
         rows.append({"Step": step.step, "Fix": model.item_label(step.item), "Gap": shorts[step.gap],
                      "Pilots it fixes": step.pilots_fixed, "Moves to ready": moves, "Ready after": ready})  # fmt: skip

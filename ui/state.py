@@ -222,7 +222,6 @@ def clear_caches() -> None:
         _explained,
         _empty,
         _audit_log,
-        _figure,
         _pilot_figure,
         _derived,
     ):
@@ -344,11 +343,6 @@ def explained_score(name: str, snapshot_id: int) -> ScoreResult | None:
     return _explained(database_in_use(), pilot_token(name), name, snapshot_id)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
-def _figure(url: str, version: str, name: str, key: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
-    return _build()
-
-
 # Apart from the portfolio's figures: visits to hundreds of pilots would otherwise push them out of the cache.
 @st.cache_resource(show_spinner=False, max_entries=256)
 def _pilot_figure(url: str, token: str, name: str, key: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
@@ -399,7 +393,7 @@ def cached_figure(name: str, key: tuple, build: Callable[[], go.Figure], pilot: 
     after they are built, so sharing them is safe.
     """
     if pilot is None:
-        return _figure(database_in_use(), data_version(), name, key, build)
+        return cached_value(f"figure.{name}", key, build)
     return _pilot_figure(database_in_use(), pilot_token(pilot), name, (pilot, *key), build)
 
 

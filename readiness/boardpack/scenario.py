@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from readiness import display
 from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER
 from readiness.service.portfolio import PortfolioStats, names_text, verdict_summary
-from readiness.service.whatif import WhatIfResult
+from readiness.service.whatif import WhatIfResult, step_moves
 from readiness.whatif import GreedyStep
 
 PROJECTION_TAG = "PROJECTION"
@@ -134,12 +134,7 @@ def meets_benchmark(stats: PortfolioStats) -> bool:
 def greedy_detail(step: GreedyStep, pilots: int, limit: int = 2) -> str:
     """What a next best fix does, after its label: ``on 8 pilots: +1 ready (Policy Q&A assistant); then 10 of
     16 ready (62%)``."""
-    if step.moved_to_ready:
-        moved = f"+{len(step.moved_to_ready)} ready ({names_text(step.moved_to_ready, limit)})"
-    elif step.improved:
-        moved = f"{display.count_text(step.improved, 'verdict')} up"
-    else:
-        moved = f"overall {display.gain_text(step.overall_gain)} in total"
+    moved = step_moves(step, names=limit) or f"overall {display.gain_text(step.overall_gain)} in total"
     return (
         f"on {display.count_text(step.pilots_fixed, 'pilot')}: {moved}; then {step.ready} of {pilots} ready "
         f"({display.percent_text(step.ready_share)})"

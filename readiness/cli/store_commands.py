@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from readiness import display
 from readiness.cli.main import cli, examples
+from readiness.display import count_text
 from readiness.errors import InvalidInput
 from readiness.model import load_model
 from readiness.scoring import VERDICT_LABELS
@@ -145,12 +146,15 @@ def import_one(
             click.echo(f"  {issue}", err=True)
         return f"rejected: {path}: {problem_text(problem, path)}", False
     new, present = outcome.created, outcome.already_present
-    pilot_text = plural(outcome.pilots, "pilot")
+    pilot_text = count_text(outcome.pilots, "pilot")
     if new == 0:
-        return f"already present: {path} ({plural(present, 'snapshot')}, {pilot_text})", True
+        return f"already present: {path} ({count_text(present, 'snapshot')}, {pilot_text})", True
     if present == 0:
-        return f"imported: {path} ({plural(new, 'snapshot')}, {pilot_text})", True
-    return f"imported: {path} ({plural(new, 'new snapshot')}, {present} already present, {pilot_text})", True
+        return f"imported: {path} ({count_text(new, 'snapshot')}, {pilot_text})", True
+    return (
+        f"imported: {path} ({count_text(new, 'new snapshot')}, {present} already present, {pilot_text})",
+        True,
+    )
 
 
 def problem_text(problem: InvalidInput, path: Path) -> str:
@@ -161,13 +165,8 @@ def problem_text(problem: InvalidInput, path: Path) -> str:
     parts = [problem.source] if problem.source and problem.source not in {path.name, str(path)} else []
     parts += [first.location] if first.location else []
     more = len(problem.issues) - 1
-    suffix = f" (and {plural(more, 'more problem')})" if more else ""
+    suffix = f" (and {count_text(more, 'more problem')})" if more else ""
     return ": ".join([*parts, first.message]) + suffix
-
-
-def plural(count: int, noun: str) -> str:
-    """``1 snapshot``, ``3 snapshots``."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -228,7 +227,10 @@ def portfolio_table(frame: Any, day: date | None) -> str:
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     stats = portfolio_stats(scored, model)
-    lines += ["", f"{plural(len(rows), 'pilot')}{when}: {verdict_summary(stats)}. Scored with model {model.version}."]
+    lines += [
+        "",
+        f"{count_text(len(rows), 'pilot')}{when}: {verdict_summary(stats)}. Scored with model {model.version}.",
+    ]
     lines += [f"- {message}" for message in key_messages(scored, scored, model)]
     return "\n".join(lines)
 
@@ -251,11 +253,12 @@ def demo(if_empty: bool, db_url: str | None) -> None:
     with store(db_url) as engine:
         if if_empty and not is_empty(engine):
             snapshots = count_rows(engine)["snapshot"]
-            click.echo(f"The store already holds {plural(snapshots, 'snapshot')}; demo portfolio not loaded.")
+            click.echo(f"The store already holds {count_text(snapshots, 'snapshot')}; demo portfolio not loaded.")
             return
         loaded = load_demo(engine, actor=f"{current_user()} (readiness demo)", source="cli")
     click.echo(
-        f"Demo portfolio: {plural(loaded.created, 'snapshot')} of {plural(loaded.pilots, 'pilot')} loaded", nl=False
+        f"Demo portfolio: {count_text(loaded.created, 'snapshot')} of {count_text(loaded.pilots, 'pilot')} loaded",
+        nl=False,
     )
     click.echo(f", {loaded.already_present} already present." if loaded.already_present else ".")
 
@@ -350,7 +353,7 @@ def restore_command(backup_file: str, force: bool, db_url: str | None) -> None:
     checked = result.checked
     click.echo(
         f"Checked {result.backup}: integrity ok, schema revision {checked.revision}, "
-        f"{plural(checked.pilots, 'pilot')}, {plural(checked.snapshots, 'snapshot')}."
+        f"{count_text(checked.pilots, 'pilot')}, {count_text(checked.snapshots, 'snapshot')}."
     )
     if result.kept is not None:
         click.echo(f"Kept the replaced database as {result.kept}.")

@@ -12,7 +12,8 @@ import click
 
 from readiness import display
 from readiness.cli.main import cli, examples
-from readiness.cli.store_commands import current_user, db_option, plural, store
+from readiness.cli.store_commands import current_user, db_option, store
+from readiness.display import count_text
 from readiness.errors import InvalidInput, Issue
 from readiness.model import load_model
 from readiness.scoring import VERDICT_LABELS, VERDICT_ORDER
@@ -24,6 +25,7 @@ from readiness.service.whatif import (
     project_portfolio,
     run_scenario,
     save_scenario,
+    step_moves,
 )
 from readiness.whatif import Plan, parse_plan
 
@@ -157,21 +159,24 @@ def whatif_text(result: WhatIfResult) -> str:
         lines.append(f"Scenario: {s.name} (version {s.version}, saved by {s.created_by} on {s.created_at:%Y-%m-%d})")
     in_scope = result.pilots_in_scope
     shown = ", ".join(in_scope[:6]) + (f" and {len(in_scope) - 6} more" if len(in_scope) > 6 else "")
-    lines.append(f"Scope: {result.scope.describe()} ({plural(len(in_scope), 'pilot')}: {shown})")
+    lines.append(f"Scope: {result.scope.describe()} ({count_text(len(in_scope), 'pilot')}: {shown})")
     lines.append(f"Plan: {result.plan.text(model)}")
     if projection.fixed_cells:
-        fixed = display.count_text(projection.fixed_cells, "answer or metric", "answers and metrics")
+        fixed = count_text(projection.fixed_cells, "answer or metric", "answers and metrics")
         lines.append(f"Fixes: {fixed} brought to yes or green, each with its evidence.")
     else:
         lines.append("Fixes: none: every item of the plan is at full score already for the pilots in scope.")
     if projection.blocked:
         blocked = sorted({pilot for pilot, _ in projection.blocked}, key=str.casefold)
         lines.append(f"Not fixable: p95 latency of {names_text(blocked, 4)}: no latency budget reported.")
-    lines += ["", *_table(f"Portfolio ({plural(result.before.pilots, 'pilot')})", result.before, result.after)]
+    lines += [
+        "",
+        *_table(f"Portfolio ({count_text(result.before.pilots, 'pilot')})", result.before, result.after),
+    ]
     lines.append(f"(Gartner: {display.threshold_text(result.before.gartner_ready_share)}% of AI prototypes reach "
                  "production)")  # fmt: skip
     if result.scope.unit or result.scope.pilots:
-        lines += ["", *_table(f"In scope ({plural(result.scope_before.pilots, 'pilot')})", result.scope_before,
+        lines += ["", *_table(f"In scope ({count_text(result.scope_before.pilots, 'pilot')})", result.scope_before,
                               result.scope_after)]  # fmt: skip
     lines += ["", "Verdicts that move:"]
     if projection.movers:
@@ -187,10 +192,7 @@ def whatif_text(result: WhatIfResult) -> str:
         after_plan = " after this plan" if not result.plan.is_empty else ""
         lines += ["", f"Next best fixes across the pilots in scope{after_plan} (greedy, one item at a time):"]
         for step in result.greedy:
-            if step.moved_to_ready:
-                moved = f"+{len(step.moved_to_ready)} ready ({names_text(step.moved_to_ready, 4)})"
-            else:
-                moved = f"{plural(step.improved, 'verdict')} up" if step.improved else "no verdict moves"
+            moved = step_moves(step, names=4) or "no verdict moves"
             lines.append(
                 f"  {step.step}. {step.label} [{step.item}]: {moved}; then {step.ready} ready "
                 f"({display.percent_text(step.ready_share)})"

@@ -40,11 +40,12 @@ from readiness.service.grants import written_by
 from readiness.service.portfolio import (
     PortfolioStats,
     check_pilots,
+    names_text,
     portfolio_stats,
     ready_sentence,
     verdict_summary,
 )
-from readiness.store import portfolio_frame
+from readiness.service.queries import latest_assessment_frame
 from readiness.store.grants import pilot_scopes
 from readiness.store.scenarios import ScenarioRecord, get_scenario, latest_scenarios
 from readiness.store.scenarios import save_scenario as store_scenario
@@ -74,6 +75,7 @@ __all__ = [
     "resolve_scope",
     "run_scenario",
     "save_scenario",
+    "step_moves",
 ]
 
 BLOCKED_REASON = "no latency budget reported: p95 latency has nothing to be green against"
@@ -266,6 +268,18 @@ def _stats_json(stats: PortfolioStats) -> dict[str, Any]:
     }
 
 
+def step_moves(step: GreedyStep, names: int | None = None) -> str | None:
+    """What a next best fix moves, in the words every surface uses: ``+1 ready`` (with up to ``names`` of the
+    pilots it makes ready: ``+1 ready (Parts demand sensing)``) or ``2 verdicts up``; None when no verdict moves
+    (each surface then says what it shows instead)."""
+    if step.moved_to_ready:
+        named = f" ({names_text(step.moved_to_ready, names)})" if names else ""
+        return f"+{len(step.moved_to_ready)} ready{named}"
+    if step.improved:
+        return f"{display.count_text(step.improved, 'verdict')} up"
+    return None
+
+
 def ranked_gap_plans(
     frame: pd.DataFrame, plan: Plan, scope: WhatIfScope | None = None, model: ReadinessModel | None = None
 ) -> list[PlanRank]:
@@ -328,7 +342,7 @@ def project_portfolio(
     :class:`InvalidInput` for an empty store or an unknown unit or pilot."""
     require(identity or ambient_identity(), "read")
     model = model or load_model()
-    frame = frame if frame is not None else portfolio_frame(engine, model=model)
+    frame = frame if frame is not None else latest_assessment_frame(engine, model)
     if frame.empty:
         raise InvalidInput([Issue("error", "", "the store holds no assessment to project (try `readiness demo`)")])
     return project_frame(frame, plan, scope, greedy_steps=greedy_steps, model=model)
@@ -392,7 +406,7 @@ def save_scenario(
     if plan.is_empty:
         raise InvalidInput([Issue("error", "plan", "the plan fixes nothing: choose questions, metrics or gaps")])
     scope = scope or WhatIfScope()
-    latest = one_row_per_pilot(portfolio_frame(engine, model=model))
+    latest = one_row_per_pilot(latest_assessment_frame(engine, model))
     names: list[str] = []
     if not latest.empty:
         _, names, scope = resolve_scope(latest, scope)
