@@ -2,8 +2,9 @@
 
 ``make run`` and ``readiness serve`` start this file (``streamlit run serve.py``). Before the server answers,
 it imports the app's modules and scores the latest portfolio of the database in use, once: the first visit
-after a restart then costs what a later one does (``make bench``, ``app.cold_start_portfolio``).
-``streamlit run app.py`` serves the same app without the warm-up.
+after a restart then costs what a later one does (``make bench``, ``app.cold_start_portfolio``). Every page
+it sends announces the scripts of the Portfolio's first screen (:mod:`ui.preload`), so that a browser's first
+visit fetches them while it waits for the data. ``streamlit run app.py`` serves the same app without either.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from starlette.middleware import Middleware
+
+from ui.preload import PreloadFirstScreen
 
 APP = Path(__file__).resolve().parent / "app.py"
 log = logging.getLogger("readiness.serve")
@@ -39,4 +43,4 @@ async def lifespan(_app: Any) -> AsyncIterator[None]:
     yield
 
 
-app = st.App(APP, lifespan=lifespan)
+app = st.App(APP, lifespan=lifespan, middleware=[Middleware(PreloadFirstScreen)])

@@ -34,7 +34,6 @@ import contextlib
 import json
 import math
 import os
-import platform
 import random
 import shutil
 import signal
@@ -60,7 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: bench/ is on the path, the project root is not
     sys.path.insert(0, str(ROOT))
 
-from bench.run import Measurement, table  # noqa: E402 - needs the project root on the path
+from bench.run import Measurement, machine, table  # noqa: E402 - needs the project root on the path
 from tests.e2e.conftest import AppServer as E2EServer  # noqa: E402 - the e2e tests start servers the same way
 
 RESULTS = ROOT / "bench-results"
@@ -1087,9 +1086,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     payload = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
+            **machine(),
             "streamlit": streamlit.__version__,
             "load_average_before": load_before,
             "load_average_after": os.getloadavg(),

@@ -195,6 +195,23 @@ def bench_deck() -> list[Measurement]:
     ]
 
 
+def processor() -> str:
+    """The processor's model name (``/proc/cpuinfo``): the same run differs by a factor of two between the
+    machines CI lends, so each result names the one it ran on."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def machine() -> dict[str, Any]:
+    """What a result was measured on: cores, processor, memory, Python and platform."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {"cpus": os.cpu_count(), "processor": processor(), "memory_gib": round(memory, 1),
+            "python": platform.python_version(), "platform": platform.platform()}  # fmt: skip
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -330,7 +347,7 @@ def main() -> int:
 
     payload = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": machine(),
         "portfolio": {"pilots": N_PILOTS, "snapshots_per_pilot": N_SNAPSHOTS},
         "duration_s": round(time.time() - started, 1),
         "measurements": [asdict(m) for m in results],

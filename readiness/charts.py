@@ -30,7 +30,9 @@ tick label is the escaped text, and ``customdata[0]``, which no template shows),
 
 from __future__ import annotations
 
+import html
 import os
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from itertools import pairwise
@@ -241,6 +243,25 @@ def wrapped(label: str, width: int = 10) -> str:
     return f"{label[:cut]}<br>{label[cut + 1 :]}"
 
 
+# Margins sized here to hold the tick labels. Plotly's automargin (on in the template) only ever widens a margin:
+# when the given one already holds the labels, the first draw is final; when it is short, Plotly measures and
+# draws the chart a second time, which cost a third of the Portfolio's chart time on a cold first visit. An
+# estimate a little wide costs a few pixels of white; one a little short, that second draw.
+CHAR_WIDTH_EM = 0.52  # the average glyph of the sans fonts above, a little over (Arial's is 0.45-0.5 em)
+TICK_PAD_PX = 10  # between a tick label and the plot, and from the label to the figure's edge
+COLORBAR_MARGIN_PX = 96  # a colour bar of thickness 10 with "100" and its side title "Score" (measured: 93)
+AXIS_TITLE_PX = 16  # an axis title of 12 px, with its distance from the tick labels
+_MARKUP = re.compile(r"<[^>]+>")
+
+
+def label_margin(labels: Sequence[str], font_size: int = 12) -> int:
+    """Pixels of margin that hold the widest of ``labels`` (Plotly label text: markup stripped, entities read,
+    ``<br>`` as a new line) beside an axis: the estimate that lets Plotly draw the chart once."""
+    lines = (line for label in labels for line in re.split(r"<br\s*/?>", str(label)))
+    widest = max((len(html.unescape(_MARKUP.sub("", line))) for line in lines), default=0)
+    return round(widest * CHAR_WIDTH_EM * font_size) + TICK_PAD_PX
+
+
 def currency(code: str | None = None) -> tuple[str, str]:
     """The currency money is shown in, as ``(code, symbol)``: ``code``, else the ``READINESS_CURRENCY``
     environment variable, else EUR. A code without a known symbol is its own symbol (``("CHF", "CHF ")``)."""
@@ -412,7 +433,7 @@ def portfolio_heatmap(
         "shapes": [_column_separator(len(GAP_IDS) - 0.5)],
         # Hover and click go to the nearest cell wherever the pointer is; no drag-zoom on a table of scores.
         "hovermode": "closest", "hoverdistance": -1, "clickmode": "event+select", "dragmode": False,
-        "margin": {"l": 10, "r": 10, "t": 80 if title else 48, "b": 10},
+        "margin": {"l": label_margin(row_labels), "r": COLORBAR_MARGIN_PX, "t": 80 if title else 48, "b": 10},
     }  # fmt: skip
     return figure(traces, layout, title, _height(len(frame)))
 
@@ -609,9 +630,17 @@ def value_readiness_matrix(latest: pd.DataFrame, model: ReadinessModel | None = 
         "shapes": [threshold, *legend["shapes"]], "annotations": [note, *legend["annotations"]],
         "xaxis": {"title": {"text": "Overall readiness (0-100)"}, "range": list(VALUE_X_RANGE)},
         "yaxis": {"title": {"text": f"Expected annual value ({symbol.strip()} millions)"}, "range": [0, y_max]},
-        "showlegend": True, "margin": {"l": 10, "r": 10, "t": 48, "b": 96}, "meta": {"currency": code},
+        "showlegend": True, "margin": {"l": _value_axis_margin(y_max), "r": 10, "t": 48, "b": 96},
+        "meta": {"currency": code},
     }  # fmt: skip
     return figure(traces, layout, title, 480)
+
+
+def _value_axis_margin(y_max: float) -> int:
+    """The left margin of the value axis (0 to ``y_max`` millions): its widest tick label (Plotly writes
+    whole millions from 3 up, halves below) and its title."""
+    widest = str(int(y_max)) + (".5" if y_max < 3 else "")
+    return label_margin([widest]) + AXIS_TITLE_PX
 
 
 def _size_legend(max_cost: float, symbol: str, scale: float = 1.0) -> dict[str, list[dict[str, Any]]]:
@@ -667,14 +696,16 @@ def verdict_distribution(latest: pd.DataFrame, by: str = "business_unit",
     x_axis: dict[str, Any] = {"title": {"text": "Pilots"}}
     if table.to_numpy().sum(axis=1).max(initial=0) <= 10:
         x_axis["dtick"] = 1  # whole pilots while the bars are short; Plotly's own ticks beyond
+    # The groups' names beside the bars, the count ticks and the axis title below them.
+    margin = {"l": label_margin(groups_shown), "b": TICK_PAD_PX + 14 + AXIS_TITLE_PX}  # 12 px count ticks
     layout: dict[str, Any] = {"barmode": "stack", "bargap": 0.35, "legend": {"traceorder": "normal"},
-                              "xaxis": x_axis, "yaxis": {"showgrid": False}}  # fmt: skip
+                              "xaxis": x_axis, "yaxis": {"showgrid": False}, "margin": margin}  # fmt: skip
     if title:
         # The key on one line under the title: a Plotly legend beside the title ran into it, and above the
         # plot it wraps to the plot's width (narrow here, beside long business-unit names).
         key = "   ".join(f"<span style='color:{VERDICT_COLORS[v]}'>■</span> {verdict_label(v)}" for v in VERDICT_ORDER)
         layout.update(showlegend=False, title={"subtitle": {"text": key, "font": {"size": 12, "color": INK}}},
-                      margin={"t": 72})  # fmt: skip
+                      margin={**margin, "t": 72})  # fmt: skip
     return figure(traces, layout, title, max(240, 120 + 38 * len(table)))
 
 

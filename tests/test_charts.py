@@ -431,3 +431,26 @@ def test_wrapped_labels() -> None:
     assert charts.wrapped("Latency & scale") == "Latency &<br>scale"
     assert charts.wrapped("Overall") == "Overall"
     assert charts.wrapped("Monitoring & observability") == "Monitoring &<br>observability"
+
+
+def test_a_label_margin_holds_the_widest_line_of_plain_text() -> None:
+    """Markup is not text, an entity is one character, and a label on two lines is as wide as its longer line."""
+    base = charts.label_margin(["Claims triage"])
+    assert charts.label_margin(["Claims <b>triage</b>"]) == base
+    assert charts.label_margin(["Claims&amp;triage"]) == charts.label_margin(["Claims&triage"])
+    assert charts.label_margin(["Claims<br>triage and more"]) == charts.label_margin(["triage and more"])
+    assert charts.label_margin(["Claims triage", "A"]) == base > charts.label_margin(["A"])
+    assert charts.label_margin([]) == charts.TICK_PAD_PX
+
+
+def test_the_portfolio_charts_margins_hold_their_labels(latest: pd.DataFrame) -> None:
+    """The heatmap's left margin holds its longest row label (a stale one carries its date), its right one the
+    colour bar; the verdict chart's holds the business units: so that Plotly draws them once (the browser test
+    checks Plotly's own measure against these)."""
+    heatmap = charts.portfolio_heatmap(latest, title=None)
+    rows = heatmap.layout.yaxis.ticktext
+    assert heatmap.layout.margin.l == charts.label_margin(rows) > charts.label_margin([str(latest["pilot"].iloc[0])])
+    assert heatmap.layout.margin.r == charts.COLORBAR_MARGIN_PX
+    verdicts = charts.verdict_distribution(latest)
+    assert verdicts.layout.margin.l == charts.label_margin(list(latest["business_unit"].unique()))
+    assert verdicts.layout.margin.t == 72  # the title and its key keep theirs
