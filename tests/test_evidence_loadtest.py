@@ -612,13 +612,13 @@ def test_locust_wrong_columns_name_the_missing_one(tmp_path: Path) -> None:
     assert where == "header" and "no column for '95%'" in what and "'Total Request Count'" in what
 
 
-# The child's peak memory is VmHWM (the high-water mark of its own address space): ru_maxrss would not do,
-# as Linux carries it over from the parent (pytest, hundreds of MB) across fork and exec.
+# The child's own peak memory: tests.peak_memory says why not ru_maxrss.
 BLANK_CHILD = textwrap.dedent(
     """
-    import json, re, sys
+    import json, sys
     from pathlib import Path
     from readiness.errors import InvalidInput
+    from tests.peak_memory import own_peak_mb
     from readiness.evidence.base import EvidenceFile, EvidenceOptions
     from readiness.evidence.loadtest import read_jmeter, read_locust
     file = EvidenceFile.at(Path(sys.argv[2]))
@@ -630,9 +630,7 @@ BLANK_CHILD = textwrap.dedent(
         message = None
     except InvalidInput as error:
         message = str(error)
-    status = Path("/proc/self/status").read_text()
-    peak_mb = int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) / 1024
-    print(json.dumps({"message": message, "peak_mb": peak_mb}))
+    print(json.dumps({"message": message, "peak_mb": own_peak_mb()}))
     """
 )
 

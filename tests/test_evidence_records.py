@@ -501,7 +501,8 @@ def test_empty_file(tmp_path: Path) -> None:
 
 BLANK_LINES_CHILD = textwrap.dedent(
     """
-    import json, resource, sys
+    import json, sys
+    from tests.peak_memory import own_peak_mb
     from readiness.errors import InvalidInput
     from readiness.evidence.base import EvidenceFile, EvidenceOptions
     from readiness.evidence.records import read_data_sample, read_incident_log, read_usage_log
@@ -514,14 +515,7 @@ BLANK_LINES_CHILD = textwrap.dedent(
                 messages.append("accepted")
             except InvalidInput as error:
                 messages.append(str(error))
-    # ru_maxrss keeps the parent's peak across fork and exec (Linux): VmHWM is this process's own, when there
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    try:
-        with open("/proc/self/status") as status:
-            peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
-    except (OSError, StopIteration):
-        pass
-    print(json.dumps({"messages": messages, "peak_mb": peak}))
+    print(json.dumps({"messages": messages, "peak_mb": own_peak_mb()}))
     """
 )
 

@@ -32,6 +32,8 @@ from readiness.excel.safe import (
 )
 from readiness.excel.template import template_bytes
 
+ROOT = Path(__file__).resolve().parents[1]  # where a child process finds the tests package
+
 MEMORY_LIMIT_MB = 500
 Corpus = dict[str, tuple[bytes, str | None]]
 
@@ -80,8 +82,9 @@ def test_the_cli_exits_2_naming_the_problem(name: str, corpus_dir: Path, hostile
 def test_the_whole_corpus_stays_under_500_mb_in_a_fresh_process(corpus_dir: Path, hostile: Corpus) -> None:
     script = textwrap.dedent(
         """
-        import json, resource, sys
+        import json, sys
         from pathlib import Path
+        from tests.peak_memory import own_peak_mb
         from readiness.errors import InvalidInput
         from readiness.service.intake import validate_path
         results = {}
@@ -90,16 +93,16 @@ def test_the_whole_corpus_stays_under_500_mb_in_a_fresh_process(corpus_dir: Path
                 results[path.name] = f"ok {len(validate_path(path).raise_for_errors())}"
             except InvalidInput as problem:
                 results[path.name] = problem.summary()
-        # VmHWM is this process's own peak; ru_maxrss can carry the parent's peak across fork and exec.
-        status = Path("/proc/self/status")
-        lines = status.read_text().splitlines() if status.exists() else []
-        hwm = [int(line.split()[1]) for line in lines if line.startswith("VmHWM:")]
-        peak_kb = hwm[0] if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(json.dumps({"results": results, "peak_mb": peak_kb / 1024}))
+        print(json.dumps({"results": results, "peak_mb": own_peak_mb()}))
         """
     )
     done = subprocess.run(
-        [sys.executable, "-c", script, str(corpus_dir)], capture_output=True, text=True, timeout=300, check=False
+        [sys.executable, "-c", script, str(corpus_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
