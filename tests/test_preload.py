@@ -84,6 +84,20 @@ def test_a_page_gets_the_links_in_its_head_with_its_length_corrected() -> None:
     body, headers = body_and_headers(sent)
     assert body == PAGE.replace(b"</head>", LINKS + b"</head>")
     assert headers[b"content-length"] == str(len(body)).encode()
+    assert set(sent[0]) == {"type", "status", "headers"}  # a plain ASGI start message, nothing of ours in it
+
+
+def test_a_page_sent_by_path_goes_out_as_it_is() -> None:
+    """A server that sends files by path (the ASGI pathsend extension) gets the page's start and the path."""
+    html = [(b"content-type", b"text/html")]
+
+    async def app(scope: dict, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": html})
+        await send({"type": "http.response.pathsend", "path": "/static/index.html"})
+
+    sent = respond(app)
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.pathsend"]
+    assert sent[0]["headers"] == html
 
 
 def test_a_gzipped_page_is_sent_uncompressed_with_the_links() -> None:

@@ -69,25 +69,24 @@ class PreloadFirstScreen:
         if scope["type"] != "http" or scope.get("method") != "GET" or not self.links:
             await self.app(scope, receive, send)
             return
-        start: Message = {}
+        held: list[Message] = []  # the start of a page, held until its whole body has come
         body: list[bytes] = []
 
         async def rewrite(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                if not _is_page(message):
-                    start["pass"] = True
-                    await send(message)
-                    return
-                start.update(message, gzip=_header(message, b"content-encoding") == b"gzip")
-                return
-            if start.get("pass") or message["type"] != "http.response.body":
+            if message["type"] == "http.response.start" and _is_page(message):
+                held.append(message)
+            elif not held:
                 await send(message)
-                return
-            body.append(message.get("body", b""))
-            if message.get("more_body"):
-                return
-            page = b"".join(body)
-            if start.get("gzip"):  # a page of a few kB: sent as it is, rather than compressed again
+            elif message["type"] != "http.response.body":  # a server extension (a file sent by path): as it is
+                await send(held.pop())
+                await send(message)
+            else:
+                body.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    await send_page(held.pop(), b"".join(body))
+
+        async def send_page(start: Message, page: bytes) -> None:
+            if _header(start, b"content-encoding") == b"gzip":  # a page of a few kB: sent uncompressed
                 page = gzip.decompress(page)
             page = page.replace(b"</head>", self.links + b"</head>", 1)
             replaced = (b"content-length", b"content-encoding")
