@@ -19,8 +19,6 @@ from typing import Any
 import streamlit as st
 from starlette.middleware import Middleware
 
-from ui.preload import PreloadFirstScreen
-
 APP = Path(__file__).resolve().parent / "app.py"
 log = logging.getLogger("readiness.serve")
 
@@ -43,4 +41,13 @@ async def lifespan(_app: Any) -> AsyncIterator[None]:
     yield
 
 
-app = st.App(APP, lifespan=lifespan, middleware=[Middleware(PreloadFirstScreen)])
+def preload_first_screen(app: Any) -> Any:
+    """:class:`ui.preload.PreloadFirstScreen` around ``app``, imported when the server assembles itself, once
+    Streamlit's runtime exists: importing the ``ui`` package earlier would declare its cached functions without
+    a runtime (a warning for each at every start)."""
+    from ui.preload import PreloadFirstScreen
+
+    return PreloadFirstScreen(app)
+
+
+app = st.App(APP, lifespan=lifespan, middleware=[Middleware(preload_first_screen)])

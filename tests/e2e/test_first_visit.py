@@ -42,6 +42,13 @@ def test_every_page_announces_the_first_screens_scripts(demo_server: AppServer, 
         assert script.status == 200
 
 
+def test_the_server_starts_without_a_warning(fresh_server: AppServer) -> None:
+    """serve.py loads the app (its cached functions) only once Streamlit's runtime exists, and its warm-up reads
+    the database: the log has neither the cache store's fallback warning nor a failed warm-up."""
+    log = fresh_server.output()
+    assert "No runtime found" not in log and "could not read the database" not in log, log[-2000:]
+
+
 @requires_chromium
 @pytest.mark.parametrize("state", ["demo", "large"])
 def test_the_portfolio_charts_are_drawn_once(state: str, request: pytest.FixtureRequest, page: Any) -> None:
