@@ -46,6 +46,7 @@ from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.oxml.ns import qn
 from pptx.slide import Slide
+from pptx.table import Table
 from pptx.util import Inches, Pt
 from xlsxwriter import Workbook
 
@@ -565,20 +566,10 @@ def _heatmap_table(slide: Slide, rows: pd.DataFrame, pack: BoardPack) -> None:
     widths = [Inches(w) for w in [2.6, 1.65, 1.12, *[1.0] * len(GAP_IDS), 0.86]]
     row_height, header_height = Inches(0.28), Inches(0.42)
     height = header_height + row_height * len(rows)
-    frame = slide.shapes.add_table(len(rows) + 1, len(headers), MARGIN, CONTENT_TOP, sum(widths), height)
-    frame.name = "Heatmap"
-    table = frame.table
-    table.first_row = True
-    table.horz_banding = False
-    for k, width in enumerate(widths):
-        table.columns[k].width = width
-    for k, header in enumerate(headers):
-        # Headers may take two lines ("Latency &" / "scale"); each word fits its column.
-        _cell(table.cell(0, k), header, WHITE, MUTED, bold=True, align=PP_ALIGN.LEFT if k < 3 else PP_ALIGN.CENTER,
-              size=9, width=widths[k], lines=2)  # fmt: skip
-    table.rows[0].height = header_height
+    # Headers may take two lines ("Latency &" / "scale"); each word fits its column.
+    table = _table(slide, "Heatmap", MARGIN, CONTENT_TOP, widths, headers, set(range(3, len(headers))),
+                   header_height, row_height, len(rows), header_size=9, header_lines=2)  # fmt: skip
     for i, (_, row) in enumerate(rows.iterrows(), start=1):
-        table.rows[i].height = row_height
         _cell(table.cell(i, 0), str(row["pilot"]), WHITE, INK, bold=True, width=widths[0])
         _cell(table.cell(i, 1), _plain(row["business_unit"]), WHITE, MUTED, width=widths[1])
         verdict = str(row["verdict"])
@@ -609,6 +600,41 @@ def _plain(value: object) -> str:
 
 
 CELL_MARGIN = Inches(0.06)
+
+
+def _table(
+    slide: Slide,
+    name: str,
+    left: int,
+    top: int,
+    widths: list[int],
+    headers: list[str],
+    centred: set[int],
+    header_height: int,
+    row_height: int,
+    rows: int,
+    header_size: float = 10.5,
+    header_lines: int = 1,
+) -> Table:
+    """A table in the deck's look, its body left to fill: columns of ``widths``; one header row, muted bold on
+    white (the ``centred`` columns centred, the rest left), ``header_height`` tall; then ``rows`` body rows of
+    ``row_height``, without banding (each table colours its own cells)."""
+    height = header_height + row_height * rows
+    frame = slide.shapes.add_table(rows + 1, len(widths), left, top, sum(widths), height)
+    frame.name = name
+    table = frame.table
+    table.first_row = True
+    table.horz_banding = False
+    for k, width in enumerate(widths):
+        table.columns[k].width = width
+    for k, header in enumerate(headers):
+        align = PP_ALIGN.CENTER if k in centred else PP_ALIGN.LEFT
+        _cell(table.cell(0, k), header, WHITE, MUTED, bold=True, align=align, size=header_size, width=widths[k],
+              lines=header_lines)  # fmt: skip
+    table.rows[0].height = header_height
+    for i in range(1, rows + 1):
+        table.rows[i].height = row_height
+    return table
 
 
 def _cell(cell, text: str, fill: str, color: str | None, bold: bool = False, align: PP_ALIGN = PP_ALIGN.LEFT,
@@ -759,20 +785,9 @@ def _risk_slide(deck: _Deck) -> None:
     rows.sort(key=lambda r: (-r[1], -r[2], r[0].id))
     headers = ["Interaction", "What happens", "Active", "Critical", "Pilots affected (most severe first)"]
     widths = [Inches(w) for w in [2.2, 4.0, 0.85, 0.85, 4.33]]
-    row_height = Inches(0.52)
-    frame = slide.shapes.add_table(len(rows) + 1, len(headers), MARGIN, CONTENT_TOP, sum(widths),
-                                   Inches(0.32) + row_height * len(rows))  # fmt: skip
-    frame.name = "Compound risks"
-    table = frame.table
-    table.horz_banding = False
-    for k, width in enumerate(widths):
-        table.columns[k].width = width
-    for k, header in enumerate(headers):
-        align = PP_ALIGN.CENTER if k in (2, 3) else PP_ALIGN.LEFT
-        _cell(table.cell(0, k), header, WHITE, MUTED, bold=True, align=align, width=widths[k])
-    table.rows[0].height = Inches(0.32)
+    table = _table(slide, "Compound risks", MARGIN, CONTENT_TOP, widths, headers, {2, 3}, Inches(0.32),
+                   Inches(0.52), len(rows))  # fmt: skip
     for i, (edge, active, critical, names) in enumerate(rows, start=1):
-        table.rows[i].height = row_height
         fill = PANEL if i % 2 else WHITE
         _cell(table.cell(i, 0), f"{labels[edge.source]} → {labels[edge.target]}", fill, INK, bold=True,
               width=widths[0], lines=2)  # fmt: skip
@@ -1133,20 +1148,10 @@ def _scenario_stats(slide: Slide, result: WhatIfResult, table_top: int) -> None:
     rows = stat_rows(result.before, result.after)
     widths = [Inches(w) for w in (2.75, 0.95, 0.95, 1.1)]
     header = Inches(0.32)
-    frame = slide.shapes.add_table(len(rows) + 1, 4, MARGIN, table_top, sum(widths), header + SCENARIO_ROW * len(rows))
-    frame.name = "Before and after"
-    table = frame.table
-    table.first_row = True
-    table.horz_banding = False
-    for k, width in enumerate(widths):
-        table.columns[k].width = width
     headers = [f"Portfolio · {display.count_text(result.before.pilots, 'pilot')}", "Before", "After", "Change"]
-    for k, text in enumerate(headers):
-        _cell(table.cell(0, k), text, WHITE, MUTED, bold=True, align=PP_ALIGN.LEFT if k == 0 else PP_ALIGN.CENTER,
-              size=10, width=widths[k])  # fmt: skip
-    table.rows[0].height = header
+    table = _table(slide, "Before and after", MARGIN, table_top, widths, headers, {1, 2, 3}, header, SCENARIO_ROW,
+                   len(rows), header_size=10)  # fmt: skip
     for i, row in enumerate(rows, start=1):
-        table.rows[i].height = SCENARIO_ROW
         fill = PANEL if i % 2 else WHITE
         if row.verdict:
             _cell(table.cell(i, 0), row.label, VERDICT_COLORS[row.verdict], WHITE, bold=True, width=widths[0])
@@ -1180,21 +1185,10 @@ def _scenario_movers(slide: Slide, result: WhatIfResult) -> None:
         # No business unit column: the heatmap has every pilot's, and a unit-wide plan would repeat one name.
         widths = [Inches(w) for w in (1.0, 1.0, 1.0)]
         widths.insert(0, width - sum(widths))
-        header = Inches(0.3)
-        height = header + MOVER_ROW * len(shown)
-        frame = slide.shapes.add_table(len(shown) + 1, len(widths), left, y, sum(widths), height)
-        frame.name = "Movers"
-        table = frame.table
-        table.first_row = True
-        table.horz_banding = False
-        for k, column in enumerate(widths):
-            table.columns[k].width = column
-        for k, text in enumerate(["Pilot", "Before", "After", "Overall"]):
-            _cell(table.cell(0, k), text, WHITE, MUTED, bold=True, align=PP_ALIGN.LEFT if k < 1 else PP_ALIGN.CENTER,
-                  size=10, width=widths[k])  # fmt: skip
-        table.rows[0].height = header
+        height = Inches(0.3) + MOVER_ROW * len(shown)
+        table = _table(slide, "Movers", left, y, widths, ["Pilot", "Before", "After", "Overall"], {1, 2, 3},
+                       Inches(0.3), MOVER_ROW, len(shown), header_size=10)  # fmt: skip
         for i, mover in enumerate(shown, start=1):
-            table.rows[i].height = MOVER_ROW
             _cell(table.cell(i, 0), mover.pilot, WHITE, INK, bold=True, size=10, width=widths[0])
             for k, verdict in ((1, mover.before), (2, mover.after)):
                 _cell(table.cell(i, k), VERDICT_LABELS[verdict], VERDICT_COLORS[verdict], WHITE, bold=True, size=9.5,
