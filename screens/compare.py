@@ -55,12 +55,12 @@ def overall_rule() -> str:
 
 def side_by_side(latest: pd.DataFrame) -> None:
     names = latest["pilot"].tolist()
-    worst = cached_value("least_ready_names", filters_key(), lambda: review_order(latest)[:3])
+    worst = cached_value("least_ready_names", filters_key(), lambda: review_order(latest)[:3], of=latest)
     chosen = compare_picker(names, default=worst)
     if len(chosen) < 2:
         st.info("Choose at least two pilots to compare.")
         return
-    stale = cached_value("stale", filters_key(), lambda: charts.stale_mask(latest))
+    stale = cached_value("stale", filters_key(), lambda: charts.stale_mask(latest), of=latest)
     positions = {name: k for k, name in enumerate(latest["pilot"])}
     rows = latest.iloc[[positions[name] for name in chosen]]
     # The table spans the page so every gap column shows; the radar sits centred below it.
@@ -80,7 +80,7 @@ def side_by_side(latest: pd.DataFrame) -> None:
     _, middle, _ = st.columns([1, 3, 1])
     with middle:
         radar = cached_figure("compare_radar", (tuple(chosen), filters_key()),
-                              lambda: charts.compare_radar(rows, title=None))  # fmt: skip
+                              lambda: charts.compare_radar(rows, title=None), of=rows)  # fmt: skip
         render_chart(radar, key="compare_radar")
 
 
@@ -107,9 +107,9 @@ def two_dates() -> None:
     title = f"{before_day:%d %b %Y} → {after_day:%d %b %Y}"
     # The delta heatmap draws its rows in review order itself.
     shown = cached_value("least_ready_on", (after_day, limit, filters_key()),
-                         lambda: least_ready(after, int(limit or MAX_SHOWN)))  # fmt: skip
+                         lambda: least_ready(after, int(limit or MAX_SHOWN)), of=after)  # fmt: skip
     delta = cached_figure("delta", (before_day, after_day, limit, filters_key()),
-                          lambda: charts.delta_heatmap(before, shown, title=title))  # fmt: skip
+                          lambda: charts.delta_heatmap(before, shown, title=title), of=(before, shown))  # fmt: skip
     render_chart(delta, key="delta")
     more = f" Showing the {len(shown)} least ready of {len(after)} pilots." if len(shown) < len(after) else ""
     st.caption(f"Each cell: the score on the later date and its change (▲ better, ▼ worse, = unchanged, new).{more}")

@@ -103,14 +103,15 @@ def heatmap(latest: pd.DataFrame) -> None:
     query = search_box.text_input("Find pilots", key="portfolio.search", placeholder="Name contains…",
                                   help="Only the pilots whose name contains this text (any case).").strip()  # fmt: skip
     order = sort or "readiness"
-    matching = cached_value("search", (filters_key(), query), lambda: search_portfolio(latest, query))
+    matching = cached_value("search", (filters_key(), query), lambda: search_portfolio(latest, query), of=latest)
     if matching.empty:
         st.info(f"No pilot name in view contains “{plain(query)}”. Change the search to see pilots again.")
         return
     shown = cached_value("least_ready", (filters_key(), query, order, limit),
-                         lambda: least_ready(matching, int(limit or MAX_SHOWN), order))  # fmt: skip
+                         lambda: least_ready(matching, int(limit or MAX_SHOWN), order), of=matching)  # fmt: skip
     fig = cached_figure("heatmap", (filters_key(), order, limit, query),
-                        lambda: charts.portfolio_heatmap(shown, load_model(), sort=order, title=None))  # fmt: skip
+                        lambda: charts.portfolio_heatmap(shown, load_model(), sort=order, title=None),
+                        of=shown)  # fmt: skip
     choice = open_box.selectbox("Open a pilot", shown["pilot"].tolist(), index=None, placeholder="Choose a pilot…",
                                 key="portfolio.open")  # fmt: skip
     if choice:
@@ -133,11 +134,11 @@ def stale_assessments(latest: pd.DataFrame) -> None:
     """The pilots whose latest assessment is stale (``charts.stale_mask``), marked ◷ on the heatmap: how many,
     and a table of them with the date of their last assessment."""
     model = load_model()
-    stale = cached_value("stale_rows", filters_key(), lambda: latest[charts.stale_mask(latest, model)])
+    stale = cached_value("stale_rows", filters_key(), lambda: latest[charts.stale_mask(latest, model)], of=latest)
     if stale.empty:
         return
     months = model.scoring.stale_after_months
-    newest = cached_value("newest", filters_key(), lambda: pd.to_datetime(latest["as_of"]).max())
+    newest = cached_value("newest", filters_key(), lambda: pd.to_datetime(latest["as_of"]).max(), of=latest)
     count, age = display.count_text(len(stale), "pilot"), display.count_text(months, "month")
     st.caption(f"{charts.STALE_GLYPH} {count} last assessed more than {age} before {newest:%d %b %Y}: "
                "scores may be out of date.")  # fmt: skip
@@ -156,7 +157,7 @@ def sensitivity_notes(latest: pd.DataFrame) -> None:
     """The pilots whose verdict depends on the method (each with its sentence, the first few on the page), and
     those a 5-point move of the thresholds would change (a click away)."""
     found = cached_value("sensitivity.view", filters_key(),
-                         lambda: portfolio_sensitivity().within(set(latest["pilot"])))  # fmt: skip
+                         lambda: portfolio_sensitivity().within(set(latest["pilot"])), of=latest)  # fmt: skip
     method = found.sensitive
     st.markdown(f":material/balance: **Method-sensitive.** {method_count_sentence(found)}")
     for pilot in method[:SENTENCES_SHOWN]:
@@ -208,7 +209,7 @@ def body() -> None:
     if latest.empty:
         st.warning("No pilot matches the filters in the sidebar. Clear a filter to see pilots again.")
         return
-    as_of = cached_value("newest", filters_key(), lambda: pd.to_datetime(latest["as_of"]).max())
+    as_of = cached_value("newest", filters_key(), lambda: pd.to_datetime(latest["as_of"]).max(), of=latest)
     scope = "" if len(latest) == len(everything) else f" · filtered: {len(latest)} of {len(everything)} pilots"
     st.caption(f"Latest assessment of each pilot, up to {as_of:%d %B %Y}{scope}")
     stats = filtered_stats()
@@ -218,10 +219,10 @@ def body() -> None:
     sensitivity_notes(latest)
     left, right = st.columns([3, 2])
     with left:
-        if cached_value("has_value", filters_key(), lambda: charts.has_value_data(latest)):
+        if cached_value("has_value", filters_key(), lambda: charts.has_value_data(latest), of=latest):
             # Thousands of bubbles would be unreadable, and heavy.
-            valued = cached_value("highest_value", filters_key(), lambda: highest_value(latest, MAX_SHOWN))
-            fig = cached_figure("value", filters_key(), lambda: charts.value_readiness_matrix(valued))
+            valued = cached_value("highest_value", filters_key(), lambda: highest_value(latest, MAX_SHOWN), of=latest)
+            fig = cached_figure("value", filters_key(), lambda: charts.value_readiness_matrix(valued), of=valued)
             render_chart(fig, key="value_matrix")
             st.caption("Named: the highest-value pilots and the highest-value ones that are not ready. "
                        "Point at any bubble for its pilot, value and run cost. "
@@ -229,7 +230,7 @@ def body() -> None:
         else:
             st.info("No pilot reports its expected annual value and run cost yet, so the value matrix is empty.")
     with right:
-        fig = cached_figure("verdicts", filters_key(), lambda: charts.verdict_distribution(latest))
+        fig = cached_figure("verdicts", filters_key(), lambda: charts.verdict_distribution(latest), of=latest)
         render_chart(fig, key="verdicts")
 
 

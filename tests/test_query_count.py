@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 
 import pytest
 from sqlalchemy import Engine, event
@@ -94,3 +95,50 @@ def test_sessions_share_what_is_derived_from_the_portfolio(
         at.run()  # and a rerun of the same session
         assert_clean(at)
     assert counted == {"portfolio_stats": 1, "least_ready": 1}
+
+
+def test_a_write_recomputes_only_the_views_that_show_the_pilot_written(
+    demo_database_copy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session filtered to Finance keeps its statistics and rows while an Operations pilot gets a snapshot
+    (the view holds the same snapshots: ``queries.rows_token``), and recomputes them, once, when a Finance
+    pilot does: under a write every few seconds, fifty sessions would otherwise redo every view each time."""
+    import streamlit as st
+
+    from readiness.service import portfolio as service_portfolio
+    from readiness.store import add_assessment, make_engine
+    from tests.factories import build
+
+    def dated(assessment, day: date):
+        return assessment.model_copy(update={"as_of": day})
+
+    counted: dict[str, int] = {"portfolio_stats": 0, "least_ready": 0}
+    for name in counted:
+        real = getattr(service_portfolio, name)
+
+        def counting(*args, _real=real, _name=name, **kwargs):
+            counted[_name] += 1
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(service_portfolio, name, counting)
+    monkeypatch.setenv("READINESS_DATABASE_URL", demo_database_copy)
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["bu"] = "Finance"
+    at.run()
+    assert_clean(at)
+    assert "filtered: 3 of 16 pilots" in at.caption[0].value
+    assert counted == {"portfolio_stats": 1, "least_ready": 1}
+
+    engine = make_engine(demo_database_copy)
+    add_assessment(engine, dated(build(name="Claims triage", business_unit="Operations"), date(2026, 11, 20)))
+    at.run()
+    assert_clean(at)
+    assert counted == {"portfolio_stats": 1, "least_ready": 1}, "a write to another unit's pilot"
+
+    add_assessment(engine, dated(build(name="Invoice matching", business_unit="Finance"), date(2026, 11, 21)))
+    engine.dispose()
+    at.run()
+    assert_clean(at)
+    assert counted == {"portfolio_stats": 2, "least_ready": 2}, "a write to a pilot in view"
+    assert "up to 21 November 2026" in at.caption[0].value

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from readiness.assessment import Assessment, parse_assessment
 from readiness.service import portfolio as service_portfolio
-from readiness.service.queries import ScoredSnapshots, data_version, scored_portfolio
+from readiness.service.queries import ScoredSnapshots, data_version, rows_token, scored_portfolio
 from readiness.store import add_assessment, make_engine, migrate
 from tests.factories import assessment_data
 
@@ -54,6 +54,27 @@ def test_new_snapshots_join_the_portfolio_and_the_history(engine: Engine) -> Non
     assert_same(scored.latest(), fresh_latest(engine))
     assert_same(scored.history(), fresh_history(engine))
     assert scored.latest()["pilot"].tolist() == NAMES
+
+
+def test_a_rows_token_moves_with_the_snapshots_of_its_frame_and_no_others(engine: Engine) -> None:
+    """The cache key of what is derived from a view (``ui.cached_value(..., of=frame)``): a view that does not
+    hold the pilot written keeps its token, row labels included; one that holds it gets a new one."""
+    for name in NAMES:
+        add_assessment(engine, snapshot(name, date(2026, 1, 1)))
+    scored = ScoredSnapshots(engine)
+    scored.refresh(data_version(engine))
+    before = scored.latest()
+    others = before[before["pilot"] != "Fraud alerts"]
+
+    add_assessment(engine, snapshot("Fraud alerts", date(2026, 2, 1), "no"))
+    scored.refresh(data_version(engine))
+    after = scored.latest()
+
+    assert rows_token(after[after["pilot"] != "Fraud alerts"]) == rows_token(others)
+    assert rows_token(after) != rows_token(before)
+    assert rows_token(others, after) != rows_token(others, before)
+    assert rows_token(others.reset_index(drop=True)) != rows_token(others)  # same snapshots, other row labels
+    assert rows_token(before.iloc[0:0]) == rows_token(after.iloc[0:0])
 
 
 def test_a_cold_start_reads_only_the_portfolio_and_the_history_catches_up_later(engine: Engine) -> None:

@@ -47,7 +47,8 @@ State in the URL (so a pasted link opens the same view)
 
 Rendering
     ``cached_figure(name, key, build) -> Figure``  a chart built once per data version and key (fast reruns)
-    ``cached_value(name, key, build) -> T``        a value derived from the portfolio, once per data version and key
+    ``cached_value(name, key, build, of=None) -> T``  a value derived from the portfolio, once per data version and
+                                                   key, or while the frames ``of`` hold the same snapshots
     ``filters_key() -> tuple``                     the current filters, hashable, for ``cached_figure`` keys
     ``render_chart(fig, key=None, on_select="ignore", selection_mode="points", height=None)``
         ``st.plotly_chart`` with ``theme=None`` (the figure carries the readiness template) and a mode bar
@@ -354,7 +355,9 @@ def _derived(url: str, version: str, name: str, key: tuple, _build: Callable[[],
     return _build()
 
 
-def cached_value(name: str, key: tuple, build: Callable[[], T]) -> T:
+def cached_value(
+    name: str, key: tuple, build: Callable[[], T], of: pd.DataFrame | tuple[pd.DataFrame, ...] | None = None
+) -> T:
     """What ``build()`` derives from the scored portfolio (a filtered frame, the statistics, a page's rows),
     computed once per data version, ``name`` and ``key`` and then shared by every session.
 
@@ -362,8 +365,14 @@ def cached_value(name: str, key: tuple, build: Callable[[], T]) -> T:
     on every click; between two writes the answer cannot change. ``key`` must hold everything the value
     depends on besides the stored data (filters, dates, sort order...). Values are never modified once built
     (frames are pandas copy-on-write), so sharing them is safe.
+
+    ``of``: the scored frame (or frames) the value is derived from, and from nothing else of the store. The
+    value is then kept while those frames hold the same snapshots (:func:`queries.rows_token`), not only until
+    the next write: a write to one pilot recomputes the views that show it, and leaves the others alone.
     """
-    return _derived(database_in_use(), data_version(), name, key, build)
+    frames = (of,) if isinstance(of, pd.DataFrame) else of
+    token = data_version() if frames is None else queries.rows_token(*frames)
+    return _derived(database_in_use(), token, name, key, build)
 
 
 def filtered_portfolio() -> pd.DataFrame:
@@ -379,21 +388,29 @@ def filtered_portfolio_on(day: date | None) -> pd.DataFrame:
 
 
 def filtered_stats() -> service_portfolio.PortfolioStats:
-    """The statistics of the filtered portfolio (:func:`portfolio_stats`), once per data version and filters."""
-    return cached_value("stats", filters_key(), lambda: portfolio_stats(filtered_portfolio()))
+    """The statistics of the filtered portfolio (:func:`portfolio_stats`), once per filters and pilots shown."""
+    latest = filtered_portfolio()
+    return cached_value("stats", filters_key(), lambda: portfolio_stats(latest), of=latest)
 
 
-def cached_figure(name: str, key: tuple, build: Callable[[], go.Figure], pilot: str | None = None) -> go.Figure:
+def cached_figure(
+    name: str,
+    key: tuple,
+    build: Callable[[], go.Figure],
+    pilot: str | None = None,
+    of: pd.DataFrame | tuple[pd.DataFrame, ...] | None = None,
+) -> go.Figure:
     """The figure ``build()`` makes, built once per data version, ``name`` and ``key`` and then shared.
 
     Building a Plotly figure costs tens of milliseconds of validation; a rerun that changes nothing the figure
     depends on reuses it. ``key`` must hold everything the figure depends on besides the stored data (filters,
     sort order, pilot...). A figure drawn from one pilot's snapshots alone names it as ``pilot``: it is then
-    rebuilt only when that pilot gets a snapshot, not at every write to the store. Figures are never modified
-    after they are built, so sharing them is safe.
+    rebuilt only when that pilot gets a snapshot, not at every write to the store; one drawn from scored frames
+    alone names them as ``of`` (:func:`cached_value`). Figures are never modified after they are built, so
+    sharing them is safe.
     """
     if pilot is None:
-        return cached_value(f"figure.{name}", key, build)
+        return cached_value(f"figure.{name}", key, build, of=of)
     return _pilot_figure(database_in_use(), pilot_token(pilot), name, (pilot, *key), build)
 
 

@@ -7,6 +7,7 @@ the current model's, whichever model issued the stored one.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Collection, Iterable
 from datetime import date
@@ -40,6 +41,7 @@ __all__ = [
     "pilot_names",
     "pilot_scored_history",
     "pilot_snapshots",
+    "rows_token",
     "scored_portfolio",
 ]
 
@@ -65,6 +67,31 @@ def scored_portfolio(
         scored[f"weak.{gap}"] = weak[gap].to_numpy()
     scored["model_version"] = frame["model_version"].to_numpy() if "model_version" in frame else None
     return scored
+
+
+def rows_token(*frames: pd.DataFrame) -> str:
+    """A token naming the rows of scored frames (:func:`scored_portfolio` rows, narrowed or reordered): equal
+    tokens, equal frames.
+
+    A stored snapshot never changes and a scored row is the current model's scoring of one snapshot, so a
+    frame's snapshot ids and row labels, in order, say all of its content. What is derived from such frames
+    alone can be kept for as long as their token stays the same: across writes to pilots they do not hold, a
+    page filtered to one business unit keeps its figures while another unit's pilots get new snapshots.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for frame in frames:
+        digest.update(len(frame).to_bytes(8, "little"))
+        for labels in (frame.index, frame["snapshot_id"]):
+            digest.update(_as_bytes(labels))
+    return f"rows:{digest.hexdigest()}"
+
+
+def _as_bytes(values: pd.Index | pd.Series) -> bytes:
+    # Integer labels and ids as they are (microseconds for a thousand rows); anything else by pandas' row hash.
+    array = values.to_numpy()
+    if array.dtype.kind in "iu":
+        return array.astype("int64", copy=False).tobytes()
+    return pd.util.hash_pandas_object(pd.Series(array), index=False).to_numpy().tobytes()
 
 
 def latest_assessment_frame(engine: Engine, model: ReadinessModel | None = None) -> pd.DataFrame:
