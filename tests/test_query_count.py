@@ -69,13 +69,8 @@ def test_a_write_elsewhere_is_seen_on_the_next_rerun(demo_database_copy: str, mo
     assert "Written elsewhere" in str(at.get("plotly_chart")[0].proto.spec)
 
 
-def test_sessions_share_what_is_derived_from_the_portfolio(
-    demo_database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Two people on the Portfolio between two writes: the statistics and the rows shown are computed once, not
-    once per session (fifty sessions would otherwise repeat the same work at every click)."""
-    import streamlit as st
-
+def count_portfolio_work(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """How many times the Portfolio's statistics and its shown rows are computed from here on (by name)."""
     from readiness.service import portfolio as service_portfolio
 
     counted: dict[str, int] = {"portfolio_stats": 0, "least_ready": 0}
@@ -87,6 +82,17 @@ def test_sessions_share_what_is_derived_from_the_portfolio(
             return _real(*args, **kwargs)
 
         monkeypatch.setattr(service_portfolio, name, counting)
+    return counted
+
+
+def test_sessions_share_what_is_derived_from_the_portfolio(
+    demo_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two people on the Portfolio between two writes: the statistics and the rows shown are computed once, not
+    once per session (fifty sessions would otherwise repeat the same work at every click)."""
+    import streamlit as st
+
+    counted = count_portfolio_work(monkeypatch)
     monkeypatch.setenv("READINESS_DATABASE_URL", demo_database_url)
     st.cache_resource.clear()
     for _ in range(2):
@@ -105,22 +111,13 @@ def test_a_write_recomputes_only_the_views_that_show_the_pilot_written(
     pilot does: under a write every few seconds, fifty sessions would otherwise redo every view each time."""
     import streamlit as st
 
-    from readiness.service import portfolio as service_portfolio
     from readiness.store import add_assessment, make_engine
     from tests.factories import build
 
     def dated(assessment, day: date):
         return assessment.model_copy(update={"as_of": day})
 
-    counted: dict[str, int] = {"portfolio_stats": 0, "least_ready": 0}
-    for name in counted:
-        real = getattr(service_portfolio, name)
-
-        def counting(*args, _real=real, _name=name, **kwargs):
-            counted[_name] += 1
-            return _real(*args, **kwargs)
-
-        monkeypatch.setattr(service_portfolio, name, counting)
+    counted = count_portfolio_work(monkeypatch)
     monkeypatch.setenv("READINESS_DATABASE_URL", demo_database_copy)
     st.cache_resource.clear()
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
