@@ -676,10 +676,20 @@ def _decimal_text(value: float, decimals: int) -> str:
 def verdict_distribution(latest: pd.DataFrame, by: str = "business_unit",
                          title: str | None = "Verdicts by business unit") -> go.Figure:  # fmt: skip
     """Horizontal stacked bars: pilots per ``by`` group split by verdict, counts written on the bars."""
+    return verdict_bars(verdict_counts(latest, by), title)
+
+
+def verdict_counts(latest: pd.DataFrame, by: str = "business_unit") -> pd.DataFrame:
+    """Pilots per ``by`` group (rows, the smallest group first) and verdict (columns, in review order): what
+    :func:`verdict_bars` draws. A write that changes no verdict leaves it, and so the figure, as it was."""
     groups = latest[by].fillna("(none)") if len(latest) else pd.Series([], dtype=object)
     table = pd.crosstab(groups, latest["verdict"]) if len(latest) else pd.DataFrame()
     table = table.reindex(columns=list(VERDICT_ORDER), fill_value=0)
-    table = table.loc[table.sum(axis=1).sort_values().index] if len(table) else table
+    return table.loc[table.sum(axis=1).sort_values().index] if len(table) else table
+
+
+def verdict_bars(table: pd.DataFrame, title: str | None = "Verdicts by business unit") -> go.Figure:
+    """The stacked bars of :func:`verdict_distribution` from its :func:`verdict_counts`."""
     # The groups (business units, teams) are user text and the categories are drawn as the tick labels and
     # in the hover as they are: escaped, so that Plotly shows them as typed and never as a link.
     groups_shown = [plain_text(i) for i in table.index]

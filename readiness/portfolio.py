@@ -15,7 +15,7 @@ column per metric (computed by Readiness from an evidence file).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -100,15 +100,10 @@ def question_arrays(frame: pd.DataFrame, model: ReadinessModel) -> tuple[np.ndar
     levels = model.scoring.evidence_levels
     scores, evidence, counted = [], [], []
     for question in model.questions:
-        answers = frame[question.id] if question.id in frame else pd.Series([None] * n, index=frame.index)
-        answers = answers.where(answers.notna(), None).to_numpy(dtype=object)
-        missing = pd.isna(answers) if n else np.zeros(0, dtype=bool)
-        if question.core:
-            answers = np.where(missing, "not_sure", answers)
-        documented_name = documented_column(question.id)
-        documented = (
-            frame[documented_name].fillna(False).to_numpy(dtype=bool) if documented_name in frame else np.zeros(n, bool)
-        )
+        answers = _values(frame, question.id)
+        missing = pd.isna(answers)
+        answers = np.where(missing, "not_sure" if question.core else None, answers)
+        documented = _flags(frame, documented_column(question.id))
         is_counted = (answers == "yes") | (answers == "no") | (answers == "not_sure")
         score = np.select(
             [answers == "yes", answers == "no", answers == "not_sure"],
@@ -121,6 +116,19 @@ def question_arrays(frame: pd.DataFrame, model: ReadinessModel) -> tuple[np.ndar
         evidence.append(np.where(is_counted, level, 0.0))
         counted.append(is_counted)
     return _columns(scores, n), _columns(evidence, n), _columns(counted, n).astype(bool)
+
+
+def _values(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A column as an object array (None where the frame has none). Plain NumPy, not pandas' ``where`` and
+    ``fillna``: scoring the one snapshot a write adds would otherwise cost tens of milliseconds of pandas
+    overhead per hundred columns."""
+    return frame[column].to_numpy(dtype=object) if column in frame else np.full(len(frame), None, dtype=object)
+
+
+def _flags(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A column of flags as booleans, missing values false (no such column: all false)."""
+    values = _values(frame, column)
+    return np.where(pd.isna(values), False, values).astype(bool)
 
 
 def _columns(parts: list[np.ndarray], rows: int) -> np.ndarray:
@@ -137,16 +145,13 @@ def metric_arrays(frame: pd.DataFrame, model: ReadinessModel) -> tuple[np.ndarra
     def column(metric_id: str) -> np.ndarray:
         return frame[metric_id].to_numpy(dtype=float) if metric_id in frame else np.full(n, np.nan)
 
-    def flag(name: str) -> np.ndarray:
-        return frame[name].fillna(False).to_numpy(dtype=bool) if name in frame else np.zeros(n, dtype=bool)
-
     scores, evidence = [], []
     for metric in model.scored_metrics:
         assert metric.curve is not None
         denominator = column(metric.curve.denominator) if isinstance(metric.curve, RatioCurve) else None
         scores.append(curve_score(metric.curve, column(metric.id), denominator))
-        level = np.where(flag(documented_column(metric.id)), levels["documented"], levels["self_reported"])
-        evidence.append(np.where(flag(measured_column(metric.id)), levels["measured"], level))
+        level = np.where(_flags(frame, documented_column(metric.id)), levels["documented"], levels["self_reported"])
+        evidence.append(np.where(_flags(frame, measured_column(metric.id)), levels["measured"], level))
     matrix = _columns(scores, n)
     return matrix, np.where(np.isnan(matrix), 0.0, _columns(evidence, n))
 
@@ -195,7 +200,9 @@ def score_frame(
     q_gap = np.array([q.gap for q in model.questions])
     m_gap = np.array([m.gap for m in model.scored_metrics])
 
-    out = pd.DataFrame({c: frame[c] for c in frame.columns if c in CONTEXT_COLUMNS or c == "snapshot_id"})
+    # Columns are gathered first and the frame made once: inserting some fifty columns one by one rebuilds the
+    # frame's column index each time, which was most of the cost of scoring the one snapshot a write adds.
+    out: dict[str, Any] = {c: frame[c] for c in frame.columns if c in CONTEXT_COLUMNS or c == "snapshot_id"}
     gap_scores = np.zeros((len(frame), len(GAP_IDS)))
     gap_conf = np.zeros_like(gap_scores)
     for k, gap in enumerate(GAP_IDS):
@@ -245,7 +252,7 @@ def score_frame(
     out["multi_gap"] = (gap_scores < model.scoring.multi_gap_threshold).sum(axis=1) >= model.scoring.multi_gap_count
 
     out["verdict"] = verdicts(gap_scores, overall, overall_conf, open_core, active_count, critical_count, model.verdict)
-    return out
+    return pd.DataFrame(out)
 
 
 def edge_states(gap_scores: np.ndarray, model: ReadinessModel) -> Iterator[tuple[Edge, np.ndarray, np.ndarray]]:
@@ -362,7 +369,7 @@ def weakest_items(frame: pd.DataFrame, model: ReadinessModel | None = None, limi
     question_scores, _, _ = question_arrays(frame, model)
     metric_scores, _ = metric_arrays(frame, model)
     n = len(frame)
-    out = pd.DataFrame(index=frame.index)
+    out: dict[str, list[str]] = {}
     q_index = {q.id: k for k, q in enumerate(model.questions)}
     m_index = {m.id: k for k, m in enumerate(model.scored_metrics)}
     for gap in GAP_IDS:
@@ -372,7 +379,7 @@ def weakest_items(frame: pd.DataFrame, model: ReadinessModel | None = None, limi
             scores = question_scores[:, q_index[item.id]] if item.id in q_index else metric_scores[:, m_index[item.id]]
             losses.append((100 - scores) * item.weight)
         out[gap] = _top_ids(np.column_stack(losses) if n else np.zeros((0, len(ids))), ids, limit)
-    return out
+    return pd.DataFrame(out, index=frame.index)
 
 
 def _top_ids(losses: np.ndarray, ids: list[str], limit: int) -> list[str]:

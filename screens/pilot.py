@@ -20,9 +20,9 @@ from ui import (
     guarded,
     is_database_empty,
     latest_portfolio,
-    pilot_history_cached,
     pilot_names_cached,
     pilot_picker,
+    pilot_recent_cached,
     pilot_scored_history,
     plain,
     portfolio_sensitivity,
@@ -92,11 +92,15 @@ def gap_cards(result: ScoreResult) -> None:
 
 def items_behind(result: ScoreResult) -> None:
     """The drill-down, full width: one tab per gap with the items behind its score, readable without
-    scrolling sideways on a laptop (the IDs, for analysts, in the last column)."""
+    scrolling sideways on a laptop (the IDs, for analysts, in the last column). Only the open tab's table is
+    made and sent: a click on another tab asks the server for it, instead of six tables converted and sent at
+    every rerun of the page, five of them unseen."""
     st.markdown("**Items behind each score**")
     shorts = charts.short_gap_labels()
-    tabs = st.tabs([shorts[g] for g in GAP_IDS])
+    tabs = st.tabs([shorts[g] for g in GAP_IDS], key="pilot.gap_tab", on_change="rerun")
     for gap, tab in zip(GAP_IDS, tabs, strict=True):
+        if not tab.open:
+            continue
         with tab:
             st.dataframe(items_table(result, gap), hide_index=True, width="stretch", column_config=ITEM_COLUMNS)
             for line in service_portfolio.measured_lines(result, load_model(), [gap]):
@@ -153,8 +157,12 @@ def risks(result: ScoreResult) -> None:
 
 
 def risk_matrix(result: ScoreResult) -> None:
-    """The 6 × 6 interaction matrix for analysts, full width (in a half column its six labels collide)."""
-    with st.expander("The interaction matrix (for analysts)"):
+    """The 6 × 6 interaction matrix for analysts, full width (in a half column its six labels collide), made and
+    sent only once the expander is opened."""
+    matrix = st.expander("The interaction matrix (for analysts)", key="pilot.matrix", on_change="rerun")
+    if not matrix.open:
+        return
+    with matrix:
         fig = cached_figure("compound", (result.pilot, str(result.as_of)),
                             lambda: charts.compound_risk_heatmap(result, title=None), pilot=result.pilot)  # fmt: skip
         render_chart(fig, key="compound")
@@ -239,11 +247,11 @@ def body() -> None:
     if not name:
         st.info("Choose a pilot above, or click a cell of the portfolio heatmap.")
         return
-    history = pilot_history_cached(name)
-    if not history:
+    recent = pilot_recent_cached(name)
+    if recent is None:
         st.info(f"{plain(name)} has no assessment yet.")
         return
-    latest, previous = history[-1], (history[-2] if len(history) > 1 else None)
+    latest, previous = recent.latest, recent.previous
     result = explained_score(name, latest.snapshot_id)
     before = explained_score(name, previous.snapshot_id) if previous else None
     context = latest.assessment.pilot
@@ -255,7 +263,7 @@ def body() -> None:
              result.months_in_pilot is not None and f"{display.months_text(result.months_in_pilot)} months since start",
              f"assessed {latest.assessment.as_of:%d %b %Y}" + (f" by {plain(by)}" if by else "")]  # fmt: skip
     st.caption(" · ".join(str(f) for f in facts if f))
-    other_models = sorted({s.model_version for s in history if s.issued_under_other_model()})
+    other_models = recent.other_models()
     if other_models:
         st.info(f"Some snapshots were issued under model {', '.join(other_models)}; every score here is recomputed "
                 f"with the current model {load_model().version}.", icon=":material/info:")  # fmt: skip

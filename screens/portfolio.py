@@ -142,7 +142,10 @@ def stale_assessments(latest: pd.DataFrame) -> None:
     count, age = display.count_text(len(stale), "pilot"), display.count_text(months, "month")
     st.caption(f"{charts.STALE_GLYPH} {count} last assessed more than {age} before {newest:%d %b %Y}: "
                "scores may be out of date.")  # fmt: skip
-    with st.expander(f"Stale assessments ({len(stale)})"):
+    table = st.expander(f"Stale assessments ({len(stale)})", key="portfolio.stale", on_change="rerun")
+    if not table.open:  # the table is made and sent once asked for
+        return
+    with table:
         ordered = stale.sort_values("as_of", kind="stable").head(MAX_SHOWN)
         if len(stale) > MAX_SHOWN:
             st.caption(f"The {MAX_SHOWN} assessed longest ago of {len(stale):,}.")
@@ -163,21 +166,36 @@ def sensitivity_notes(latest: pd.DataFrame) -> None:
     for pilot in method[:SENTENCES_SHOWN]:
         st.caption(f"**{plain(pilot.pilot)}**: {plain(pilot.reason)}")  # the pilot's name is user text
     if len(method) > SENTENCES_SHOWN:
-        with st.expander(f"Every method-sensitive pilot ({len(method):,})"):
-            if len(method) > MAX_SHOWN:
-                st.caption(f"The first {MAX_SHOWN} by name of {len(method):,}.")
-            bar = display.threshold_text(load_model().verdict.ready_overall_at_least)
-            weakest = st.column_config.TextColumn(help=f"The weakest link is this gap's score; ready needs an "
-                                                       f"overall of at least {bar}.")  # fmt: skip
-            st.dataframe(method_table(found), hide_index=True, width="stretch", column_config={"Weakest gap": weakest})
+        every = st.expander(f"Every method-sensitive pilot ({len(method):,})", key="portfolio.method",
+                            on_change="rerun")  # fmt: skip
+        if every.open:  # its table is made and sent once asked for, as the band's below
+            with every:
+                method_list(found)
     if found.close:
-        with st.expander(band_sentence(found), icon=":material/straighten:"):
-            st.caption(band_rules_text(found))
-            if len(found.close) > MAX_SHOWN:
-                st.caption(f"The first {MAX_SHOWN} by name of {len(found.close):,}.")
-            st.dataframe(band_table(found), hide_index=True, width="stretch")
+        band = st.expander(band_sentence(found), icon=":material/straighten:", key="portfolio.band", on_change="rerun")
+        if band.open:
+            with band:
+                band_list(found)
     else:
         st.caption(band_sentence(found))
+
+
+def method_list(found: PortfolioSensitivity) -> None:
+    """Every method-sensitive pilot in a table (the first ``MAX_SHOWN``)."""
+    if len(found.sensitive) > MAX_SHOWN:
+        st.caption(f"The first {MAX_SHOWN} by name of {len(found.sensitive):,}.")
+    bar = display.threshold_text(load_model().verdict.ready_overall_at_least)
+    weakest = st.column_config.TextColumn(help=f"The weakest link is this gap's score; ready needs an overall of "
+                                               f"at least {bar}.")  # fmt: skip
+    st.dataframe(method_table(found), hide_index=True, width="stretch", column_config={"Weakest gap": weakest})
+
+
+def band_list(found: PortfolioSensitivity) -> None:
+    """The pilots close to a threshold in a table (the first ``MAX_SHOWN``), under the band's rules."""
+    st.caption(band_rules_text(found))
+    if len(found.close) > MAX_SHOWN:
+        st.caption(f"The first {MAX_SHOWN} by name of {len(found.close):,}.")
+    st.dataframe(band_table(found), hide_index=True, width="stretch")
 
 
 def method_table(found: PortfolioSensitivity) -> pd.DataFrame:
@@ -230,7 +248,8 @@ def body() -> None:
         else:
             st.info("No pilot reports its expected annual value and run cost yet, so the value matrix is empty.")
     with right:
-        fig = cached_figure("verdicts", filters_key(), lambda: charts.verdict_distribution(latest), of=latest)
+        counts = cached_value("verdict_counts", filters_key(), lambda: charts.verdict_counts(latest), of=latest)
+        fig = cached_figure("verdicts", filters_key(), lambda: charts.verdict_bars(counts), of=counts)
         render_chart(fig, key="verdicts")
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from readiness.charts import SHORT_GAP_LABELS
 from readiness.store import count_rows, make_engine, pilot_history
 from tests.evidence_files import write_jtl
 from tests.test_app_pages import APP, TIMEOUT, assert_clean
@@ -44,7 +45,9 @@ def test_a_load_test_is_measured_shown_and_stored(pilot_page: AppTest, demo_data
     assert any("Stored: 3 measured metrics" in s.value for s in at.success)
     latest = pilot_history(engine, PILOT)[-1].assessment
     assert set(latest.measurements) == {"scale.p95_latency_s", "scale.error_rate_at_peak", "scale.load_test_multiple"}
-    # The drill-down marks the items measured and names the file under the table.
+    # The drill-down marks the items measured and names the file under the table (in the scale gap's tab).
+    at.session_state["pilot.gap_tab"] = SHORT_GAP_LABELS["scale"]
+    at.run()
     evidence = [value for df in at.dataframe if "Evidence" in df.value.columns for value in df.value["Evidence"]]
     assert evidence.count("measured") == 3
     assert any(plain("Error rate at peak: ") in c.value and plain("measured from claims-peak.jtl, ") in c.value

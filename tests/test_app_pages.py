@@ -82,6 +82,10 @@ def test_the_portfolio_marks_stale_assessments(demo_app: AppTest) -> None:
     at = demo_app.run()
     assert_clean(at)
     assert any("last assessed more than 3 months before 01 Nov 2026" in c.value for c in at.caption)
+    assert "Stale assessments (1)" in [e.label for e in at.expander]
+    assert not any("Last assessed" in d.value.columns for d in at.dataframe)  # made once the expander is opened
+    at.session_state["portfolio.stale"] = True
+    at.run()
     stale = next(d.value for d in at.dataframe if "Last assessed" in d.value.columns)
     assert stale["Pilot"].tolist() == ["Shift scheduling"] and stale["Last assessed"].tolist() == ["01 Jul 2026"]
 
@@ -131,6 +135,9 @@ def test_choosing_a_pilot_shows_its_verdict(demo_app: AppTest) -> None:
     assert_clean(at)
     assert at.title[0].value == "Claims triage"
     assert _expected_verdict("Claims triage") in texts(at)
+    assert len(figures(at)) == 2  # radar, trend; the analysts' matrix is made once its expander is opened
+    at.session_state["pilot.matrix"] = True
+    at.run()
     assert len(figures(at)) == 3  # radar, compound risks, trend
 
 
@@ -151,8 +158,9 @@ def test_the_pilot_page_speaks_plain_words(demo_app: AppTest) -> None:
     assert "**Data quality → User trust** — poor data quality → poor model performance → low user trust" in shown
     assert ":red-badge[Critical]" in shown
     assert "The interaction matrix (for analysts)" in [e.label for e in at.expander]
-    # The drill-down: one tab per gap, a table each, the IDs last.
+    # The drill-down: one tab per gap, the IDs last; only the open tab's table is made.
     assert [t.label for t in at.tabs] == list(charts.SHORT_GAP_LABELS.values())
+    assert sum("Points lost" in d.value.columns for d in at.dataframe) == 1
     tables = [d.value for d in at.dataframe]
     items = next(t for t in tables if "Points lost" in t.columns)
     assert list(items.columns) == ["Item", "Answer / value", "Target", "Points lost", "Evidence", "ID"]
@@ -166,6 +174,11 @@ def test_the_pilot_page_speaks_plain_words(demo_app: AppTest) -> None:
     assert fixes["Fix"].iloc[0] == load_model().item_label(result.remediation[0].item)
     changed = next(t for t in tables if "Before" in t.columns)
     assert list(changed.columns) == ["Gap", "Item", "Before", "Now"]
+    # Another tab opened: its table instead (a click on it reruns the page).
+    at.session_state["pilot.gap_tab"] = charts.SHORT_GAP_LABELS["trust"]
+    at.run()
+    items = [d.value for d in at.dataframe if "Points lost" in d.value.columns]
+    assert len(items) == 1 and set(items[0]["ID"]) == {i.id for i in result.gaps["trust"].items}
 
 
 def test_user_text_is_escaped(demo_app: AppTest) -> None:

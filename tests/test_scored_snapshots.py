@@ -13,8 +13,15 @@ from sqlalchemy import Engine
 
 from readiness.assessment import Assessment, parse_assessment
 from readiness.service import portfolio as service_portfolio
-from readiness.service.queries import ScoredSnapshots, data_version, rows_token, scored_portfolio
-from readiness.store import add_assessment, make_engine, migrate
+from readiness.service.queries import (
+    ScoredSnapshots,
+    data_version,
+    recent_snapshots,
+    registry_version,
+    rows_token,
+    scored_portfolio,
+)
+from readiness.store import add_assessment, make_engine, migrate, pilot_history
 from tests.factories import assessment_data
 
 NAMES = ["Claims triage", "Fraud alerts", "Shift scheduling"]
@@ -234,3 +241,42 @@ def test_a_retraction_and_a_reinstatement_reach_the_kept_frames(engine: Engine) 
     assert_same(scored.latest(), fresh_latest(engine))
     assert_same(scored.history(), fresh_history(engine))
     assert scored.latest()["snapshot_id"].tolist() == [newest.snapshot_id]
+
+
+def test_a_pilot_as_it_stands_is_its_two_newest_snapshots(engine: Engine) -> None:
+    """The Pilot page reads two snapshots, not the whole history: the newest and the one before it, by date
+    then by the order written, whatever order they were written in."""
+    assert recent_snapshots(engine, "Claims triage") is None
+    for day, answer in [(date(2026, 3, 1), "yes"), (date(2026, 1, 1), "no"), (date(2026, 2, 1), "yes")]:
+        add_assessment(engine, snapshot("Claims triage", day, answer))
+    add_assessment(engine, snapshot("Fraud alerts", date(2026, 4, 1)))
+    recent = recent_snapshots(engine, "claims TRIAGE")  # any spelling of the same pilot
+    history = pilot_history(engine, "Claims triage")
+    assert recent is not None and recent.previous is not None
+    assert [recent.previous.snapshot_id, recent.latest.snapshot_id] == [s.snapshot_id for s in history[-2:]]
+    assert recent.latest.assessment.as_of == date(2026, 3, 1)
+    assert recent.find(history[0].snapshot_id) is None and recent.find(recent.previous.snapshot_id) is not None
+    assert recent.other_models() == []
+    only = recent_snapshots(engine, "Fraud alerts")
+    assert only is not None and only.previous is None
+
+
+def test_the_registry_version_moves_with_the_registry_alone(engine: Engine) -> None:
+    """The pickers' names are cached under the registry's part of the data version: a snapshot of a known
+    pilot leaves it, a new pilot moves it."""
+    add_assessment(engine, snapshot("Claims triage", date(2026, 1, 1)))
+    before = data_version(engine)
+    add_assessment(engine, snapshot("Claims triage", date(2026, 2, 1), "no"))
+    after_snapshot = data_version(engine)
+    assert after_snapshot != before and registry_version(after_snapshot) == registry_version(before)
+    add_assessment(engine, snapshot("Fraud alerts", date(2026, 2, 1)))
+    assert registry_version(data_version(engine)) != registry_version(after_snapshot)
+
+
+def test_counts_are_named_by_their_content() -> None:
+    """A frame counted from scored rows has no snapshot ids: its token follows its values, labels and columns."""
+    counts = pd.DataFrame({"not_ready": [1, 2], "ready": [3, 0]}, index=["Finance", "Operations"])
+    assert rows_token(counts) == rows_token(counts.copy())
+    assert rows_token(counts) != rows_token(counts.assign(ready=[3, 1]))
+    assert rows_token(counts) != rows_token(counts.rename(index={"Finance": "Legal"}))
+    assert rows_token(counts) != rows_token(counts.rename(columns={"ready": "conditional"}))

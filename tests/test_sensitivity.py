@@ -240,6 +240,10 @@ def test_the_portfolio_marks_the_method_sensitive_pilot(demo_app: AppTest, demo_
     assert f"**{KNOWN}**: {pilot.reason}" in captions
     band = next(e for e in at.expander if e.label.startswith("Close to a threshold"))
     assert band.label == "Close to a threshold: 1 pilot would change verdict if the thresholds moved by 5 points."
+    assert not band.dataframe  # made once the expander is opened
+    at.session_state["portfolio.band"] = True
+    at.run()
+    band = next(e for e in at.expander if e.label.startswith("Close to a threshold"))
     table = band.dataframe[0].value
     assert table.to_dict("records") == [
         {"Pilot": KNOWN, "Verdict": "Ready", "5 points stricter": "Conditional", "5 points looser": "Ready"}
@@ -293,6 +297,9 @@ def test_many_method_sensitive_pilots_go_to_a_table(tmp_path: Path, monkeypatch:
     assert any("5 pilots' verdicts depend on the method." in m.value for m in at.markdown)
     shown = [c.value for c in at.caption if "Ready by the geometric mean" in c.value]
     assert len(shown) == 3 and shown[0].startswith("**\\<b\\>\\*Bold\\*\\</b\\> copy**")
+    assert not next(e for e in at.expander if e.label == "Every method-sensitive pilot (5)").dataframe
+    at.session_state["portfolio.method"] = True
+    at.run()
     table = next(e for e in at.expander if e.label == "Every method-sensitive pilot (5)").dataframe[0].value
     assert table["Pilot"].tolist() == sorted(names, key=str.casefold)
     assert set(table["Weakest link"]) == {"70 · Conditional"} and set(table["Geometric mean"]) == {"87 · Ready"}

@@ -24,8 +24,9 @@ Database and caches
     ``pilot_token(name) -> str``             changes when that pilot gets a snapshot: its reads' cache key
     ``pilot_names_cached() -> list[str]``    the pilot registry's names, sorted
     ``pilot_history_cached(name) -> list[StoredAssessment]``  a pilot's snapshots, oldest first
+    ``pilot_recent_cached(name) -> RecentSnapshots | None``  its latest and previous snapshots (two rows read)
     ``pilot_scored_history(name) -> DataFrame``  a pilot's snapshots scored (``score_frame`` rows)
-    ``explained_score(name, snapshot_id) -> ScoreResult``    the explained score of one stored snapshot
+    ``explained_score(name, snapshot_id) -> ScoreResult``    the explained score of its latest or previous one
     ``portfolio_sensitivity() -> PortfolioSensitivity``  the verdicts' sensitivity to the method and the ±5-point
                                              threshold band of the latest portfolio (``.within(names)``: a view)
 
@@ -219,6 +220,7 @@ def clear_caches() -> None:
     for cached in (
         _pilot_names,
         _pilot_history,
+        _pilot_recent,
         _pilot_scored,
         _explained,
         _empty,
@@ -288,13 +290,14 @@ def portfolio_stats(latest: pd.DataFrame) -> service_portfolio.PortfolioStats:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _pilot_names(url: str, version: str) -> list[str]:
+def _pilot_names(url: str, registry: str) -> list[str]:
     return queries.pilot_names(_engine(url))
 
 
 def pilot_names_cached() -> list[str]:
-    """Names of every pilot of the registry, sorted."""
-    return _pilot_names(database_in_use(), data_version())
+    """Names of every pilot of the registry, sorted; read again when the registry changes, not at every
+    snapshot written."""
+    return _pilot_names(database_in_use(), queries.registry_version(data_version()))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -318,6 +321,16 @@ def pilot_history_cached(name: str) -> list[StoredAssessment]:
     return _pilot_history(database_in_use(), pilot_token(name), name)
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def _pilot_recent(url: str, token: str, name: str) -> queries.RecentSnapshots | None:
+    return queries.recent_snapshots(_engine(url), name)
+
+
+def pilot_recent_cached(name: str) -> queries.RecentSnapshots | None:
+    """A pilot's latest and previous snapshots and the model versions of its snapshots (None: no snapshot)."""
+    return _pilot_recent(database_in_use(), pilot_token(name), name)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _pilot_scored(url: str, token: str, name: str) -> pd.DataFrame:
     return queries.pilot_scored_history(_pilot_history(url, token, name))
@@ -335,12 +348,14 @@ def pilot_scored_history(name: str) -> pd.DataFrame:
 # through a pickle at every rerun of the Pilot page costs as much as the rest of a warm rerun.
 @st.cache_resource(show_spinner=False, max_entries=128)
 def _explained(url: str, token: str, name: str, snapshot_id: int) -> ScoreResult | None:
-    found = next((s for s in _pilot_history(url, token, name) if s.snapshot_id == snapshot_id), None)
+    recent = _pilot_recent(url, token, name)
+    found = recent.find(snapshot_id) if recent is not None else None
     return queries.explain(found) if found else None
 
 
 def explained_score(name: str, snapshot_id: int) -> ScoreResult | None:
-    """The explained score (reasons, items, remediation) of one stored snapshot, with the current model."""
+    """The explained score (reasons, items, remediation), with the current model, of the pilot's latest or
+    previous snapshot (:func:`pilot_recent_cached`); None for any other id."""
     return _explained(database_in_use(), pilot_token(name), name, snapshot_id)
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
@@ -26,12 +28,14 @@ from readiness.store import (
     list_pilots,
     pilot_history,
     portfolio_frame,
+    recent_pilot_snapshots,
     snapshot_index,
 )
-from readiness.store.version import data_version
+from readiness.store.version import data_version, registry_version
 from readiness.store.views import audit_rows
 
 __all__ = [
+    "RecentSnapshots",
     "ScoredSnapshots",
     "audit_log",
     "data_version",
@@ -41,6 +45,8 @@ __all__ = [
     "pilot_names",
     "pilot_scored_history",
     "pilot_snapshots",
+    "recent_snapshots",
+    "registry_version",
     "rows_token",
     "scored_portfolio",
 ]
@@ -77,12 +83,19 @@ def rows_token(*frames: pd.DataFrame) -> str:
     frame's snapshot ids and row labels, in order, say all of its content. What is derived from such frames
     alone can be kept for as long as their token stays the same: across writes to pilots they do not hold, a
     page filtered to one business unit keeps its figures while another unit's pilots get new snapshots.
+
+    A frame without ``snapshot_id`` (what is counted from scored rows: verdicts per business unit) is named by
+    its content, labels and columns included: a figure drawn from counts is kept while the counts stay the same.
     """
     digest = hashlib.blake2b(digest_size=16)
     for frame in frames:
         digest.update(len(frame).to_bytes(8, "little"))
-        for labels in (frame.index, frame["snapshot_id"]):
-            digest.update(_as_bytes(labels))
+        if "snapshot_id" in frame:
+            for labels in (frame.index, frame["snapshot_id"]):
+                digest.update(_as_bytes(labels))
+        else:
+            digest.update(repr(list(frame.columns)).encode())
+            digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
     return f"rows:{digest.hexdigest()}"
 
 
@@ -108,6 +121,35 @@ def pilot_names(engine: Engine) -> list[str]:
 def pilot_snapshots(engine: Engine, name: str) -> list[StoredAssessment]:
     """A pilot's snapshots, oldest first (empty for an unknown pilot)."""
     return pilot_history(engine, name)
+
+
+@dataclass(frozen=True)
+class RecentSnapshots:
+    """A pilot as it stands: its latest snapshot, the one before it (to say what changed), and the model versions
+    its snapshots were issued under. Read without the pilot's whole history, which the scored history already
+    holds for its trend: a page that opens one pilot after another reads two snapshots each time, not all."""
+
+    latest: StoredAssessment
+    previous: StoredAssessment | None
+    model_versions: tuple[str, ...]
+
+    def other_models(self, model: ReadinessModel | None = None) -> list[str]:
+        """The model versions, other than ``model``'s (the current one), that issued some of its snapshots."""
+        current = (model or load_model()).version
+        return [version for version in self.model_versions if version != current]
+
+    def find(self, snapshot_id: int) -> StoredAssessment | None:
+        """The latest or previous snapshot with this id, if it is one of them."""
+        return next((s for s in (self.latest, self.previous) if s is not None and s.snapshot_id == snapshot_id), None)
+
+
+def recent_snapshots(engine: Engine, name: str) -> RecentSnapshots | None:
+    """Pilot ``name``'s two newest snapshots and the model versions of all its snapshots (None: no such pilot, or
+    no snapshot yet)."""
+    newest, versions = recent_pilot_snapshots(engine, name, count=2)
+    if not newest:
+        return None
+    return RecentSnapshots(newest[-1], newest[-2] if len(newest) > 1 else None, tuple(versions))
 
 
 def pilot_scored_history(snapshots: list[StoredAssessment], model: ReadinessModel | None = None) -> pd.DataFrame:
@@ -142,8 +184,11 @@ class ScoredSnapshots:
     everything is read again.
 
     A cold start reads the portfolio alone (each pilot's latest snapshot: a fast query); the history is read
-    when a view first needs it, outside the lock, so that the other sessions go on meanwhile. Frames are
-    returned as shallow copies: pandas' copy-on-write keeps a caller's changes from reaching the shared frame.
+    when a view first needs it, outside the lock, so that the other sessions go on meanwhile. New snapshots are
+    appended to the history as it was read; it is put in order only when the whole of it is asked for, since
+    one pilot's rows and a past day's portfolio need no order (a write would otherwise reorder 24,000 rows for
+    the next rerun of every page). Frames are returned as shallow copies: pandas' copy-on-write keeps a
+    caller's changes from reaching the shared frame.
     Thread-safe: the sessions of a Streamlit server share one instance.
     """
 
@@ -161,7 +206,8 @@ class ScoredSnapshots:
         self._tokens: dict[str, tuple[int, int]] = {}  # pilot → (snapshots in force, newest id)
         self._last_retraction = 0
         self._latest: pd.DataFrame | None = None
-        self._history: pd.DataFrame | None = None
+        self._history: pd.DataFrame | None = None  # in the order read, then written
+        self._ordered_history: pd.DataFrame | None = None  # the same, by pilot, date and id, once asked for
         self._on_day: dict[date, pd.DataFrame] = {}
         self._rows_of: dict[str, Any] | None = None  # pilot → its rows in the history, built when first asked
 
@@ -192,7 +238,7 @@ class ScoredSnapshots:
         stored = {i for i, _ in index.rows}
         unseen = stored - self._seen
         if self._latest is None or not self._seen <= stored or len(unseen) > self.MAX_INCREMENT:
-            self._history = None
+            self._history = self._ordered_history = None
             self._latest = scored_portfolio(self.engine, model=self.model)
             # Read after the index: every snapshot listed is in the portfolio or superseded there.
             self._seen = stored | set(self._latest["snapshot_id"].tolist())
@@ -229,10 +275,18 @@ class ScoredSnapshots:
 
     def history(self) -> pd.DataFrame:
         """Every stored snapshot, scored, ordered by pilot, date and id."""
+        self._read_history()
+        with self._lock:
+            if self._ordered_history is None:
+                self._ordered_history = _ordered(self._history)
+            return self._ordered_history.copy(deep=False)
+
+    def _read_history(self) -> None:
+        """Read and score the history, unless it is already."""
         with self._history_read:
             with self._lock:
                 if self._history is not None:
-                    return self._history.copy(deep=False)
+                    return
             scored = scored_portfolio(self.engine, history=True, model=self.model)  # seconds: other sessions go on
             with self._lock:
                 read = set(scored["snapshot_id"].tolist())
@@ -240,28 +294,29 @@ class ScoredSnapshots:
                 missing, unseen = self._seen - read, read - self._seen
                 if missing:
                     scored = _union(scored, scored_portfolio(self.engine, model=self.model, snapshot_ids=missing))
-                self._history, self._rows_of = _ordered(scored), None
+                self._history, self._ordered_history, self._rows_of = scored, None, None
                 if unseen:
                     self._take_in(scored[scored["snapshot_id"].isin(unseen)])
-                return self._history.copy(deep=False)
 
     def pilot_history(self, name: str) -> pd.DataFrame:
         """One pilot's snapshots, scored, oldest first: rows of :meth:`history` (read if need be)."""
-        history = self.history()
+        self._read_history()
         with self._lock:
+            history = self._history
             if self._rows_of is None:
                 self._rows_of = history.groupby("pilot", sort=False).indices
-            rows = self._rows_of.get(name)
-        return history.iloc[rows if rows is not None else []].reset_index(drop=True)
+            rows = self._rows_of.get(name, [])
+        own = history.iloc[rows]
+        return own.sort_values(["as_of", "snapshot_id"], kind="stable", ignore_index=True)
 
     def on(self, day: date) -> pd.DataFrame:
         """The portfolio as it stood on ``day`` (each pilot's latest snapshot by then), kept per day."""
-        history = self.history()
+        self._read_history()
         with self._lock:
             if day not in self._on_day:
                 if len(self._on_day) >= self.MAX_DAYS_KEPT:
                     self._on_day.pop(next(iter(self._on_day)))
-                self._on_day[day] = latest_per_pilot(history, day)
+                self._on_day[day] = latest_per_pilot(self._history, day)
             return self._on_day[day].copy(deep=False)
 
     def pilot_token(self, name: str) -> str:
@@ -278,9 +333,23 @@ class ScoredSnapshots:
         self._seen |= set(scored["snapshot_id"].tolist())
         self._latest = latest_per_pilot(_union(self._latest, scored))
         if self._history is not None:
-            self._history = _ordered(_union(self._history, scored))
-        self._on_day.clear()
-        self._rows_of = None
+            self._append_to_history(scored)
+        # A past day's portfolio takes in the new snapshots dated by then, as the latest portfolio does: a
+        # thousand rows and the new ones, not the whole history again.
+        self._on_day = {day: latest_per_pilot(_union(frame, scored), day) for day, frame in self._on_day.items()}
+
+    def _append_to_history(self, scored: pd.DataFrame) -> None:
+        """Append the snapshots the history does not hold yet, and their rows to each pilot's."""
+        assert self._history is not None
+        added = scored[~scored["snapshot_id"].isin(self._history["snapshot_id"])]
+        if added.empty:
+            return
+        start = len(self._history)
+        self._history = pd.concat([self._history, added], ignore_index=True)
+        self._ordered_history = None
+        if self._rows_of is not None:
+            for offset, name in enumerate(added["pilot"]):
+                self._rows_of[name] = np.append(self._rows_of.get(name, np.empty(0, dtype=np.intp)), start + offset)
 
 
 def _union(kept: pd.DataFrame | None, added: pd.DataFrame) -> pd.DataFrame:

@@ -40,6 +40,7 @@ from readiness.store.repository import (
     latest_assessments,
     list_pilots,
     pilot_history,
+    recent_pilot_snapshots,
     save_pilot,
 )
 from readiness.store.version import data_version
@@ -84,6 +85,7 @@ __all__ = [
     "open_store",
     "pilot_history",
     "portfolio_frame",
+    "recent_pilot_snapshots",
     "redact",
     "restore",
     "save_pilot",

@@ -903,6 +903,22 @@ def pilot_history(engine: Engine, name: str) -> list[StoredAssessment]:
         return _stored(connection, query)
 
 
+def recent_pilot_snapshots(engine: Engine, name: str, count: int = 2) -> tuple[list[StoredAssessment], list[str]]:
+    """A pilot's ``count`` newest snapshots, oldest first, and the model versions all its snapshots were issued
+    under, sorted: what a view of the pilot as it stands needs, without reading its whole history (a page that
+    shows one pilot reads two snapshots, not all twenty-four). Empty lists when there is no such pilot; the
+    pilot is found by its name's key, as in :func:`pilot_history`."""
+    with engine.connect() as connection:
+        registered = _registry_names(connection, [name]).get(name)
+        if registered is None:
+            return [], []
+        pilot_id = select(PILOT.c.id).where(PILOT.c.name == registered).scalar_subquery()
+        in_pilot = (SNAPSHOT.c.pilot_id == pilot_id, in_force())
+        newest = select(SNAPSHOT).where(*in_pilot).order_by(SNAPSHOT.c.as_of.desc(), SNAPSHOT.c.id.desc()).limit(count)
+        versions = select(SNAPSHOT.c.model_version).where(*in_pilot).distinct()
+        return _stored(connection, newest)[::-1], sorted(connection.execute(versions).scalars())
+
+
 def get_snapshot(engine: Engine, snapshot_id: int) -> StoredAssessment | None:
     """One snapshot by id."""
     with engine.connect() as connection:

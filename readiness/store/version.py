@@ -6,6 +6,9 @@ from sqlalchemy import Engine, func, select
 
 from readiness.store.tables import AUDIT_LOG, PILOT, RETRACTION, SNAPSHOT
 
+# Between the token's parts: no count, id or timestamp contains it (a timestamp holds ":", "-", "." and "+").
+SEPARATOR = "|"
+
 
 def data_version(engine: Engine) -> str:
     """Snapshot count and newest id, pilot count and newest registry change, newest audit entry and retraction,
@@ -25,4 +28,11 @@ def data_version(engine: Engine) -> str:
     )
     with engine.connect() as connection:
         row = connection.execute(query).one()
-    return ":".join(str(value) for value in row)
+    return SEPARATOR.join(str(value) for value in row)
+
+
+def registry_version(version: str) -> str:
+    """The part of a :func:`data_version` token that moves only when the pilot registry does (a pilot created,
+    a context changed): its pilot count and newest registry change. What is read from the registry alone (the
+    pilots' names, for the pickers) is cached under it, so a snapshot of an existing pilot leaves it alone."""
+    return SEPARATOR.join(version.split(SEPARATOR)[2:4])

@@ -24,6 +24,7 @@ from tests.e2e.conftest import (
     AppServer,
     open_app,
     requires_chromium,
+    wait_for_app_run,
     wait_until,
 )
 
@@ -180,8 +181,9 @@ def whole_page_shot(page: Any, path: Path) -> None:
 
 def open_expanders(page: Any) -> None:
     """Open every expander in view (not those in a hidden tab), so that what it holds (a table, the analysts'
-    matrix) is checked too."""
+    matrix) is checked too. Some make their content only once opened: the page runs again to send it."""
     if page.evaluate(OPEN_EXPANDERS_JS):
+        wait_for_app_run(page)
         page.wait_for_timeout(RESIZE_SETTLE_MS)
 
 
