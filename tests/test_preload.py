@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from ui.preload import FIRST_SCREEN, STATIC, PreloadFirstScreen, first_screen_scripts, preload_links
+from ui.preload import (
+    EVALUATED_EARLY,
+    FIRST_SCREEN,
+    STATIC,
+    PreloadFirstScreen,
+    early_evaluation,
+    first_screen_scripts,
+    preload_links,
+)
 
 PAGE = b'<html><head><script type="module" src="./static/js/index.A1.js"></script></head><body></body></html>'
 LINKS = b'<link rel="modulepreload" crossorigin href="./static/js/Chart.B2.js">'
@@ -127,3 +135,17 @@ def test_everything_else_passes_untouched_and_unbuffered(
 
 def test_links_are_relative_like_the_pages_own() -> None:
     assert preload_links(["a.B1.js"]) == b'<link rel="modulepreload" crossorigin href="./static/js/a.B1.js">'
+
+
+def test_the_chart_script_is_evaluated_once_the_page_has_connected() -> None:
+    script = early_evaluation(["PlotlyChart.B2.js"]).decode()
+    assert script.startswith('<script type="module">') and script.endswith("</script>")
+    assert 'import("./static/js/PlotlyChart.B2.js")' in script  # relative, like the links
+    assert "data-test-connection-state" in script and "CONNECTED" in script
+    assert early_evaluation([]) == b""
+
+
+def test_the_installed_streamlit_has_the_script_evaluated_early() -> None:
+    """The script evaluated early is one of the first screen's, so a Streamlit release that renames it fails
+    here rather than silently losing the overlap."""
+    assert any(name.startswith(EVALUATED_EARLY) for name in first_screen_scripts())

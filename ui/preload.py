@@ -6,6 +6,8 @@ server, one after another, while the browser is busy drawing the elements before
 Plotly chart's script (4.7 MB) arrived a second after the data it draws. :class:`PreloadFirstScreen` adds a
 ``modulepreload`` link for every script the Portfolio's first screen uses, and for the scripts those import,
 to each HTML page the server sends: the browser fetches and compiles them while it waits for the server.
+The heaviest, Plotly's, is also evaluated while the page waits for the server's first run
+(:func:`early_evaluation`), not after the charts' data has arrived.
 
 The scripts' names carry a content hash that changes with each Streamlit release, so they are looked up in
 the installed Streamlit's static folder when the server starts; an element whose script is not found there is
@@ -26,6 +28,8 @@ STATIC = Path(streamlit.__file__).parent / "static"
 # The elements of the Portfolio's first screen: charts, KPI tiles, the sidebar's filters and the heatmap's
 # controls, the tables of its expanders.
 FIRST_SCREEN = ("PlotlyChart", "Metric", "Multiselect", "Selectbox", "TextInput", "DataFrame")
+# The first screen's heaviest element, whose script is also evaluated early (:func:`early_evaluation`).
+EVALUATED_EARLY = ("PlotlyChart.",)
 # Static imports in the bundler's output: import{a as b}from"./x.js" and import"./x.js" (not import("./x.js"),
 # which loads on demand).
 _STATIC_IMPORT = re.compile(r'(?:\bimport|\bfrom)\s*"\./([\w.$-]+\.js)"')
@@ -51,6 +55,30 @@ def first_screen_scripts(static: Path = STATIC, elements: Iterable[str] = FIRST_
     return seen
 
 
+def early_evaluation(scripts: Iterable[str]) -> bytes:
+    """A module script that imports ``scripts`` as soon as the page has connected to the server: their
+    evaluation then overlaps the wait for the server's first run instead of following it. Plotly's script
+    takes about a second of the main thread to evaluate, which a first visit otherwise spends after the
+    charts' data has arrived, with every element of the page (the KPI tiles too) waiting behind it.
+
+    Not earlier: evaluated at the first idle moment, it delayed the page's own connection by that second. The
+    page says it is connected in its ``data-test-connection-state`` attribute (a failed import, or a Streamlit
+    release without the attribute, changes nothing: after 3 s the import is made anyway, and an element
+    imports its script itself when first drawn)."""
+    imports = ",".join(f'import("./static/js/{name}")' for name in scripts)
+    if not imports:
+        return b""
+    script = (
+        f"const load=()=>Promise.all([{imports}]).catch(()=>{{}});let started=false;"
+        "const go=()=>{if(!started){started=true;setTimeout(load,0);}};"
+        "const watch=new MutationObserver(()=>{if(document.querySelector("
+        "'[data-test-connection-state=\"CONNECTED\"]')){watch.disconnect();go();}});"
+        "watch.observe(document.documentElement,{subtree:true,childList:true,attributes:true,"
+        "attributeFilter:['data-test-connection-state']});setTimeout(go,3000);"
+    )
+    return f'<script type="module">{script}</script>'.encode()
+
+
 def preload_links(scripts: Iterable[str]) -> bytes:
     """``<link rel="modulepreload">`` tags for ``scripts``, relative like the page's own (so that they resolve
     under a base URL path)."""
@@ -63,7 +91,10 @@ class PreloadFirstScreen:
 
     def __init__(self, app: Any, links: bytes | None = None) -> None:
         self.app = app
-        self.links = preload_links(first_screen_scripts()) if links is None else links
+        if links is None:
+            scripts = first_screen_scripts()
+            links = preload_links(scripts) + early_evaluation(n for n in scripts if n.startswith(EVALUATED_EARLY))
+        self.links = links
 
     async def __call__(self, scope: Message, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope.get("method") != "GET" or not self.links:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.e2e.conftest import AppServer, open_app, requires_chromium
 from tests.e2e.test_app_e2e import charts_drawn
-from ui.preload import first_screen_scripts
+from ui.preload import EVALUATED_EARLY, first_screen_scripts
 
 pytestmark = pytest.mark.e2e
 
@@ -38,6 +38,8 @@ def test_every_page_announces_the_first_screens_scripts(demo_server: AppServer, 
     scripts = first_screen_scripts()
     missing = [name for name in scripts if f'rel="modulepreload" crossorigin href="./static/js/{name}"' not in page]
     assert scripts and not missing, f"not announced on /{path}: {missing}"
+    early = [name for name in scripts if name.startswith(EVALUATED_EARLY)]
+    assert early and all(f'import("./static/js/{name}")' in page for name in early)  # evaluated once connected
     with urllib.request.urlopen(f"{demo_server.url}/static/js/{scripts[0]}", timeout=30) as script:
         assert script.status == 200
 
