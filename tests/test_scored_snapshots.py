@@ -145,6 +145,7 @@ steps = st.lists(
         st.tuples(st.just("write"), st.sampled_from(NAMES), st.integers(0, 40), st.sampled_from(["yes", "no"])),
         st.tuples(st.just("refresh")),
         st.tuples(st.just("history")),
+        st.tuples(st.just("on"), st.integers(0, 40)),
     ),
     min_size=1,
     max_size=12,
@@ -159,19 +160,25 @@ def test_any_interleaving_of_writes_and_reads_ends_equal_to_a_fresh_read(tmp_pat
     add_assessment(engine, snapshot("Claims triage", date(2026, 1, 1)))
     scored = ScoredSnapshots(engine)
     scored.refresh(data_version(engine))
+    days: set[date] = set()
     for step in steps:
-        if step[0] == "write":
+        if step[0] == "write":  # another answer on a day already stored replaces that snapshot
             _, name, offset, answer = step
-            add_assessment(
-                engine, snapshot(name, date(2026, 1, 1) + pd.Timedelta(days=offset).to_pytimedelta(), answer)
-            )
+            day = date(2026, 1, 1) + pd.Timedelta(days=offset).to_pytimedelta()
+            add_assessment(engine, snapshot(name, day, answer), supersede=True)
         elif step[0] == "refresh":
             scored.refresh(data_version(engine))
+        elif step[0] == "on":  # a past day's portfolio, kept and then brought up to date by later writes
+            day = date(2026, 1, 1) + pd.Timedelta(days=step[1]).to_pytimedelta()
+            days.add(day)
+            scored.on(day)
         else:
             scored.history()
     scored.refresh(data_version(engine))
     assert_same(scored.latest(), fresh_latest(engine))
     assert_same(scored.history(), fresh_history(engine))
+    for day in days:
+        assert_same(scored.on(day), service_portfolio.portfolio_on(fresh_history(engine), day))
     engine.dispose()
 
 

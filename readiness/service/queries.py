@@ -335,8 +335,8 @@ class ScoredSnapshots:
         if self._history is not None:
             self._append_to_history(scored)
         # A past day's portfolio takes in the new snapshots dated by then, as the latest portfolio does: a
-        # thousand rows and the new ones, not the whole history again.
-        self._on_day = {day: latest_per_pilot(_union(frame, scored), day) for day, frame in self._on_day.items()}
+        # thousand rows and the new ones, not the whole history again (and nothing when none is that old).
+        self._on_day = {day: _taken_in_by(day, frame, scored) for day, frame in self._on_day.items()}
 
     def _append_to_history(self, scored: pd.DataFrame) -> None:
         """Append the snapshots the history does not hold yet, and their rows to each pilot's."""
@@ -350,6 +350,12 @@ class ScoredSnapshots:
         if self._rows_of is not None:
             for offset, name in enumerate(added["pilot"]):
                 self._rows_of[name] = np.append(self._rows_of.get(name, np.empty(0, dtype=np.intp)), start + offset)
+
+
+def _taken_in_by(day: date, portfolio: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
+    """The portfolio as it stood on ``day`` with the newly scored snapshots dated by then (as it is if none)."""
+    dated = scored[pd.to_datetime(scored["as_of"]) <= pd.Timestamp(day)]
+    return latest_per_pilot(_union(portfolio, dated), day) if len(dated) else portfolio
 
 
 def _union(kept: pd.DataFrame | None, added: pd.DataFrame) -> pd.DataFrame:
