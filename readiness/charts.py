@@ -868,9 +868,12 @@ def trend_figure(
     shorts = short_gap_labels(model)
     data = history.sort_values("as_of")
     dates = pd.to_datetime(data["as_of"])
-    # Traces as plain dicts, validated once by the Figure: a busy server draws this for every pilot opened.
+    # Traces as plain dicts of NumPy arrays, validated once by the Figure (a pandas column costs Plotly a
+    # conversion per trace): a busy server draws this for every pilot opened.
+    x = dates.to_numpy()
     traces = [
-        {"type": "scatter", "x": dates, "y": data[f"score.{gap}"], "name": shorts[gap], "mode": "lines+markers",
+        {"type": "scatter", "x": x, "y": data[f"score.{gap}"].to_numpy(float), "name": shorts[gap],
+         "mode": "lines+markers",
          "line": {"width": 1.4, "dash": SERIES_DASHES[k], "color": SERIES_COLORS[k + 1]},
          "marker": {"symbol": SERIES_SYMBOLS[k], "size": 6}, "opacity": 0.9,
          "customdata": score_texts(data[f"score.{gap}"]),
@@ -878,7 +881,8 @@ def trend_figure(
         for k, gap in enumerate(GAP_IDS)
     ]  # fmt: skip
     traces.append(
-        {"type": "scatter", "x": dates, "y": data["overall"], "name": "Overall", "mode": "lines+markers+text",
+        {"type": "scatter", "x": x, "y": data["overall"].to_numpy(float), "name": "Overall",
+         "mode": "lines+markers+text",
          "line": {"width": 3.5, "color": INK}, "marker": {"size": 8}, "text": score_texts(data["overall"]),
          "textposition": "top center", "cliponaxis": False, "textfont": {"size": 11, "color": INK},
          "hovertemplate": "Overall %{text}<extra></extra>"}
