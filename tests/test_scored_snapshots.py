@@ -287,3 +287,21 @@ def test_counts_are_named_by_their_content() -> None:
     assert rows_token(counts) != rows_token(counts.assign(ready=[3, 1]))
     assert rows_token(counts) != rows_token(counts.rename(index={"Finance": "Legal"}))
     assert rows_token(counts) != rows_token(counts.rename(columns={"ready": "conditional"}))
+
+
+def test_a_history_replaced_while_a_read_holds_the_old_one_is_read_as_held(engine: Engine, monkeypatch) -> None:
+    """A session that got the history just before a write was appended to it (another session's refresh) reads
+    the rows of the frame it holds: never positions of the newer frame, and nothing of the old one is kept."""
+    add_assessment(engine, snapshot("Claims triage", date(2026, 1, 1)))
+    scored = ScoredSnapshots(engine)
+    scored.refresh(data_version(engine))
+    held = scored.history()
+    scored.pilot_history("Claims triage")  # each pilot's rows are now kept, by position
+    for month in (2, 3):
+        add_assessment(engine, snapshot("Claims triage", date(2026, month, 1), "no"))
+        scored.refresh(data_version(engine))
+    monkeypatch.setattr(scored, "_read_history", lambda: held)
+    assert len(scored.pilot_history("Claims triage")) == 1
+    assert len(scored.history()) == 1
+    monkeypatch.undo()
+    assert len(scored.pilot_history("Claims triage")) == 3 and len(scored.history()) == 3

@@ -275,18 +275,20 @@ class ScoredSnapshots:
 
     def history(self) -> pd.DataFrame:
         """Every stored snapshot, scored, ordered by pilot, date and id."""
-        self._read_history()
+        history = self._read_history()
         with self._lock:
+            if history is not self._history:  # replaced meanwhile (everything read again): not kept
+                return _ordered(history)
             if self._ordered_history is None:
-                self._ordered_history = _ordered(self._history)
+                self._ordered_history = _ordered(history)
             return self._ordered_history.copy(deep=False)
 
-    def _read_history(self) -> None:
-        """Read and score the history, unless it is already."""
+    def _read_history(self) -> pd.DataFrame:
+        """The scored history in the order read, then written (read and scored first if need be)."""
         with self._history_read:
             with self._lock:
                 if self._history is not None:
-                    return
+                    return self._history
             scored = scored_portfolio(self.engine, history=True, model=self.model)  # seconds: other sessions go on
             with self._lock:
                 read = set(scored["snapshot_id"].tolist())
@@ -297,26 +299,32 @@ class ScoredSnapshots:
                 self._history, self._ordered_history, self._rows_of = scored, None, None
                 if unseen:
                     self._take_in(scored[scored["snapshot_id"].isin(unseen)])
+                return self._history
 
     def pilot_history(self, name: str) -> pd.DataFrame:
         """One pilot's snapshots, scored, oldest first: rows of :meth:`history` (read if need be)."""
-        self._read_history()
+        history = self._read_history()
         with self._lock:
-            history = self._history
-            if self._rows_of is None:
-                self._rows_of = history.groupby("pilot", sort=False).indices
-            rows = self._rows_of.get(name, [])
-        own = history.iloc[rows]
-        return own.sort_values(["as_of", "snapshot_id"], kind="stable", ignore_index=True)
+            if history is not self._history:  # replaced meanwhile: the rows of the frame in hand
+                rows = history.groupby("pilot", sort=False).indices.get(name, [])
+            else:
+                if self._rows_of is None:
+                    self._rows_of = history.groupby("pilot", sort=False).indices
+                rows = self._rows_of.get(name, [])
+        return history.iloc[rows].sort_values(["as_of", "snapshot_id"], kind="stable", ignore_index=True)
 
     def on(self, day: date) -> pd.DataFrame:
         """The portfolio as it stood on ``day`` (each pilot's latest snapshot by then), kept per day."""
-        self._read_history()
+        history = self._read_history()
         with self._lock:
+            current = self._history
+            if current is None:  # everything is being read again: this answer is not kept
+                return latest_per_pilot(history, day)
             if day not in self._on_day:
                 if len(self._on_day) >= self.MAX_DAYS_KEPT:
                     self._on_day.pop(next(iter(self._on_day)))
-                self._on_day[day] = latest_per_pilot(self._history, day)
+                # The history as it is now, with any snapshot appended since it was read above.
+                self._on_day[day] = latest_per_pilot(current, day)
             return self._on_day[day].copy(deep=False)
 
     def pilot_token(self, name: str) -> str:
