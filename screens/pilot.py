@@ -20,6 +20,7 @@ from ui import (
     guarded,
     is_database_empty,
     latest_portfolio,
+    lazy_expander,
     pilot_names_cached,
     pilot_picker,
     pilot_recent_cached,
@@ -159,13 +160,14 @@ def risks(result: ScoreResult) -> None:
 def risk_matrix(result: ScoreResult) -> None:
     """The 6 × 6 interaction matrix for analysts, full width (in a half column its six labels collide), made and
     sent only once the expander is opened."""
-    matrix = st.expander("The interaction matrix (for analysts)", key="pilot.matrix", on_change="rerun")
-    if not matrix.open:
-        return
-    with matrix:
-        fig = cached_figure("compound", (result.pilot, str(result.as_of)),
-                            lambda: charts.compound_risk_heatmap(result, title=None), pilot=result.pilot)  # fmt: skip
-        render_chart(fig, key="compound")
+    lazy_expander("The interaction matrix (for analysts)", "pilot.matrix", lambda: matrix_chart(result))
+
+
+def matrix_chart(result: ScoreResult) -> None:
+    """The interaction matrix itself, built once per pilot snapshot."""
+    fig = cached_figure("compound", (result.pilot, str(result.as_of)),
+                        lambda: charts.compound_risk_heatmap(result, title=None), pilot=result.pilot)  # fmt: skip
+    render_chart(fig, key="compound")
 
 
 def remediation(result: ScoreResult) -> None:

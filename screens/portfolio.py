@@ -40,6 +40,7 @@ from ui import (
     guarded,
     is_database_empty,
     latest_portfolio,
+    lazy_expander,
     open_pilot,
     plain,
     portfolio_sensitivity,
@@ -142,18 +143,19 @@ def stale_assessments(latest: pd.DataFrame) -> None:
     count, age = display.count_text(len(stale), "pilot"), display.count_text(months, "month")
     st.caption(f"{charts.STALE_GLYPH} {count} last assessed more than {age} before {newest:%d %b %Y}: "
                "scores may be out of date.")  # fmt: skip
-    table = st.expander(f"Stale assessments ({len(stale)})", key="portfolio.stale", on_change="rerun")
-    if not table.open:  # the table is made and sent once asked for
-        return
-    with table:
-        ordered = stale.sort_values("as_of", kind="stable").head(MAX_SHOWN)
-        if len(stale) > MAX_SHOWN:
-            st.caption(f"The {MAX_SHOWN} assessed longest ago of {len(stale):,}.")
-        st.dataframe(pd.DataFrame({"Pilot": ordered["pilot"].astype(str),
-                                   "Last assessed": pd.to_datetime(ordered["as_of"]).dt.strftime("%d %b %Y"),
-                                   "Verdict": ordered["verdict"].map(VERDICT_LABELS),
-                                   "Business unit": ordered["business_unit"].astype(str)}),
-                     hide_index=True, width="stretch")  # fmt: skip
+    lazy_expander(f"Stale assessments ({len(stale)})", "portfolio.stale", lambda: stale_list(stale))
+
+
+def stale_list(stale: pd.DataFrame) -> None:
+    """The stale pilots in a table, assessed longest ago first (the first ``MAX_SHOWN``)."""
+    ordered = stale.sort_values("as_of", kind="stable").head(MAX_SHOWN)
+    if len(stale) > MAX_SHOWN:
+        st.caption(f"The {MAX_SHOWN} assessed longest ago of {len(stale):,}.")
+    st.dataframe(pd.DataFrame({"Pilot": ordered["pilot"].astype(str),
+                               "Last assessed": pd.to_datetime(ordered["as_of"]).dt.strftime("%d %b %Y"),
+                               "Verdict": ordered["verdict"].map(VERDICT_LABELS),
+                               "Business unit": ordered["business_unit"].astype(str)}),
+                 hide_index=True, width="stretch")  # fmt: skip
 
 
 def sensitivity_notes(latest: pd.DataFrame) -> None:
@@ -166,16 +168,9 @@ def sensitivity_notes(latest: pd.DataFrame) -> None:
     for pilot in method[:SENTENCES_SHOWN]:
         st.caption(f"**{plain(pilot.pilot)}**: {plain(pilot.reason)}")  # the pilot's name is user text
     if len(method) > SENTENCES_SHOWN:
-        every = st.expander(f"Every method-sensitive pilot ({len(method):,})", key="portfolio.method",
-                            on_change="rerun")  # fmt: skip
-        if every.open:  # its table is made and sent once asked for, as the band's below
-            with every:
-                method_list(found)
+        lazy_expander(f"Every method-sensitive pilot ({len(method):,})", "portfolio.method", lambda: method_list(found))
     if found.close:
-        band = st.expander(band_sentence(found), icon=":material/straighten:", key="portfolio.band", on_change="rerun")
-        if band.open:
-            with band:
-                band_list(found)
+        lazy_expander(band_sentence(found), "portfolio.band", lambda: band_list(found), icon=":material/straighten:")
     else:
         st.caption(band_sentence(found))
 

@@ -54,6 +54,7 @@ Rendering
     ``render_chart(fig, key=None, on_select="ignore", selection_mode="points", height=None)``
         ``st.plotly_chart`` with ``theme=None`` (the figure carries the readiness template) and a mode bar
         holding only the camera button, which downloads a high-resolution PNG
+    ``lazy_expander(label, key, draw, icon=None)``  an expander whose content is made once it is opened
     ``plain(text) -> str``      user text escaped for Markdown (names, teams, e-mail addresses show as typed)
     ``guarded(what)``           context manager: any error becomes a clear message, never a stack trace
     ``empty_state()``           the three ways to start on an empty database
@@ -567,6 +568,15 @@ def render_chart(
     if on_select != "ignore":
         kwargs.update(on_select=on_select, selection_mode=selection_mode)
     return st.plotly_chart(fig, **kwargs)
+
+
+def lazy_expander(label: str, key: str, draw: Callable[[], None], icon: str | None = None) -> None:
+    """An expander whose content ``draw()`` makes only once it is opened (a click reruns the page, which then
+    sends it): a table or chart few readers open costs a busy server nothing at the other reruns."""
+    section = st.expander(label, key=key, icon=icon, on_change="rerun")
+    if section.open:
+        with section:
+            draw()
 
 
 def plain(text: object) -> str:

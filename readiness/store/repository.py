@@ -894,13 +894,13 @@ def pilot_history(engine: Engine, name: str) -> list[StoredAssessment]:
         registered = _registry_names(connection, [name]).get(name)
         if registered is None:
             return []
-        query = (
-            select(SNAPSHOT)
-            .join(PILOT, PILOT.c.id == SNAPSHOT.c.pilot_id)
-            .where(PILOT.c.name == registered, in_force())
-            .order_by(SNAPSHOT.c.as_of, SNAPSHOT.c.id)
-        )
+        query = select(SNAPSHOT).where(*_in_force_of(registered)).order_by(SNAPSHOT.c.as_of, SNAPSHOT.c.id)
         return _stored(connection, query)
+
+
+def _in_force_of(registered: str) -> tuple[Any, ...]:
+    """The conditions selecting the snapshots in force of the pilot registered as ``registered``."""
+    return SNAPSHOT.c.pilot_id == select(PILOT.c.id).where(PILOT.c.name == registered).scalar_subquery(), in_force()
 
 
 def recent_pilot_snapshots(engine: Engine, name: str, count: int = 2) -> tuple[list[StoredAssessment], list[str]]:
@@ -912,8 +912,7 @@ def recent_pilot_snapshots(engine: Engine, name: str, count: int = 2) -> tuple[l
         registered = _registry_names(connection, [name]).get(name)
         if registered is None:
             return [], []
-        pilot_id = select(PILOT.c.id).where(PILOT.c.name == registered).scalar_subquery()
-        in_pilot = (SNAPSHOT.c.pilot_id == pilot_id, in_force())
+        in_pilot = _in_force_of(registered)
         newest = select(SNAPSHOT).where(*in_pilot).order_by(SNAPSHOT.c.as_of.desc(), SNAPSHOT.c.id.desc()).limit(count)
         versions = select(SNAPSHOT.c.model_version).where(*in_pilot).distinct()
         return _stored(connection, newest)[::-1], sorted(connection.execute(versions).scalars())
